@@ -1,0 +1,9 @@
+@payments
+Feature: Payments on-call is paged when the payments API dies
+
+  Scenario: Killing the payments API pages payments on-call
+    Given the service "payments-api" is healthy
+    When the fault "payments-api-down" is injected
+    Then the alert "PaymentsApiDown" fires within 1 minute
+    And the alert reaches the contact group "payments-oncall" within 1 minute
+    And the notification links the runbook "runbooks/payments-api-down.md"

@@ -1,0 +1,3 @@
+from alertdrill.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Reading the repository's files: drills, contact groups, runbooks. No network."""

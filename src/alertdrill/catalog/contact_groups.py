@@ -1,0 +1,60 @@
+"""`notifiers/contact-groups.yml`: which Alertmanager receiver and which notify URLs belong to whom."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alertdrill.yamlfile import load_yaml
+
+
+@dataclass(frozen=True)
+class ContactGroup:
+    name: str
+    receiver: str
+    notify: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ContactGroups:
+    path: Path
+    groups: dict[str, ContactGroup] = field(default_factory=dict)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.groups
+
+    def __iter__(self) -> Iterator[ContactGroup]:
+        return iter(self.groups.values())
+
+    def names(self) -> list[str]:
+        return list(self.groups)
+
+    def receiver(self, group: str) -> str:
+        return self.groups[group].receiver
+
+    def group_of(self, receiver: str) -> str | None:
+        return next((g.name for g in self.groups.values() if g.receiver == receiver), None)
+
+    @classmethod
+    def load(cls, path: Path | None) -> ContactGroups:
+        if path is None or not path.exists():
+            return cls(path or Path("notifiers/contact-groups.yml"))
+        doc = load_yaml(path, what="contact groups file")
+        if doc.data is None:
+            return cls(path)
+        if not isinstance(doc.data, dict):
+            raise doc.error("contact groups file must map group names to {receiver, notify}")
+        groups = {}
+        for name, body in doc.data.items():
+            body = body if isinstance(body, dict) else {}
+            receiver = body.get("receiver")
+            if not isinstance(receiver, str) or not receiver:
+                raise doc.error(f"contact group {name!r} names no receiver", name,
+                                fix="add `receiver: <Alertmanager receiver name>`")
+            notify = body.get("notify") or []
+            if not isinstance(notify, list):
+                raise doc.error(f"contact group {name!r}: notify must be a list of Apprise URLs", name, "notify")
+            groups[str(name)] = ContactGroup(str(name), receiver, tuple(map(str, notify)), doc.line(name))
+        return cls(path, groups)

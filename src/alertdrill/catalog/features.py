@@ -1,0 +1,156 @@
+"""Feature files -> `DrillSpec`s, validated against the configuration before anything runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pytest_bdd.exceptions import GherkinParseError
+from pytest_bdd.parser import FeatureParser, ScenarioTemplate
+
+from alertdrill import grammar
+from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.config import Settings
+from alertdrill.errors import SpecError
+from alertdrill.model.spec import (
+    AlertFires,
+    DrillSpec,
+    InjectFault,
+    LinksRunbook,
+    LocatesFault,
+    ReachesContactGroup,
+    Recovers,
+    SteadyState,
+    Step,
+)
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(root.absolute()))
+    except ValueError:
+        return str(path)
+
+
+def parse_feature(path: Path) -> list[ScenarioTemplate]:
+    try:
+        feature = FeatureParser(str(path.parent), path.name).parse()
+    except GherkinParseError as exc:
+        first = exc.message.splitlines()[0] if exc.message else "malformed Gherkin"
+        raise SpecError(f"malformed feature file: {first}", path=path, line=exc.line,
+                        fix="see https://cucumber.io/docs/gherkin/reference/") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read feature file: {exc}", path=path) from None
+    if not feature.scenarios:
+        raise SpecError("feature file has no Scenario", path=path, line=feature.line_number,
+                        fix="add a `Scenario:` with Given/When/Then steps")
+    return list(feature.scenarios.values())
+
+
+def _compile_steps(template: ScenarioTemplate, path: Path, context: dict[str, str]) -> list[Step]:
+    steps: list[Step] = []
+    for step in template.render(context).steps:
+        found = grammar.match(step.type, step.name)
+        if found is None:
+            wanted = grammar.keyword_of(step.name)
+            if wanted:
+                raise SpecError(f'"{step.name}" is a {wanted.capitalize()} step, written as '
+                                f"{step.keyword.strip()}", path=path, line=step.line_number,
+                                fix=f"start it with {wanted.capitalize()}")
+            hint = grammar.closest(step.name)
+            raise SpecError(f'unknown step "{step.keyword.strip()} {step.name}"', path=path,
+                            line=step.line_number,
+                            fix=f'did you mean "{hint}"?' if hint else "see `alertdrill steps`")
+        phrase, args = found
+        try:
+            steps.append(phrase.build(args, step.line_number))
+        except ValueError as exc:
+            raise SpecError(str(exc), path=path, line=step.line_number) from None
+    return steps
+
+
+class _Checker:
+    """Checks one drill's steps against the configuration; raises the first problem found."""
+
+    def __init__(self, settings: Settings, groups: ContactGroups, path: Path) -> None:
+        self.settings, self.groups, self.path = settings, groups, path
+
+    def fail(self, message: str, line: int, fix: str = "") -> SpecError:
+        return SpecError(message, path=self.path, line=line, fix=fix)
+
+    def known(self, names: Iterable[str]) -> str:
+        listed = ", ".join(sorted(names))
+        return f"known: {listed}" if listed else "none is defined yet"
+
+    def check(self, name: str, line: int, steps: list[Step]) -> None:
+        injections = [s for s in steps if isinstance(s, InjectFault)]
+        if not injections:
+            raise self.fail(f'drill "{name}" injects no fault', line,
+                            'add `When the fault "<name>" is injected`')
+        if len(injections) > 1:
+            raise self.fail("a drill injects one fault", injections[1].line, "split it into two scenarios")
+        inject_at = steps.index(injections[0])
+        alert_named = False
+        for index, step in enumerate(steps):
+            if isinstance(step, SteadyState):
+                if step.service not in self.settings.services:
+                    raise self.fail(f'unknown service "{step.service}"', step.line,
+                                    f"define it under services: in {self.settings.config_path.name} "
+                                    f"({self.known(self.settings.services)})")
+                if index > inject_at:
+                    raise self.fail("the steady state is checked before the fault", step.line,
+                                    "move this Given above the When")
+            elif isinstance(step, InjectFault):
+                if step.fault not in self.settings.faults:
+                    raise self.fail(f'unknown fault "{step.fault}"', step.line,
+                                    f"define it under faults: in {self.settings.config_path.name} "
+                                    f"({self.known(self.settings.faults)})")
+            elif index < inject_at:
+                raise self.fail("an expectation comes before the fault is injected", step.line,
+                                "move the Then steps below the When")
+            if isinstance(step, AlertFires):
+                alert_named = True
+            elif isinstance(step, ReachesContactGroup | LinksRunbook) and not alert_named:
+                raise self.fail("this step needs the alert named first", step.line,
+                                'add `Then the alert "<name>" fires within 1 minute` above it')
+            if isinstance(step, ReachesContactGroup) and step.group not in self.groups:
+                raise self.fail(f'unknown contact group "{step.group}"', step.line,
+                                f"define it in {display_path(self.groups.path, self.settings.root)} "
+                                f"({self.known(self.groups.names())})")
+            if isinstance(step, LocatesFault | Recovers) and not alert_named:
+                raise self.fail("the runbook is found through the alert", step.line,
+                                'add `Then the alert "<name>" fires within ...` above it')
+
+
+def compile_feature(path: Path, settings: Settings, groups: ContactGroups) -> list[DrillSpec]:
+    """Every scenario of `path` (one per example row of an outline) as a checked `DrillSpec`."""
+    checker = _Checker(settings, groups, path)
+    drills = []
+    shown = display_path(path, settings.root)
+    for template in parse_feature(path):
+        contexts = [c for ex in template.examples for c in ex.as_contexts()] or [{}]
+        for context in contexts:
+            steps = _compile_steps(template, path, context)
+            suffix = f" [{', '.join(context.values())}]" if context else ""
+            checker.check(template.name, template.line_number, steps)
+            tags = frozenset(template.tags | template.feature.tags)
+            drills.append(DrillSpec(template.name + suffix, shown, template.line_number, tuple(steps), tags))
+    return drills
+
+
+def feature_files(paths: Iterable[Path]) -> list[Path]:
+    """`.feature` files named, or found below the folders named, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(path.rglob("*.feature"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SpecError("no such file or folder", path=path, fix="name a feature file or a folder of them")
+    return found
+
+
+def compile_all(paths: Iterable[Path], settings: Settings) -> list[DrillSpec]:
+    groups = ContactGroups.load(settings.contact_groups)
+    return [drill for path in feature_files(paths) for drill in compile_feature(path, settings, groups)]

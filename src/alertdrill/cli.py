@@ -1,0 +1,180 @@
+"""`alertdrill run | lab | cleanup | lint | sink | steps`.
+
+`run` validates every drill first (one-line errors, exit 2, nothing injected), then runs them
+through pytest with the plugin: the same path as `pytest drills/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from alertdrill import __version__
+from alertdrill.catalog.features import compile_all, display_path
+from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
+from alertdrill.errors import AlertdrillError
+
+PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 2, 3: 2, 4: 2, 5: 2}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(find_config(args.config))
+    return settings.with_overrides(prometheus=getattr(args, "prometheus", None),
+                                   alertmanager=getattr(args, "alertmanager", None),
+                                   report_dir=getattr(args, "report_dir", None))
+
+
+def _plan(settings: Settings, paths: list[Path]) -> int:
+    from alertdrill.environment import Environment
+
+    env = Environment(settings)
+    drills = compile_all(paths, settings)
+    print(f"{len(drills)} drill(s), nothing will be injected (--dry-run):")
+    for drill in drills:
+        fault = settings.faults[drill.fault or ""]
+        budgets = ", ".join(f"{k} {v:g}s" for k, v in drill.budgets().items())
+        print(f"- {drill.name}  ({drill.feature}:{drill.line})")
+        print(f"    fault {fault.name}: {env.injector(fault).describe()}")
+        print(f"    alert {drill.alert or '-'} -> contact group {drill.contact_group or '-'}; budgets: {budgets}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [settings.root / "drills"]
+    drills = compile_all(paths, settings)  # every file checked before anything runs
+    if args.dry_run:
+        return _plan(settings, paths)
+    if not drills:
+        raise AlertdrillError(f"no drills in {', '.join(map(str, paths))}", fix="add Scenario blocks to .feature files")
+    pytest_args = [str(p) for p in paths] + [
+        "-p", "no:cacheprovider", "--no-header", "-q", "-rN",
+        "-W", "ignore::pytest.PytestAssertRewriteWarning", "--rootdir", str(settings.root),
+        "--alertdrill-config", str(settings.config_path), "--alertdrill-report-dir", str(settings.report_dir)]
+    if args.prometheus:
+        pytest_args += ["--alertdrill-prometheus", args.prometheus]
+    if args.alertmanager:
+        pytest_args += ["--alertdrill-alertmanager", args.alertmanager]
+    tags = args.tags or os.environ.get(ENV_VARS["tags"])
+    if tags:
+        pytest_args += ["-m", tags]
+    code = int(pytest.main(pytest_args))
+    return PYTEST_TO_EXIT.get(code, 2)
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from alertdrill.lab.lab import Lab
+    from alertdrill.lab.services import LabServices
+
+    settings = _settings(args)
+    lab = Lab(settings)
+    if args.action == "up":
+        took = lab.up(progress=lambda m: print(f"lab: {m}", flush=True))
+        print(f"lab up in {took:.1f} s: Prometheus {settings.prometheus}, Alertmanager {settings.alertmanager}, "
+              f"sink {settings.sink_url}; logs in {display_path(lab.config.dir / 'logs', Path.cwd())}")
+    elif args.action == "down":
+        stopped = lab.down()
+        print(f"lab down: stopped {', '.join(stopped) or 'nothing (it was not running)'}")
+    elif args.action == "status":
+        rows = lab.status()
+        for name, address, state in rows:
+            print(f"{name:16} {address:22} {state}")
+        return 0 if all(state.startswith("running") for *_, state in rows) else 1
+    elif args.action == "service":
+        services = LabServices(settings)
+        if args.service_action == "start":
+            print(f"{args.name}: running (pid {services.start(args.name)})")
+        else:
+            print(f"{args.name}: {'stopped' if services.stop(args.name) else 'was not running'}")
+    return 0
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from alertdrill.environment import Environment
+
+    env = Environment(_settings(args))
+    outcomes = env.revert_orphans()
+    for entry, outcome in outcomes:
+        print(f"{entry.fault} (drill {entry.drill!r}, injected by pid {entry.pid}): {outcome}")
+    running = [e for e in env.ledger.entries() if e.owner_alive]
+    for entry in running:
+        print(f"{entry.fault}: left alone, its run (pid {entry.pid}) is still going")
+    if not outcomes and not running:
+        print("nothing to clean up: no fault is left injected")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    drills = compile_all([settings.root / "drills"], settings)
+    print(f"{len(drills)} drill(s) compile against {settings.config_path.name}; no findings")
+    return 0
+
+
+def cmd_sink(args: argparse.Namespace) -> int:
+    from alertdrill.sink.server import main as sink_main
+
+    sink_main(["--listen", args.listen])
+    return 0
+
+
+def cmd_steps(_args: argparse.Namespace) -> int:
+    from alertdrill.grammar import PHRASES
+
+    for phrase in PHRASES:
+        print(f"{phrase.keyword.capitalize()} {phrase.example}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="alertdrill", description="Prove an on-call setup works: drills as tests.")
+    top.add_argument("--version", action="version", version=f"alertdrill {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("--config", metavar="FILE", help=f"default alertdrill.yml (env {ENV_VARS['config']})")
+        return cmd
+
+    run = command("run", "run drills and write the scorecard")
+    run.add_argument("paths", nargs="*", metavar="PATH", help="feature files or folders (default drills/)")
+    run.add_argument("--report-dir", metavar="DIR", help=f"default reports/ (env {ENV_VARS['report_dir']})")
+    run.add_argument("--prometheus", metavar="URL", help=f"env {ENV_VARS['prometheus']}")
+    run.add_argument("--alertmanager", metavar="URL", help=f"env {ENV_VARS['alertmanager']}")
+    run.add_argument("--tags", metavar="EXPR", help=f"marker expression over feature tags (env {ENV_VARS['tags']})")
+    run.add_argument("--dry-run", action="store_true", help="validate and print the plan; inject nothing")
+    run.set_defaults(func=cmd_run)
+
+    lab = command("lab", "the local lab: real Prometheus, Alertmanager, sink, demo services")
+    lab.add_argument("action", choices=["up", "down", "status", "service"])
+    lab.add_argument("service_action", nargs="?", choices=["start", "stop"], help="with `service`")
+    lab.add_argument("name", nargs="?", help="with `service`: the lab service")
+    lab.set_defaults(func=cmd_lab)
+
+    command("cleanup", "revert every fault a crashed or killed run left behind").set_defaults(func=cmd_cleanup)
+    command("lint", "static checks of the drills against the configuration").set_defaults(func=cmd_lint)
+    sink = command("sink", "run the webhook notification sink in the foreground")
+    sink.add_argument("--listen", default="127.0.0.1:9095")
+    sink.set_defaults(func=cmd_sink)
+    command("steps", "list the drill sentences").set_defaults(func=cmd_steps)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "lab" and args.action == "service" and not (args.service_action and args.name):
+        print("alertdrill: usage: alertdrill lab service start|stop NAME", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except AlertdrillError as exc:
+        print(f"alertdrill: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("alertdrill: interrupted", file=sys.stderr)
+        return 130

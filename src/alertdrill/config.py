@@ -1,0 +1,214 @@
+"""`alertdrill.yml` -> `Settings`, the one environment object every part receives.
+
+Precedence (locust-style): command-line option > `ALERTDRILL_*` environment variable > file > default.
+Paths in the file are relative to the file's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from alertdrill.errors import ConfigError
+from alertdrill.yamlfile import YamlDoc, load_yaml
+
+DEFAULT_CONFIG = "alertdrill.yml"
+
+# Option name -> environment variable. Every option that a command line takes is here too.
+ENV_VARS = {
+    "config": "ALERTDRILL_CONFIG",
+    "prometheus": "ALERTDRILL_PROMETHEUS",
+    "alertmanager": "ALERTDRILL_ALERTMANAGER",
+    "report_dir": "ALERTDRILL_REPORT_DIR",
+    "tags": "ALERTDRILL_TAGS",
+    "poll_interval": "ALERTDRILL_POLL_INTERVAL",
+}
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """A named fault. `options` are the injector's own keys; the injector validates them."""
+
+    name: str
+    type: str
+    options: Mapping[str, object]
+    source: str = ""  # file:line, for messages
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    name: str
+    healthy: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LabService:
+    name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    dir: Path
+    services: tuple[LabService, ...] = ()
+    prometheus_bin: str = "prometheus"
+    alertmanager_bin: str = "prometheus-alertmanager"
+    ready_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    prometheus: str = "http://127.0.0.1:9090"
+    alertmanager: str = "http://127.0.0.1:9093"
+    sink_listen: str = "127.0.0.1:9095"
+    contact_groups: Path | None = None
+    runbooks: Path | None = None
+    rules: tuple[Path, ...] = ()
+    prometheus_config: Path | None = None
+    alertmanager_config: Path | None = None
+    services: Mapping[str, ServiceConfig] = field(default_factory=dict)
+    faults: Mapping[str, FaultConfig] = field(default_factory=dict)
+    lab: LabConfig | None = None
+    report_dir: Path = Path("reports")
+    tags: str = ""
+    poll_interval_s: float = 0.1
+    steady_timeout_s: float = 30.0
+    command_timeout_s: float = 60.0
+
+    @property
+    def root(self) -> Path:
+        return self.config_path.parent
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".alertdrill"
+
+    @property
+    def sink_url(self) -> str:
+        return f"http://{self.sink_listen}"
+
+    def with_overrides(self, **values: object) -> Settings:
+        """Apply command-line values (None means "not given")."""
+        given = {k: v for k, v in values.items() if v is not None}
+        if "report_dir" in given:
+            given["report_dir"] = Path(str(given["report_dir"])).absolute()
+        return replace(self, **given)  # type: ignore[arg-type]
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
+    """The config file: explicit path, else $ALERTDRILL_CONFIG, else alertdrill.yml here or above."""
+    chosen = explicit or os.environ.get(ENV_VARS["config"])
+    if chosen:
+        path = Path(chosen).absolute()
+        if not path.is_file():
+            raise ConfigError("configuration file not found", path=path,
+                              fix="pass --config FILE or set ALERTDRILL_CONFIG")
+        return path
+    here = (start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_CONFIG).is_file():
+            return folder / DEFAULT_CONFIG
+    raise ConfigError(f"no {DEFAULT_CONFIG} in {here} or any folder above it",
+                      fix="run from the project folder or pass --config FILE")
+
+
+def _url(doc: YamlDoc, key: str, value: object) -> str:
+    text = str(value).rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise doc.error(f"{key}: {value!r} is not an http(s) URL", key, fix=f"e.g. {key}: http://127.0.0.1:9090")
+    return text
+
+
+def _mapping(doc: YamlDoc, value: object, *keys: str) -> Mapping[str, object]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise doc.error(f"{'.'.join(keys)} must be a mapping", *keys)
+    return value
+
+
+def _faults(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, FaultConfig]:
+    faults = {}
+    for name, body in raw.items():
+        spec = _mapping(doc, body, "faults", name)
+        kind = spec.get("type")
+        if not isinstance(kind, str) or not kind:
+            raise doc.error(f"fault {name!r} has no type", "faults", name,
+                            fix="add `type: command` (or process-kill, http-error, ...)")
+        options = {k: v for k, v in spec.items() if k != "type"}
+        faults[name] = FaultConfig(name, kind, options, f"{doc.path}:{doc.line('faults', name)}")
+    return faults
+
+
+def _services(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, ServiceConfig]:
+    services = {}
+    for name, body in raw.items():
+        spec = _mapping(doc, body, "services", name)
+        healthy = spec.get("healthy")
+        if not isinstance(healthy, str) or not healthy.strip():
+            raise doc.error(f"service {name!r} has no `healthy` PromQL expression", "services", name,
+                            fix=f"e.g. healthy: 'up{{job=\"{name}\"}} == 1'")
+        services[name] = ServiceConfig(name, healthy, f"{doc.path}:{doc.line('services', name)}")
+    return services
+
+
+def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> LabConfig:
+    services = []
+    for name, body in _mapping(doc, raw.get("services"), "lab", "services").items():
+        spec = _mapping(doc, body, "lab", "services", name)
+        port = spec.get("port")
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise doc.error(f"lab service {name!r} needs a port number", "lab", "services", name)
+        services.append(LabService(name, port))
+    return LabConfig(dir=root / str(raw.get("dir", ".lab")), services=tuple(services),
+                     prometheus_bin=str(raw.get("prometheus_bin", "prometheus")),
+                     alertmanager_bin=str(raw.get("alertmanager_bin", "prometheus-alertmanager")),
+                     ready_timeout_s=float(str(raw.get("ready_timeout", 30))))
+
+
+def _number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise doc.error(f"{key} must be a positive number of seconds", key)
+    return float(value)
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    doc = load_yaml(path, what="configuration file")
+    raw = _mapping(doc, doc.data)
+    root = path.parent
+    rel = lambda value: (root / str(value)).absolute() if value else None  # noqa: E731
+    sink = _mapping(doc, raw.get("sink"), "sink")
+    rules: list[Path] = []
+    for pattern in raw.get("rules") or []:
+        matches = sorted(root.glob(str(pattern)))
+        rules += matches or [root / str(pattern)]
+    prometheus = env.get(ENV_VARS["prometheus"]) or raw.get("prometheus", Settings.prometheus)
+    alertmanager = env.get(ENV_VARS["alertmanager"]) or raw.get("alertmanager", Settings.alertmanager)
+    settings = Settings(
+        config_path=path.absolute(),
+        prometheus=_url(doc, "prometheus", prometheus),
+        alertmanager=_url(doc, "alertmanager", alertmanager),
+        sink_listen=str(sink.get("listen", Settings.sink_listen)),
+        contact_groups=rel(raw.get("contact_groups", "notifiers/contact-groups.yml")),
+        runbooks=rel(raw.get("runbooks", "runbooks")),
+        rules=tuple(rules),
+        prometheus_config=rel(raw.get("prometheus_config")),
+        alertmanager_config=rel(raw.get("alertmanager_config")),
+        services=_services(doc, _mapping(doc, raw.get("services"), "services")),
+        faults=_faults(doc, _mapping(doc, raw.get("faults"), "faults")),
+        lab=_lab(doc, _mapping(doc, raw.get("lab"), "lab"), root),
+        report_dir=Path(env.get(ENV_VARS["report_dir"]) or root / "reports").absolute(),
+        tags=env.get(ENV_VARS["tags"], ""),
+        poll_interval_s=float(env.get(ENV_VARS["poll_interval"]) or _number(doc, raw, "poll_interval", 0.1)),
+        steady_timeout_s=_number(doc, raw, "steady_timeout", 30.0),
+        command_timeout_s=_number(doc, raw, "command_timeout", 60.0),
+    )
+    return settings

@@ -1,0 +1,249 @@
+"""The drill session: steady state, injection, expectations awaited on the timeline, guaranteed revert.
+
+Both front ends (`pytest drills/` and `alertdrill run`) drive a `DrillSession` one step at a time
+through `perform`, then `close` it; `close` reverts the fault on every path and scores the drill.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from alertdrill.environment import Environment
+from alertdrill.errors import AlertdrillError, DrillFailed, InjectorError
+from alertdrill.faults.base import Injector
+from alertdrill.faults.ledger import LedgerEntry
+from alertdrill.model.events import Event, EventName, Timeline
+from alertdrill.model.scorecard import Check, DrillResult
+from alertdrill.model.scoring import (
+    check_fires,
+    check_reaches,
+    check_runbook,
+    delivered,
+    fired_at,
+    score,
+    secs,
+    wrong_route,
+)
+from alertdrill.model.spec import (
+    AlertFires,
+    DrillSpec,
+    InjectFault,
+    LinksRunbook,
+    LocatesFault,
+    ReachesContactGroup,
+    Recovers,
+    SteadyState,
+    Step,
+)
+from alertdrill.observers import Watch, WatchTarget
+from alertdrill.observers.watch import hot_groups
+from alertdrill.recovery import RunbookRunner
+
+HEARTBEAT_S = 5.0
+
+
+class DrillError(AlertdrillError):
+    """The drill could not run (status `error`), as opposed to a missed expectation."""
+
+
+@contextmanager
+def deferred_signals() -> Iterator[list[int]]:
+    """Hold SIGINT/SIGTERM while a revert runs; the caller re-raises once the fault is gone."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = {sig: signal.signal(sig, lambda signum, _frame: caught.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class DrillSession:
+    def __init__(self, spec: DrillSpec, env: Environment,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.spec, self.env = spec, env
+        self.progress = progress or env.progress
+        self.timeline = Timeline()
+        self.checks: list[Check] = []
+        self.failure: BaseException | None = None
+        self.result: DrillResult | None = None
+        self._injector: Injector | None = None
+        self._entry: LedgerEntry | None = None
+        self._watch: Watch | None = None
+        self._started = time.monotonic()
+        self._shown = 0
+        self._heartbeat = time.monotonic()
+        self._runbooks = RunbookRunner(spec, env, self.timeline, self._wait)
+
+    # -- steps -------------------------------------------------------------------------------
+    def perform(self, step: Step) -> None:
+        handlers: dict[type, Callable[[Step], None]] = {
+            SteadyState: self._steady, InjectFault: self._inject, AlertFires: self._fires,  # type: ignore[dict-item]
+            ReachesContactGroup: self._reaches, LinksRunbook: self._runbook,  # type: ignore[dict-item]
+            LocatesFault: self._locate, Recovers: self._recover,  # type: ignore[dict-item]
+        }
+        try:
+            handlers[type(step)](step)
+        except BaseException as exc:
+            self.failure = self.failure or exc
+            raise
+
+    def _steady(self, step: SteadyState) -> None:
+        service = self.env.settings.services[step.service]
+        prometheus = self.env.prometheus()
+        self.progress(f"steady state: waiting for {step.service} to be healthy")
+        deadline = time.monotonic() + self.env.settings.steady_timeout_s
+        while not prometheus.query(service.healthy):
+            if time.monotonic() >= deadline:
+                raise DrillError(f"steady state not met: {step.service}'s healthy expression returned nothing "
+                                 f"for {secs(self.env.settings.steady_timeout_s)}; nothing was injected",
+                                 fix=f"check `{service.healthy}` in Prometheus ({service.source})")
+            time.sleep(0.25)  # Prometheus has no push API for query results
+        self.timeline.record(EventName.STEADY_STATE_OK, service=step.service)
+
+    def _alert_quiet(self) -> None:
+        """An alert still firing from an earlier drill would hide this one: wait until it is gone."""
+        alert = self.spec.alert
+        if not alert:
+            return
+        prometheus = self.env.prometheus()
+        deadline = time.monotonic() + self.env.settings.steady_timeout_s
+        while any((a.get("labels") or {}).get("alertname") == alert for a in prometheus.alerts()):  # type: ignore[union-attr]
+            if time.monotonic() >= deadline:
+                raise DrillError(f"{alert} is already pending or firing before the fault; nothing was injected",
+                                 fix="find out why it fires, or wait until it resolves")
+            time.sleep(0.25)  # as above: polling is the only way to see Prometheus's state
+
+    def _inject(self, step: InjectFault) -> None:
+        fault = self.env.settings.faults[step.fault]
+        injector = self.env.injector(fault)
+        self._alert_quiet()
+        if self.spec.alert:
+            hot = hot_groups(self.env.alertmanager(), self.spec.alert)
+            if hot:
+                self.timeline.record(EventName.GROUP_HOT, alert=self.spec.alert, groups="; ".join(hot),
+                                     note="an Alertmanager group already holds this alert: delivery waits "
+                                          "group_interval instead of group_wait")
+            target = WatchTarget(self.spec.alert, time.time(), self.env.group_of)
+            needs_sink = any(isinstance(s, ReachesContactGroup | LinksRunbook) for s in self.spec.steps)
+            self._watch = Watch(target, self.timeline, self.env.prometheus(), self.env.alertmanager(),
+                                self.env.sink() if needs_sink else None,
+                                self.env.settings.poll_interval_s).start()
+        self._entry = self.env.ledger.record(self.spec.name, fault, self.env.settings.config_path)
+        self._injector = injector
+        self.progress(f"injecting {step.fault}: {injector.describe()}")
+        injector.inject()
+        self.timeline.record(EventName.FAULT_INJECTED, fault=step.fault, type=fault.type)
+
+    def _deadline(self, budget_s: float) -> float:
+        t0 = self.timeline.injected_at
+        assert t0 is not None, "expectations run after the injection (the compiler enforces it)"
+        return t0 + budget_s
+
+    def _show_progress(self, what: str, left: float) -> None:
+        """New events as they arrive, and a heartbeat while nothing happens."""
+        t0 = self.timeline.injected_at or time.time()
+        new = self.timeline.arrived_since(self._shown)
+        self._shown += len(new)
+        for event in new:
+            if event.name not in (EventName.FAULT_INJECTED, EventName.STEADY_STATE_OK):
+                extra = event.detail("receiver") or event.detail("receivers")
+                self.progress(f"  +{event.at - t0:6.2f}s {event.name}" + (f" ({extra})" if extra else ""))
+        if new:
+            self._heartbeat = time.monotonic()
+        elif time.monotonic() - self._heartbeat >= HEARTBEAT_S:
+            self._heartbeat = time.monotonic()
+            self.progress(f"  waiting for {what}: {secs(left)} left")
+
+    def _wait(self, what: str, done: Callable[[list[Event]], bool], deadline: float) -> bool:
+        return self.timeline.wait_for(lambda evs: done(list(evs)), deadline - time.time(),
+                                      on_tick=lambda left: self._show_progress(what, left))
+
+    def _verdict(self, check: Check) -> None:
+        self.checks.append(check)
+        if not check.passed:
+            if self._watch and self._watch.problems:
+                trouble = "; ".join(f"{k}: {v}" for k, v in self._watch.problems.items())
+                raise DrillError(f"observers could not watch the drill ({trouble})",
+                                 fix="check that Prometheus, Alertmanager and the sink stay reachable")
+            self.timeline.record(EventName.DEADLINE_MISSED, check=check.name)
+            raise DrillFailed(check.message or f"{check.name}: expected {check.expected}, got {check.actual}")
+
+    def _fires(self, step: AlertFires) -> None:
+        self._wait(f"{step.alert} to fire", lambda evs: fired_at(evs, step.alert) is not None,
+                   self._deadline(step.budget_s))
+        self._verdict(check_fires(step, self.timeline.events()))
+
+    def _reaches(self, step: ReachesContactGroup) -> None:
+        alert = self.spec.alert or ""
+        receiver = self.env.contact_groups.receiver(step.group)
+        self._wait(f"{alert} to reach {step.group}",
+                   lambda evs: delivered(evs, alert, step.group) is not None or wrong_route(evs, alert, receiver),
+                   self._deadline(step.budget_s))
+        self._verdict(check_reaches(step, receiver, alert, self.timeline.events()))
+
+    def _runbook(self, step: LinksRunbook) -> None:
+        alert = self.spec.alert or ""
+        self._wait(f"a notification of {alert}", lambda evs: delivered(evs, alert) is not None,
+                   self._deadline(self.spec.longest_budget()))
+        self._runbooks.linked = step.runbook
+        self._verdict(check_runbook(step, alert, self.spec.contact_group, self.timeline.events(),
+                                    self.env.runbook_problem))
+
+    def _locate(self, step: LocatesFault) -> None:
+        self._verdict(self._runbooks.locate(step, self._deadline(step.budget_s), self.progress))
+
+    def _recover(self, step: Recovers) -> None:
+        self._verdict(self._runbooks.recover(step, self._deadline(step.budget_s), self.progress))
+
+    # -- the end: always revert --------------------------------------------------------------
+    def close(self) -> DrillResult:
+        if self.result is not None:
+            return self.result
+        error = self._describe(self.failure)
+        with deferred_signals() as caught:
+            revert_error = self._revert()
+            if self._watch is not None:
+                self._watch.stop()
+        if revert_error:
+            error = f"{error}; {revert_error}" if error else revert_error
+        self.result = score(self.spec, self.timeline.events(), self.checks, error=error,
+                            duration_s=time.monotonic() - self._started)
+        if caught:
+            raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")
+        return self.result
+
+    def _revert(self) -> str | None:
+        if self._injector is None:
+            return None
+        try:
+            self._injector.revert()
+        except (InjectorError, OSError) as exc:
+            self.timeline.record(EventName.DRILL_ERROR, error=str(exc))
+            return (f"revert failed: {exc}; the fault may still be in place; its ledger entry is kept "
+                    "for `alertdrill cleanup`")
+        finally:
+            self._injector = None
+        self.timeline.record(EventName.FAULT_REVERTED)
+        if self._entry is not None:
+            self.env.ledger.clear(self._entry)
+        self.progress("fault reverted")
+        return None
+
+    @staticmethod
+    def _describe(failure: BaseException | None) -> str | None:
+        if failure is None or isinstance(failure, DrillFailed):
+            return None
+        if isinstance(failure, KeyboardInterrupt):
+            return "interrupted (Ctrl-C or SIGTERM) before the verdict; the fault was reverted"
+        if isinstance(failure, AlertdrillError):
+            return str(failure)
+        return f"{type(failure).__name__}: {failure}"

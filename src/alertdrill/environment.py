@@ -1,0 +1,75 @@
+"""The one environment object of a run: settings plus everything built from them once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+
+from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.runbooks import runbook_problem
+from alertdrill.config import Settings
+from alertdrill.errors import InjectorError
+from alertdrill.faults import InjectorContext, InjectorRegistry
+from alertdrill.faults.base import Injector
+from alertdrill.faults.ledger import Ledger, LedgerEntry
+from alertdrill.config import FaultConfig
+from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, require_reachable
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Environment:
+    settings: Settings
+    registry: InjectorRegistry = field(default_factory=InjectorRegistry.default)
+    progress: Progress = lambda message: None  # noqa: E731
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        self.contact_groups = ContactGroups.load(self.settings.contact_groups)
+        self.ledger = Ledger(self.settings.state_dir / "ledger")
+
+    def prometheus(self) -> Prometheus:
+        return Prometheus(self.settings.prometheus, self.session)
+
+    def alertmanager(self) -> Alertmanager:
+        return Alertmanager(self.settings.alertmanager, self.session)
+
+    def sink(self) -> SinkClient:
+        return SinkClient(self.settings.sink_url)  # its own session: it long-polls from a thread
+
+    def injector(self, fault: FaultConfig) -> Injector:
+        return self.registry.build(fault, InjectorContext(self.settings))
+
+    def runbook_problem(self, reference: str) -> str | None:
+        assert self.settings.runbooks is not None
+        return runbook_problem(self.settings.runbooks, self.settings.root, reference)
+
+    def group_of(self, receiver: str) -> str | None:
+        return self.contact_groups.group_of(receiver)
+
+    def require_reachable(self, sink: bool) -> None:
+        """Before any drill: Prometheus, Alertmanager (and the sink) must answer. Exit 2 otherwise."""
+        where = self.settings.config_path.name
+        require_reachable("Prometheus", self.settings.prometheus, "/-/ready",
+                          f"start it (alertdrill lab up) or fix prometheus: in {where} / --prometheus")
+        require_reachable("Alertmanager", self.settings.alertmanager, "/-/ready",
+                          f"start it (alertdrill lab up) or fix alertmanager: in {where} / --alertmanager")
+        if sink:
+            require_reachable("the notification sink", self.settings.sink_url, "/-/healthy",
+                              f"start it (alertdrill lab up, or alertdrill sink) or fix sink.listen in {where}")
+
+    def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
+        """Revert what killed runs left; (entry, outcome) for each."""
+        outcomes = []
+        for entry in self.ledger.orphans():
+            try:
+                self.injector(entry.fault_config()).revert()
+            except (InjectorError, OSError) as exc:
+                outcomes.append((entry, f"revert failed: {exc}"))
+                continue
+            self.ledger.clear(entry)
+            outcomes.append((entry, "reverted"))
+        return outcomes

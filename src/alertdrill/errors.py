@@ -1,0 +1,74 @@
+"""One exception hierarchy, with messages written for the person who has to act on them.
+
+Layering (kopf-style): a *permanent* error is bad input that retrying cannot fix (exit status 2,
+nothing injected); a *temporary* error is an outside system that may answer later.
+A missed budget or a wrong receiver is not an exception at all: it is a verdict (`DrillFailed`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class AlertdrillError(Exception):
+    """Base of every error alertdrill raises on purpose. `str()` is a one-line message for the user."""
+
+    exit_status = 2
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None,
+                 fix: str = "") -> None:
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.fix = fix
+        super().__init__(self.one_line())
+
+    def location(self) -> str:
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+    def one_line(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{text} ({self.fix})" if self.fix else text
+
+
+class PermanentError(AlertdrillError):
+    """Bad input: fixing the file or the command line is the only cure."""
+
+
+class ConfigError(PermanentError):
+    """alertdrill.yml, a contact-groups file or another configuration file is wrong."""
+
+
+class SpecError(PermanentError):
+    """A feature file does not describe a drill alertdrill can run."""
+
+
+class UnknownInjectorError(PermanentError):
+    """A fault names an injector type that is not registered."""
+
+
+class TemporaryError(AlertdrillError):
+    """An outside system did not answer; trying again later may work."""
+
+
+class UnreachableError(TemporaryError):
+    """Prometheus, Alertmanager or the notification sink cannot be reached."""
+
+
+class LabError(AlertdrillError):
+    """The local lab cannot start or stop (binary missing, port taken, process died)."""
+
+
+class InjectorError(AlertdrillError):
+    """A fault could not be injected or reverted."""
+
+
+class DrillAborted(AlertdrillError):
+    """The drill was stopped before its verdict (signal, guard, kill switch)."""
+
+
+class DrillFailed(AssertionError):
+    """A drill's expectation was not met: a verdict, reported as `failed`, never as an error."""

@@ -1,0 +1,68 @@
+"""A ledger of injected faults on disk: written before injection, cleared after revert.
+
+What a killed run (`kill -9`) leaves here, `alertdrill cleanup` and the next run revert.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from alertdrill.config import FaultConfig
+from alertdrill.lab.processes import is_alive
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: str
+    drill: str
+    fault: str
+    type: str
+    options: dict[str, object]
+    source: str
+    config_path: str
+    pid: int
+    injected_at: float
+
+    def fault_config(self) -> FaultConfig:
+        return FaultConfig(self.fault, self.type, self.options, self.source)
+
+    @property
+    def owner_alive(self) -> bool:
+        return self.pid != os.getpid() and is_alive(self.pid)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    folder: Path
+
+    def record(self, drill: str, fault: FaultConfig, config_path: Path) -> LedgerEntry:
+        entry = LedgerEntry(uuid.uuid4().hex[:12], drill, fault.name, fault.type, dict(fault.options),
+                            fault.source, str(config_path), os.getpid(), time.time())
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{entry.id}.tmp"
+        tmp.write_text(json.dumps(asdict(entry), indent=2, default=str))
+        with open(tmp) as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(self.folder / f"{entry.id}.json")
+        return entry
+
+    def clear(self, entry: LedgerEntry) -> None:
+        (self.folder / f"{entry.id}.json").unlink(missing_ok=True)
+
+    def entries(self) -> list[LedgerEntry]:
+        found = []
+        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+            try:
+                found.append(LedgerEntry(**json.loads(path.read_text())))
+            except (ValueError, TypeError):
+                path.rename(path.with_suffix(".corrupt"))
+        return found
+
+    def orphans(self) -> list[LedgerEntry]:
+        """Entries whose harness process is gone: nobody else will revert them."""
+        return [e for e in self.entries() if not e.owner_alive]

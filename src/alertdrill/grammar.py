@@ -1,0 +1,81 @@
+"""The drill vocabulary: one table of step phrases.
+
+The compiler (`catalog.features`) and the pytest-bdd step definitions (`bdd`) are both generated
+from `PHRASES`, so what the preflight accepts and what pytest runs cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from pytest_bdd import parsers
+
+from alertdrill.durations import parse_duration
+from alertdrill.model.spec import (
+    AlertFires,
+    InjectFault,
+    LinksRunbook,
+    LocatesFault,
+    ReachesContactGroup,
+    Recovers,
+    SteadyState,
+    Step,
+)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    keyword: str  # "given", "when" or "then"
+    pattern: str  # a `parse` format; {budget} is a duration
+    build: Callable[[Mapping[str, object], int], Step]
+    example: str
+
+    @property
+    def parser(self) -> parsers.parse:
+        return parsers.parse(self.pattern)
+
+
+def _budget(args: Mapping[str, object]) -> float:
+    return parse_duration(str(args["budget"]))
+
+
+PHRASES: tuple[Phrase, ...] = (
+    Phrase("given", 'the service "{service}" is healthy',
+           lambda a, line: SteadyState(str(a["service"]), line), 'the service "payments-api" is healthy'),
+    Phrase("when", 'the fault "{fault}" is injected',
+           lambda a, line: InjectFault(str(a["fault"]), line), 'the fault "payments-api-down" is injected'),
+    Phrase("then", 'the alert "{alert}" fires within {budget}',
+           lambda a, line: AlertFires(str(a["alert"]), _budget(a), line),
+           'the alert "PaymentsApiDown" fires within 1 minute'),
+    Phrase("then", 'the alert reaches the contact group "{group}" within {budget}',
+           lambda a, line: ReachesContactGroup(str(a["group"]), _budget(a), line),
+           'the alert reaches the contact group "payments-oncall" within 1 minute'),
+    Phrase("then", 'the notification links the runbook "{runbook}"',
+           lambda a, line: LinksRunbook(str(a["runbook"]), line),
+           'the notification links the runbook "runbooks/payments-api-down.md"'),
+    Phrase("then", "the runbook locates the fault within {budget}",
+           lambda a, line: LocatesFault(_budget(a), line), "the runbook locates the fault within 5 minutes"),
+    Phrase("then", "the service recovers within {budget}",
+           lambda a, line: Recovers(_budget(a), line), "the service recovers within 10 minutes"),
+)
+
+
+def match(keyword: str, text: str) -> tuple[Phrase, dict[str, object]] | None:
+    for phrase in PHRASES:
+        if phrase.keyword == keyword and phrase.parser.is_matching(text):
+            return phrase, dict(phrase.parser.parse_arguments(text) or {})
+    return None
+
+
+def closest(text: str) -> str | None:
+    """The known phrase most like `text`, for "did you mean" messages."""
+    examples = {p.example: f"{p.keyword.capitalize()} {p.example}" for p in PHRASES}
+    found = difflib.get_close_matches(text, list(examples), n=1, cutoff=0.4)
+    return examples[found[0]] if found else None
+
+
+def keyword_of(text: str) -> str | None:
+    """The keyword a phrase needs, when `text` matches a phrase under another keyword."""
+    return next((p.keyword for p in PHRASES if p.parser.is_matching(text)), None)

@@ -1,0 +1,74 @@
+"""The effective Prometheus and Alertmanager configuration the lab runs with, written to the lab folder.
+
+Prometheus: intervals (and rule files) come from the project's files; targets come from
+`alertdrill.yml` (lab services, Alertmanager address), so ports live in one place.
+Alertmanager: the project's configuration as it is, except that loopback webhook URLs are pointed
+at the configured sink address (in the lab the sink is the only loopback receiver).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+from alertdrill.config import Settings
+from alertdrill.errors import ConfigError
+from alertdrill.yamlfile import load_yaml
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def netloc(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def prometheus_intervals(settings: Settings) -> dict[str, str]:
+    intervals = {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "800ms"}
+    if settings.prometheus_config and settings.prometheus_config.exists():
+        doc = load_yaml(settings.prometheus_config, what="Prometheus configuration")
+        glob = (doc.data or {}).get("global", {}) if isinstance(doc.data, dict) else {}
+        intervals.update({k: str(v) for k, v in (glob or {}).items() if k in intervals})
+    return intervals
+
+
+def prometheus_config(settings: Settings) -> dict[str, object]:
+    assert settings.lab is not None
+    return {
+        "global": prometheus_intervals(settings),
+        "rule_files": [str(p) for p in settings.rules],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [netloc(settings.alertmanager)]}]}]},
+        "scrape_configs": [
+            {"job_name": s.name, "static_configs": [{"targets": [f"127.0.0.1:{s.port}"]}]}
+            for s in settings.lab.services
+        ],
+    }
+
+
+def _point_at_sink(receivers: list[dict[str, object]], sink: str) -> None:
+    for receiver in receivers:
+        for hook in receiver.get("webhook_configs") or []:  # type: ignore[union-attr]
+            url = urlsplit(str(hook.get("url", "")))
+            if url.hostname in LOOPBACK:
+                hook["url"] = urlunsplit(url._replace(netloc=sink))
+
+
+def alertmanager_config(settings: Settings) -> dict[str, object]:
+    if settings.alertmanager_config is None:
+        raise ConfigError("the lab needs alertmanager_config: in the configuration", path=settings.config_path,
+                          fix="e.g. alertmanager_config: alerts/alertmanager.yml")
+    doc = load_yaml(settings.alertmanager_config, what="Alertmanager configuration")
+    if not isinstance(doc.data, dict) or "route" not in doc.data:
+        raise doc.error("Alertmanager configuration has no route", fix="see alerts/alertmanager.yml in the example")
+    config = dict(doc.data)
+    _point_at_sink(list(config.get("receivers") or []), settings.sink_listen)
+    return config
+
+
+def write_configs(settings: Settings, folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    prom, am = folder / "prometheus.yml", folder / "alertmanager.yml"
+    prom.write_text(yaml.safe_dump(prometheus_config(settings), sort_keys=False))
+    am.write_text(yaml.safe_dump(alertmanager_config(settings), sort_keys=False))
+    return prom, am

@@ -1,0 +1,139 @@
+"""`alertdrill lab up | down | status`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from alertdrill.config import LabConfig, Settings
+from alertdrill.errors import ConfigError, LabError
+from alertdrill.lab import processes, readiness
+from alertdrill.lab.configs import write_configs
+from alertdrill.lab.services import LabServices
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    host: str
+    port: int
+    config_key: str
+
+
+@dataclass(frozen=True)
+class Lab:
+    settings: Settings
+
+    @property
+    def config(self) -> LabConfig:
+        if self.settings.lab is None:
+            raise ConfigError("no lab: section in the configuration", path=self.settings.config_path)
+        return self.settings.lab
+
+    @property
+    def run_dir(self) -> Path:
+        return self.config.dir / "run"
+
+    @property
+    def state_file(self) -> Path:
+        return self.config.dir / "lab.json"
+
+    def components(self) -> list[Component]:
+        prom, am = urlsplit(self.settings.prometheus), urlsplit(self.settings.alertmanager)
+        sink_host, _, sink_port = self.settings.sink_listen.rpartition(":")
+        found = [Component("prometheus", prom.hostname or "127.0.0.1", prom.port or 9090, "prometheus"),
+                 Component("alertmanager", am.hostname or "127.0.0.1", am.port or 9093, "alertmanager"),
+                 Component("sink", sink_host or "127.0.0.1", int(sink_port), "sink.listen")]
+        found += [Component(s.name, "127.0.0.1", s.port, f"lab.services.{s.name}.port")
+                  for s in self.config.services]
+        return found
+
+    def _binary(self, name: str, package: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            raise LabError(f"{name} is not installed", fix=f"apt-get install {package} (or run `make setup`)")
+        return path
+
+    def running(self) -> list[str]:
+        return [c.name for c in self.components()
+                if (pid := processes.read_pid(self.run_dir / f"{c.name}.pid")) and processes.is_alive(pid)]
+
+    def up(self, progress: callable = print) -> float:  # type: ignore[valid-type]
+        """Start everything and wait until usable; seconds it took. Idempotent when already up."""
+        started = time.monotonic()
+        if set(self.running()) == {c.name for c in self.components()}:
+            progress("lab already up")
+            return 0.0
+        self.down(quiet=True)
+        prom_bin = self._binary(self.config.prometheus_bin, "prometheus")
+        am_bin = self._binary(self.config.alertmanager_bin, "prometheus-alertmanager")
+        for comp in self.components():
+            if not processes.port_free(comp.host, comp.port):
+                raise LabError(f"port {comp.port} ({comp.name}) is taken by another process",
+                               path=self.settings.config_path,
+                               fix=f"stop it, or change {comp.config_key} in {self.settings.config_path.name}")
+        prom_cfg, am_cfg = write_configs(self.settings, self.config.dir / "config")
+        logs = self.config.dir / "logs"
+        try:
+            progress("starting sink and demo services")
+            processes.spawn("sink", [sys.executable, "-m", "alertdrill.sink.server", "--listen",
+                                     self.settings.sink_listen], self.run_dir, logs)
+            services = LabServices(self.settings)
+            for service in self.config.services:
+                services.start(service.name)
+            progress("starting Alertmanager and Prometheus")
+            am = urlsplit(self.settings.alertmanager)
+            processes.spawn("alertmanager", [am_bin, f"--config.file={am_cfg}",
+                                             f"--storage.path={self.config.dir / 'data' / 'alertmanager'}",
+                                             f"--web.listen-address={am.netloc}", "--cluster.listen-address=",
+                                             "--log.level=warn"], self.run_dir, logs)
+            prom = urlsplit(self.settings.prometheus)
+            processes.spawn("prometheus", [prom_bin, f"--config.file={prom_cfg}",
+                                           f"--storage.tsdb.path={self.config.dir / 'data' / 'prometheus'}",
+                                           f"--web.listen-address={prom.netloc}", "--web.enable-lifecycle",
+                                           "--log.level=warn"], self.run_dir, logs)
+            progress("waiting until Prometheus has discovered Alertmanager and scraped every target")
+            failed = readiness.wait_ready(
+                readiness.conditions(self.settings.prometheus, self.settings.alertmanager,
+                                     self.settings.sink_url, am.netloc),
+                self.config.ready_timeout_s, self._dead_component)
+            if failed:
+                raise LabError(f"lab not ready: {failed}", fix=f"see the logs in {logs}")
+        except BaseException:
+            self.down(quiet=True)
+            raise
+        took = time.monotonic() - started
+        self.state_file.write_text(json.dumps({"started_at": time.time(), "ready_s": round(took, 3),
+                                               "components": [c.name for c in self.components()]}))
+        return took
+
+    def _dead_component(self) -> str | None:
+        for comp in self.components():
+            pid = processes.read_pid(self.run_dir / f"{comp.name}.pid")
+            if pid is None or not processes.is_alive(pid):
+                log = self.config.dir / "logs" / f"{comp.name}.log"
+                tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+                return f"{comp.name} exited" + (f": {tail[0][:200]}" if tail else "")
+        return None
+
+    def down(self, quiet: bool = False) -> list[str]:
+        """Stop exactly the processes `up` started (their pid files), newest first."""
+        stopped = []
+        for comp in reversed(self.components()):
+            if processes.stop(self.run_dir / f"{comp.name}.pid"):
+                stopped.append(comp.name)
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    def status(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for comp in self.components():
+            pid = processes.read_pid(self.run_dir / f"{comp.name}.pid")
+            alive = pid is not None and processes.is_alive(pid)
+            rows.append((comp.name, f"{comp.host}:{comp.port}", f"running (pid {pid})" if alive else "stopped"))
+        return rows

@@ -1,0 +1,71 @@
+"""When is the lab usable? Not when `/-/ready` answers: when Prometheus has discovered the
+Alertmanager, scraped every target and evaluated its rules (DESIGN.md, pitfalls)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    holds: Callable[[], bool]
+
+
+def _json(url: str) -> dict[str, object]:
+    answer = requests.get(url, timeout=2)
+    answer.raise_for_status()
+    body = answer.json()
+    return body.get("data", body) if isinstance(body, dict) else {}
+
+
+def _ok(url: str) -> bool:
+    return requests.get(url, timeout=2).status_code == 200
+
+
+def conditions(prometheus: str, alertmanager: str, sink: str, am_address: str) -> list[Condition]:
+    def am_discovered() -> bool:
+        active = _json(f"{prometheus}/api/v1/alertmanagers").get("activeAlertmanagers") or []
+        return any(am_address in str(a.get("url", "")) for a in active)  # type: ignore[union-attr]
+
+    def targets_up() -> bool:
+        targets = _json(f"{prometheus}/api/v1/targets").get("activeTargets") or []
+        return bool(targets) and all(t.get("health") == "up" for t in targets)  # type: ignore[union-attr]
+
+    def rules_evaluated() -> bool:
+        groups = _json(f"{prometheus}/api/v1/rules").get("groups") or []
+        return all(g.get("lastEvaluation", ZERO_TIME) != ZERO_TIME for g in groups)  # type: ignore[union-attr]
+
+    return [
+        Condition("Prometheus /-/ready", lambda: _ok(f"{prometheus}/-/ready")),
+        Condition("Alertmanager /-/ready", lambda: _ok(f"{alertmanager}/-/ready")),
+        Condition("sink answers", lambda: _ok(f"{sink}/-/healthy")),
+        Condition("Prometheus has discovered the Alertmanager", am_discovered),
+        Condition("every target scraped and up", targets_up),
+        Condition("rules evaluated", rules_evaluated),
+    ]
+
+
+def wait_ready(checks: list[Condition], timeout_s: float, alive: Callable[[], str | None]) -> str | None:
+    """None when every condition holds in order; else the first that did not (or a dead process)."""
+    deadline = time.monotonic() + timeout_s
+    for check in checks:
+        while True:
+            dead = alive()
+            if dead:
+                return dead
+            try:
+                if check.holds():
+                    break
+            except (requests.RequestException, ValueError):
+                pass
+            if time.monotonic() >= deadline:
+                return check.name
+            time.sleep(0.05)  # these are remote states with no push API; poll briefly
+    return None

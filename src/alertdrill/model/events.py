@@ -1,0 +1,110 @@
+"""Timestamped events of one drill, and a timeline that steps can await without sleeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class EventName(str, Enum):
+    STEADY_STATE_OK = "steady_state_ok"
+    GROUP_HOT = "alertmanager_group_hot"
+    FAULT_INJECTED = "fault_injected"
+    PENDING = "alert_pending"            # Prometheus: activeAt (server clock)
+    FIRING = "alert_firing"              # Prometheus: first poll that saw state=firing
+    RECEIVED = "alert_received"          # Alertmanager: updatedAt; startsAt = Prometheus fire time
+    DELIVERED = "notification_delivered"  # sink: receipt time, per receiver
+    RESOLVED = "alert_resolved"
+    LOCATED = "fault_located"
+    RECOVERED = "service_recovered"
+    DEADLINE_MISSED = "deadline_missed"
+    FAULT_REVERTED = "fault_reverted"
+    DRILL_ERROR = "drill_error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened, at wall-clock time `at` (seconds since the epoch).
+
+    `details` holds small printable facts (receiver, source, runbook URL); it is not a model.
+    """
+
+    name: EventName
+    at: float
+    details: tuple[tuple[str, str], ...] = ()
+
+    def detail(self, key: str, default: str = "") -> str:
+        return dict(self.details).get(key, default)
+
+    @staticmethod
+    def make(name: EventName, at: float, **details: object) -> Event:
+        return Event(name, at, tuple((k, str(v)) for k, v in details.items() if v is not None))
+
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Timeline:
+    """Append-only, thread-safe list of events. Observers append; steps await."""
+
+    clock: Clock = time.time
+    monotonic: Clock = time.monotonic
+    _events: list[Event] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def add(self, event: Event) -> None:
+        with self._cond:
+            self._events.append(event)
+            self._cond.notify_all()
+
+    def record(self, name: EventName, at: float | None = None, **details: object) -> Event:
+        event = Event.make(name, self.clock() if at is None else at, **details)
+        self.add(event)
+        return event
+
+    def arrived_since(self, count: int) -> list[Event]:
+        """Events in arrival order from the `count`-th on (for progress output)."""
+        with self._cond:
+            return self._events[count:]
+
+    def events(self) -> list[Event]:
+        with self._cond:
+            return sorted(self._events, key=lambda e: e.at)
+
+    def first(self, name: EventName, where: Callable[[Event], bool] = lambda e: True) -> Event | None:
+        return next((e for e in self.events() if e.name == name and where(e)), None)
+
+    @property
+    def injected_at(self) -> float | None:
+        event = self.first(EventName.FAULT_INJECTED)
+        return event.at if event else None
+
+    def wait_for(self, match: Callable[[Iterable[Event]], bool], timeout: float,
+                 on_tick: Callable[[float], None] | None = None, tick_s: float = 1.0) -> bool:
+        """Block until `match(events)` holds or `timeout` seconds pass; True when it held.
+
+        Wakes on every new event (no polling of its own) and at least every `tick_s` to call
+        `on_tick(seconds_left)`, which is how waits show progress.
+        """
+        deadline = self.monotonic() + max(0.0, timeout)
+        while True:
+            with self._cond:
+                done = match(list(self._events))
+                left = deadline - self.monotonic()
+                if not done and left > 0:
+                    self._cond.wait(min(left, tick_s))
+                    done = match(list(self._events))
+            left = deadline - self.monotonic()
+            if on_tick is not None:
+                on_tick(max(0.0, left))
+            if done:
+                return True
+            if left <= 0:
+                return False

@@ -1,0 +1,196 @@
+"""Pure verdicts: from a drill's spec and timeline to phases, checks and a `DrillResult`.
+
+The steps call the `check_*` functions when they stop waiting and the scorecard calls `score`
+at the end; both read the same timeline with the same functions, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from alertdrill.model.events import Event, EventName
+from alertdrill.model.scorecard import Check, DrillResult, EventRecord, PhaseResult, iso
+from alertdrill.model.spec import AlertFires, DrillSpec, LinksRunbook, ReachesContactGroup
+
+Events = Sequence[Event]
+
+
+def secs(value: float) -> str:
+    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def injected_at(events: Events) -> float | None:
+    return next((e.at for e in events if e.name == EventName.FAULT_INJECTED), None)
+
+
+def _first(events: Events, name: EventName, alert: str | None = None, **details: str) -> Event | None:
+    for event in sorted(events, key=lambda e: e.at):
+        if event.name != name or (alert and event.detail("alert") != alert):
+            continue
+        if all(event.detail(k) == v for k, v in details.items()):
+            return event
+    return None
+
+
+def fired_at(events: Events, alert: str) -> float | None:
+    """When Prometheus fired the alert: Alertmanager's `startsAt` when seen, else the first firing poll."""
+    received = _first(events, EventName.RECEIVED, alert)
+    if received and received.detail("starts_at"):
+        return float(received.detail("starts_at"))
+    firing = _first(events, EventName.FIRING, alert)
+    return firing.at if firing else None
+
+
+def delivered(events: Events, alert: str, contact_group: str | None = None) -> Event | None:
+    """The first firing notification of `alert` that reached `contact_group` (or anyone)."""
+    for event in sorted(events, key=lambda e: e.at):
+        if event.name != EventName.DELIVERED or event.detail("alert") != alert:
+            continue
+        if event.detail("status") != "firing":
+            continue
+        if contact_group is None or event.detail("contact_group") == contact_group:
+            return event
+    return None
+
+
+def routed_receivers(events: Events, alert: str) -> list[str]:
+    """Receivers Alertmanager routed the alert to (empty until Alertmanager has it)."""
+    received = [e for e in events if e.name == EventName.RECEIVED and e.detail("alert") == alert]
+    names: list[str] = []
+    for event in received:
+        names += [r for r in event.detail("receivers").split(",") if r and r not in names]
+    return names
+
+
+def wrong_route(events: Events, alert: str, receiver: str) -> bool:
+    """Alertmanager has the alert and routed it, but not to `receiver`: waiting longer cannot help."""
+    routed = routed_receivers(events, alert)
+    return bool(routed) and receiver not in routed
+
+
+def _elapsed(at: float | None, t0: float | None) -> float | None:
+    return None if at is None or t0 is None else round(at - t0, 3)
+
+
+def check_fires(step: AlertFires, events: Events) -> Check:
+    t0 = injected_at(events)
+    elapsed = _elapsed(fired_at(events, step.alert), t0)
+    expected = f"firing within {secs(step.budget_s)}"
+    name = f"alert {step.alert} fires"
+    if elapsed is not None and elapsed <= step.budget_s:
+        return Check(name, True, expected, f"fired after {secs(elapsed)}")
+    if elapsed is not None:
+        return Check(name, False, expected, f"fired after {secs(elapsed)}",
+                     f"{step.alert} fired {secs(elapsed - step.budget_s)} late: shorten the rule's `for` "
+                     "or the scrape/evaluation interval, or the fault takes longer to show")
+    pending = _first(events, EventName.PENDING, step.alert)
+    if pending is not None and t0 is not None:
+        return Check(name, False, expected, f"pending since {secs(pending.at - t0)}, never firing",
+                     f"{step.alert} was pending after {secs(pending.at - t0)} but did not fire within "
+                     f"{secs(step.budget_s)}: the rule's `for` is longer than the budget allows")
+    return Check(name, False, expected, "never pending or firing",
+                 f"Prometheus never saw {step.alert} pending within {secs(step.budget_s)}: the rule's "
+                 "expression does not match what the fault changes, or the rule is not loaded")
+
+
+def check_reaches(step: ReachesContactGroup, receiver: str, alert: str, events: Events) -> Check:
+    t0 = injected_at(events)
+    name = "routed to contact group"
+    hit = delivered(events, alert, step.group)
+    fired = fired_at(events, alert)
+    if hit is not None and t0 is not None:
+        elapsed = hit.at - t0
+        if elapsed <= step.budget_s:
+            return Check(name, True, step.group, step.group)
+        split = (f": firing took {secs(fired - t0)}, delivery after firing {secs(hit.at - fired)}"
+                 if fired is not None else "")
+        return Check(name, False, f"{step.group} within {secs(step.budget_s)}",
+                     f"{step.group} after {secs(elapsed)}",
+                     f"{alert} reached {step.group} {secs(elapsed - step.budget_s)} late{split}")
+    routed = routed_receivers(events, alert)
+    others = sorted({e.detail("contact_group") or e.detail("receiver") for e in events
+                     if e.name == EventName.DELIVERED and e.detail("alert") == alert})
+    actual = ", ".join(others or routed) or "nobody"
+    if routed and receiver not in routed:
+        return Check(name, False, step.group, actual,
+                     f"Alertmanager routed {alert} to receiver {', '.join(routed)}, not {receiver} "
+                     f"(contact group {step.group}): fix the route in the Alertmanager configuration "
+                     "or the drill's contact group")
+    received = _first(events, EventName.RECEIVED, alert)
+    if received is not None and received.detail("state") == "suppressed":
+        return Check(name, False, step.group, "suppressed",
+                     f"{alert} reached Alertmanager but was suppressed "
+                     f"(silenced by {received.detail('silenced_by') or '-'}, inhibited by "
+                     f"{received.detail('inhibited_by') or '-'}): remove the silence or inhibition")
+    if fired is None:
+        return Check(name, False, step.group, "the alert never fired",
+                     f"no notification could reach {step.group}: {alert} never fired")
+    if received is None:
+        return Check(name, False, step.group, "not in Alertmanager",
+                     f"{alert} fired in Prometheus but never reached Alertmanager within "
+                     f"{secs(step.budget_s)}: check Prometheus's `alerting:` section")
+    return Check(name, False, step.group, actual,
+                 f"Alertmanager routed {alert} to {receiver} but no notification arrived within "
+                 f"{secs(step.budget_s)}: is the receiver's webhook pointed at the alertdrill sink?")
+
+
+def check_runbook(step: LinksRunbook, alert: str, contact_group: str | None, events: Events,
+                  runbook_problem: Callable[[str], str | None]) -> Check:
+    """`runbook_problem(path)` says what is wrong with a runbook file, or None when it is fine."""
+    name = "notification links runbook"
+    note = delivered(events, alert, contact_group) or delivered(events, alert)
+    if note is None:
+        return Check(name, False, step.runbook, "no notification",
+                     f"no notification of {alert} was delivered, so its runbook link cannot be checked")
+    url = note.detail("runbook_url")
+    if not url:
+        return Check(name, False, step.runbook, "no runbook_url annotation",
+                     f"the notification of {alert} has no runbook_url annotation: add "
+                     f"`runbook_url: .../{step.runbook}` to the rule's annotations")
+    if not url.endswith(step.runbook):
+        return Check(name, False, step.runbook, url,
+                     f"the notification links {url}, which does not end with {step.runbook}: "
+                     "fix the rule's runbook_url annotation or the drill")
+    problem = runbook_problem(step.runbook)
+    if problem:
+        return Check(name, False, step.runbook, url, problem)
+    return Check(name, True, step.runbook, url)
+
+
+PHASE_CLOCKS: dict[str, Callable[[DrillSpec, Events], float | None]] = {
+    "alert": lambda spec, ev: fired_at(ev, spec.alert) if spec.alert else None,
+    "notify": lambda spec, ev: (e.at if spec.alert and (e := delivered(ev, spec.alert, spec.contact_group))
+                                else None),
+    "locate": lambda spec, ev: next((e.at for e in ev if e.name == EventName.LOCATED), None),
+    "recover": lambda spec, ev: next((e.at for e in ev if e.name == EventName.RECOVERED), None),
+}
+
+
+def phases(spec: DrillSpec, events: Events) -> dict[str, PhaseResult]:
+    t0 = injected_at(events)
+    result: dict[str, PhaseResult] = {}
+    for phase, budget in spec.budgets().items():
+        elapsed = _elapsed(PHASE_CLOCKS[phase](spec, events), t0)
+        result[phase] = PhaseResult(budget, elapsed, elapsed is not None and elapsed <= budget)
+    return result
+
+
+def event_records(events: Events) -> list[EventRecord]:
+    t0 = injected_at(events)
+    return [EventRecord(str(e.name), iso(e.at), _elapsed(e.at, t0), dict(e.details))
+            for e in sorted(events, key=lambda e: e.at)]
+
+
+def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | None = None,
+          duration_s: float = 0.0) -> DrillResult:
+    phase_results = phases(spec, events)
+    if error:
+        status = "error"
+    elif any(not c.passed for c in checks) or any(not p.passed for p in phase_results.values()):
+        status = "failed"
+    else:
+        status = "passed"
+    return DrillResult(name=spec.name, feature=spec.feature, status=status, alert=spec.alert,
+                       contact_group=spec.contact_group, phases=phase_results, checks=list(checks),
+                       events=event_records(events), fault=spec.fault, error=error,
+                       duration_s=round(duration_s, 3))

@@ -1,0 +1,88 @@
+"""HTTP access to Prometheus, Alertmanager and the sink, failing fast (no hidden retries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from urllib3.util.retry import Retry
+
+from alertdrill.errors import UnreachableError
+
+TIMEOUT_S = 5
+
+
+def parse_time(text: str) -> float:
+    """RFC 3339 with nanoseconds (Go) -> epoch seconds."""
+    text = text.replace("Z", "+00:00")
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    return datetime.fromisoformat(text).timestamp()
+
+
+class PromQLError(Exception):
+    """Prometheus rejected an expression."""
+
+
+class Prometheus:
+    def __init__(self, url: str, session: requests.Session | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.session = session or requests.Session()
+        self.client = PrometheusConnect(self.url, disable_ssl=True, retry=Retry(total=0), timeout=TIMEOUT_S,
+                                        session=self.session)
+
+    def query(self, expr: str) -> list[dict[str, object]]:
+        try:
+            return list(self.client.custom_query(expr))
+        except PrometheusApiClientException as exc:
+            raise PromQLError(str(exc)) from None
+
+    def alerts(self) -> list[dict[str, object]]:
+        answer = self.session.get(f"{self.url}/api/v1/alerts", timeout=TIMEOUT_S)
+        answer.raise_for_status()
+        return list(answer.json()["data"]["alerts"])
+
+
+class Alertmanager:
+    def __init__(self, url: str, session: requests.Session | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.session = session or requests.Session()
+
+    def alerts(self, alertname: str) -> list[dict[str, object]]:
+        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S,
+                                  params={"filter": f'alertname="{alertname}"'})
+        answer.raise_for_status()
+        return list(answer.json())
+
+    def groups(self) -> list[dict[str, object]]:
+        answer = self.session.get(f"{self.url}/api/v2/alerts/groups", timeout=TIMEOUT_S)
+        answer.raise_for_status()
+        return list(answer.json())
+
+
+class SinkClient:
+    def __init__(self, url: str, session: requests.Session | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.session = session or requests.Session()
+
+    def events(self, after: int, wait_s: float) -> tuple[list[dict[str, object]], int]:
+        answer = self.session.get(f"{self.url}/events", params={"after": after, "timeout": wait_s},
+                                  timeout=wait_s + TIMEOUT_S)
+        answer.raise_for_status()
+        body = answer.json()
+        return list(body["events"]), int(body["last"])
+
+
+def require_reachable(name: str, url: str, path: str, fix: str) -> None:
+    """One-line error before anything is injected when a system does not answer."""
+    try:
+        answer = requests.get(f"{url.rstrip('/')}{path}", timeout=TIMEOUT_S)
+    except requests.RequestException as exc:
+        reason = type(exc).__name__.replace("Error", " error").replace("Connection", "connection").strip()
+        raise UnreachableError(f"{name} at {url} is unreachable ({reason})", fix=fix) from None
+    if answer.status_code != 200:
+        raise UnreachableError(f"{name} at {url}{path} answered {answer.status_code}", fix=fix)

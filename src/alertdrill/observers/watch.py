@@ -1,0 +1,148 @@
+"""One drill's observers: Prometheus (pending, firing, resolved), Alertmanager (received, routed),
+the sink (delivered). They start before the fault and stop when the drill ends."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+
+from alertdrill.model.events import EventName, Timeline
+from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, parse_time
+
+SLACK_S = 0.5  # server timestamps are compared with the harness clock: same machine, small skew
+
+
+def unescape_receiver(name: str) -> str:
+    """The webhook payload's receiver name is regex-escaped (`sre.pager` arrives as `sre\\.pager`)."""
+    return re.sub(r"\\(.)", r"\1", name)
+
+
+@dataclass(frozen=True)
+class WatchTarget:
+    alert: str
+    since: float  # ignore anything that started before this (an older alert of the same name)
+    group_of: Callable[[str], str | None]  # receiver -> contact group
+
+
+@dataclass
+class Watch:
+    target: WatchTarget
+    timeline: Timeline
+    prometheus: Prometheus
+    alertmanager: Alertmanager
+    sink: SinkClient | None
+    poll_interval_s: float = 0.1
+    problems: dict[str, str] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _seen: set[tuple[str, ...]] = field(default_factory=set)
+    _sink_after: int = 0
+
+    def start(self) -> Watch:
+        loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager]
+        if self.sink is not None:
+            _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
+            loops.append(self._stream_sink)
+        for loop in loops:
+            thread = threading.Thread(target=self._guarded, args=(loop,), daemon=True,
+                                      name=f"alertdrill-{loop.__name__.strip('_')}")
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=15)
+
+    def _once(self, *key: str) -> bool:
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def _guarded(self, loop: Callable[[], None]) -> None:
+        name = loop.__name__.strip("_").split("_", 1)[1]
+        while not self._stop.is_set():
+            try:
+                loop()
+                self.problems.pop(name, None)
+            except (requests.RequestException, ValueError, KeyError) as exc:
+                self.problems[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                self._stop.wait(self.poll_interval_s * 5)
+                continue
+            if name != "sink":
+                self._stop.wait(self.poll_interval_s)
+
+    def _poll_prometheus(self) -> None:
+        alert, firing_now = self.target.alert, False
+        for item in self.prometheus.alerts():
+            labels = item.get("labels") or {}
+            if labels.get("alertname") != alert:  # type: ignore[union-attr]
+                continue
+            active_at = parse_time(str(item.get("activeAt")))
+            if active_at < self.target.since - SLACK_S:
+                continue
+            if self._once("pending", alert):
+                self.timeline.record(EventName.PENDING, active_at, alert=alert, source="prometheus")
+            if item.get("state") == "firing":
+                firing_now = True
+                if self._once("firing", alert):
+                    self.timeline.record(EventName.FIRING, alert=alert, source="prometheus")
+        if not firing_now and ("firing", alert) in self._seen and self._once("resolved", alert):
+            self.timeline.record(EventName.RESOLVED, alert=alert, source="prometheus")
+
+    def _poll_alertmanager(self) -> None:
+        for item in self.alertmanager.alerts(self.target.alert):
+            starts_at = parse_time(str(item["startsAt"]))
+            if starts_at < self.target.since - SLACK_S:
+                continue
+            status = item.get("status") or {}
+            receivers = ",".join(r["name"] for r in item.get("receivers") or [])  # type: ignore[index]
+            if self._once("received", str(item.get("fingerprint")), receivers):
+                self.timeline.record(
+                    EventName.RECEIVED, parse_time(str(item.get("updatedAt") or item["startsAt"])),
+                    alert=self.target.alert, starts_at=f"{starts_at:.3f}", receivers=receivers,
+                    state=status.get("state", ""),  # type: ignore[union-attr]
+                    silenced_by=",".join(status.get("silencedBy") or []),  # type: ignore[union-attr]
+                    inhibited_by=",".join(status.get("inhibitedBy") or []),  # type: ignore[union-attr]
+                    fingerprint=item.get("fingerprint"))
+
+    def _stream_sink(self) -> None:
+        assert self.sink is not None
+        arrivals, self._sink_after = self.sink.events(self._sink_after, 0.5)
+        for arrival in arrivals:
+            payload = arrival.get("payload") or {}
+            if not isinstance(payload, dict):
+                continue
+            receiver = unescape_receiver(str(payload.get("receiver", "")))
+            for alert in payload.get("alerts") or []:
+                labels, notes = alert.get("labels") or {}, alert.get("annotations") or {}
+                if labels.get("alertname") != self.target.alert:
+                    continue
+                if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
+                    continue
+                status = str(alert.get("status", payload.get("status", "")))
+                if self._once("delivered", receiver, status):
+                    self.timeline.record(
+                        EventName.DELIVERED, float(str(arrival["received_at"])), alert=self.target.alert,
+                        receiver=receiver, contact_group=self.target.group_of(receiver) or "", status=status,
+                        runbook_url=notes.get("runbook_url", ""), path=arrival.get("path", ""))
+
+
+def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
+    """Aggregation groups that already hold `alert`: a new alert there waits group_interval, not group_wait."""
+    hot = []
+    for group in alertmanager.groups():
+        if any((a.get("labels") or {}).get("alertname") == alert for a in group.get("alerts") or []):  # type: ignore[union-attr]
+            labels = group.get("labels") or {}
+            receiver = (group.get("receiver") or {}).get("name", "")  # type: ignore[union-attr]
+            hot.append(f"{receiver}{labels}")
+    return hot
+
+

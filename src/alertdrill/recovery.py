@@ -1,0 +1,121 @@
+"""Runbooks run during a drill: Diagnose steps retried until they locate the fault, Remediate steps
+run once, then the service must be healthy again and the alert resolved."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from alertdrill.catalog.features import display_path
+from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
+from alertdrill.environment import Environment
+from alertdrill.model.events import Event, EventName, Timeline
+from alertdrill.model.scorecard import Check
+from alertdrill.model.scoring import secs
+from alertdrill.model.spec import DrillSpec, LocatesFault, Recovers
+from alertdrill.observers.clients import PromQLError
+from alertdrill.shell import command_env, run_shell
+
+RETRY_S = 0.5
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step: RunbookStep
+    ok: bool
+    summary: str
+
+
+class RunbookRunner:
+    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline,
+                 wait: Callable[[str, Callable[[list[Event]], bool], float], bool]) -> None:
+        self.spec, self.env, self.timeline, self.wait = spec, env, timeline, wait
+        self.linked: str | None = None
+        self._pause = threading.Event()
+
+    def _runbook(self) -> Runbook | None:
+        folder = self.env.settings.runbooks
+        assert folder is not None
+        candidates: list[Path] = []
+        if self.linked:
+            candidates += [self.env.settings.root / self.linked, folder / self.linked]
+        url = next((e.detail("runbook_url") for e in self.timeline.events()
+                    if e.name == EventName.DELIVERED and e.detail("runbook_url")), "")
+        candidates += [p for p in sorted(folder.rglob("*.md")) if url and url.endswith(p.name)]
+        for path in candidates:
+            if path.is_file():
+                return parse_runbook(path)
+        for path in sorted(folder.rglob("*.md")):
+            book = parse_runbook(path)
+            if self.spec.alert in book.alerts:
+                return book
+        return None
+
+    def _where(self, step: RunbookStep, book: Runbook) -> str:
+        return f"{display_path(book.path, self.env.settings.root)}:{step.line}"
+
+    def _run(self, step: RunbookStep) -> StepOutcome:
+        if step.language == "promql":
+            try:
+                found = self.env.prometheus().query(step.code)
+            except PromQLError as exc:
+                return StepOutcome(step, False, f"query rejected: {str(exc)[:200]}")
+            return StepOutcome(step, bool(found), f"{len(found)} series")
+        result = run_shell(step.code, cwd=self.env.settings.root, timeout_s=self.env.settings.command_timeout_s,
+                           env=command_env(self.env.settings.config_path))
+        return StepOutcome(step, result.ok, result.summary())
+
+    def locate(self, step: LocatesFault, deadline: float, progress: Callable[[str], None]) -> Check:
+        name, expected = "runbook locates the fault", f"Diagnose steps succeed within {secs(step.budget_s)}"
+        book = self._runbook()
+        if book is None or not book.steps_in("diagnose"):
+            which = display_path(book.path, self.env.settings.root) if book else f"no runbook for {self.spec.alert}"
+            return Check(name, False, expected, which,
+                         f"{which} has no executable Diagnose steps: add ```promql or ```sh blocks "
+                         "under `## Diagnose`")
+        progress(f"locating with {display_path(book.path, self.env.settings.root)}")
+        outcomes: list[StepOutcome] = []
+        while True:
+            outcomes = [self._run(s) for s in book.steps_in("diagnose")]
+            if all(o.ok for o in outcomes):
+                self.timeline.record(EventName.LOCATED, runbook=display_path(book.path, self.env.settings.root),
+                                     steps="; ".join(o.summary for o in outcomes))
+                return Check(name, True, expected, "; ".join(o.summary for o in outcomes))
+            if time.time() + RETRY_S > deadline:
+                break
+            self._pause.wait(RETRY_S)  # a Diagnose step is a question asked again, not an event
+        bad = next(o for o in outcomes if not o.ok)
+        return Check(name, False, expected, "; ".join(o.summary for o in outcomes),
+                     f"Diagnose step at {self._where(bad.step, book)} (`{bad.step.code[:80]}`) never succeeded "
+                     f"within {secs(step.budget_s)}: {bad.summary}")
+
+    def recover(self, step: Recovers, deadline: float, progress: Callable[[str], None]) -> Check:
+        name, expected = "service recovers", f"healthy and alert resolved within {secs(step.budget_s)}"
+        book = self._runbook()
+        outcomes = [self._run(s) for s in (book.steps_in("remediate") if book else [])]
+        for outcome in outcomes:
+            progress(f"remediate: {outcome.summary}")
+        prometheus = self.env.prometheus()
+        services = [self.env.settings.services[s] for s in self.spec.services]
+        alert = self.spec.alert
+        healthy = resolved = False
+        while True:
+            healthy = all(prometheus.query(s.healthy) for s in services)
+            resolved = not alert or not any((a.get("labels") or {}).get("alertname") == alert  # type: ignore[union-attr]
+                                            for a in prometheus.alerts())
+            if healthy and resolved:
+                self.timeline.record(EventName.RECOVERED, steps="; ".join(o.summary for o in outcomes))
+                return Check(name, True, expected, "healthy, alert resolved")
+            if time.time() + RETRY_S > deadline:
+                break
+            self._pause.wait(RETRY_S)  # health is a query result; Prometheus pushes nothing
+        state = ", ".join(filter(None, ["not healthy" if not healthy else "", "alert still firing" if not resolved else ""]))
+        failed = [o for o in outcomes if not o.ok]
+        cause = (f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"  # type: ignore[arg-type]
+                 if failed and book else
+                 "the Remediate steps ran but did not fix the service" if outcomes else
+                 "the runbook has no Remediate steps, so nothing fixed the service")
+        return Check(name, False, expected, state, f"{cause} ({state} after {secs(step.budget_s)})")

@@ -1,0 +1,1 @@
+"""The notification sink: where Alertmanager webhook receivers deliver, for the harness to observe."""

@@ -1,0 +1,123 @@
+"""Webhook sink server.
+
+`POST <any path>` stores an Alertmanager webhook payload, timestamped on receipt (this process's
+clock). `GET /events?after=N&timeout=S` long-polls: it answers as soon as an arrival newer than N
+exists, or after S seconds (at most 10) with none. So the harness sees arrivals pushed, not polled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+KEEP = 10_000
+MAX_WAIT_S = 10.0
+MAX_BODY = 4 * 1024 * 1024
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self._items: deque[dict[str, object]] = deque(maxlen=KEEP)
+        self._seq = 0
+        self._cond = threading.Condition()
+
+    def add(self, path: str, payload: object) -> int:
+        with self._cond:
+            self._seq += 1
+            self._items.append({"seq": self._seq, "received_at": time.time(), "path": path, "payload": payload})
+            self._cond.notify_all()
+            return self._seq
+
+    def after(self, seq: int, timeout_s: float) -> tuple[list[dict[str, object]], int]:
+        deadline = time.monotonic() + min(max(timeout_s, 0.0), MAX_WAIT_S)
+        with self._cond:
+            while self._seq <= seq:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            return [a for a in self._items if int(str(a["seq"])) > seq], self._seq
+
+
+def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def reply(self, code: int, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            url = urlsplit(self.path)
+            if url.path == "/-/healthy":
+                self.reply(200, {"status": "ok"})
+            elif url.path == "/events":
+                query = parse_qs(url.query)
+                try:
+                    after = int(query.get("after", ["0"])[0])
+                    timeout = float(query.get("timeout", ["0"])[0])
+                except ValueError:
+                    self.reply(400, {"error": "after and timeout must be numbers"})
+                    return
+                items, last = arrivals.after(after, timeout)
+                self.reply(200, {"events": items, "last": last})
+            else:
+                self.reply(404, {"error": "POST webhooks anywhere; GET /events?after=N&timeout=S"})
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length", 0))
+            if length > MAX_BODY:
+                self.reply(413, {"error": "payload too large"})
+                return
+            raw = self.rfile.read(length)
+            try:
+                payload = json.loads(raw or b"null")
+            except ValueError:
+                self.reply(400, {"error": "expected a JSON webhook payload"})
+                return
+            self.reply(200, {"seq": arrivals.add(urlsplit(self.path).path, payload)})
+
+    return Handler
+
+
+def serve(listen: str) -> ThreadingHTTPServer:
+    host, _, port = listen.rpartition(":")
+    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(Arrivals()))
+    server.daemon_threads = True
+    return server
+
+
+def _terminate(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    import signal
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--listen", default="127.0.0.1:9095")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    server = serve(args.listen)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
