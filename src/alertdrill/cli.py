@@ -63,8 +63,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     tags = args.tags or os.environ.get(ENV_VARS["tags"])
     if tags:
         pytest_args += ["-m", tags]
-    code = int(pytest.main(pytest_args))
+    interrupted = _InterruptRecorder()
+    code = int(pytest.main(pytest_args, plugins=[interrupted]))
+    if interrupted.seen:
+        print("alertdrill: interrupted; the drill's fault was reverted (see the scorecard)", file=sys.stderr)
+        return 130
     return PYTEST_TO_EXIT.get(code, 2)
+
+
+class _InterruptRecorder:
+    """Tells an interrupted run (Ctrl-C, SIGTERM: exit 130) from a usage error (both are pytest's 2)."""
+
+    seen = False
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.seen = True
 
 
 def cmd_lab(args: argparse.Namespace) -> int:

@@ -9,12 +9,11 @@ import requests
 
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.runbooks import runbook_problem
-from alertdrill.config import Settings
+from alertdrill.config import FaultConfig, Settings
 from alertdrill.errors import InjectorError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.config import FaultConfig
 from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, require_reachable
 
 Progress = Callable[[str], None]
@@ -24,7 +23,7 @@ Progress = Callable[[str], None]
 class Environment:
     settings: Settings
     registry: InjectorRegistry = field(default_factory=InjectorRegistry.default)
-    progress: Progress = lambda message: None  # noqa: E731
+    progress: Progress = lambda message: None
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:

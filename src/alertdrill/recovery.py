@@ -112,7 +112,7 @@ class RunbookRunner:
             if time.time() + RETRY_S > deadline:
                 break
             self._pause.wait(RETRY_S)  # health is a query result; Prometheus pushes nothing
-        state = ", ".join(filter(None, ["not healthy" if not healthy else "", "alert still firing" if not resolved else ""]))
+        state = ", ".join(text for ok, text in ((healthy, "not healthy"), (resolved, "alert still firing")) if not ok)
         failed = [o for o in outcomes if not o.ok]
         cause = (f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"  # type: ignore[arg-type]
                  if failed and book else

@@ -36,7 +36,9 @@ def parse_feature(path: Path) -> list[ScenarioTemplate]:
     try:
         feature = FeatureParser(str(path.parent), path.name).parse()
     except GherkinParseError as exc:
-        first = exc.message.splitlines()[0] if exc.message else "malformed Gherkin"
+        lines = [ln.split("): ", 1)[-1] for ln in (exc.message or "").splitlines()
+                 if ln.strip() and not ln.startswith(("Unknown parsing error", "Parser errors"))]
+        first = lines[0] if lines else "malformed Gherkin"
         raise SpecError(f"malformed feature file: {first}", path=path, line=exc.line,
                         fix="see https://cucumber.io/docs/gherkin/reference/") from None
     except (OSError, UnicodeDecodeError) as exc:

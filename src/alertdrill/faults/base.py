@@ -46,7 +46,8 @@ def option(fault: FaultConfig, key: str, kind: object, default: object = ...) ->
         raise ConfigError(f"fault {fault.name!r} ({fault.type}) needs `{key}`", path=None,
                           fix=f"add `{key}:` to it at {fault.source}")
     if value is not None and not isinstance(value, kind):  # type: ignore[arg-type]
-        raise ConfigError(f"fault {fault.name!r}: `{key}` must be {getattr(kind, '__name__', 'a number')}, not {value!r}",
+        wanted = getattr(kind, "__name__", "a number")
+        raise ConfigError(f"fault {fault.name!r}: `{key}` must be {wanted}, not {value!r}",
                           fix=f"fix it at {fault.source}")
     return value
 

@@ -56,7 +56,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/metrics":
                 self.reply(200, state.metrics(), "text/plain; version=0.0.4")
             elif self.path == "/-/healthy":
@@ -65,7 +65,7 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
                 code = state.handle()
                 self.reply(code, "ok\n" if code == 200 else "injected error\n")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             if self.path != "/-/fault":
                 self.reply(404, "not found\n")
                 return

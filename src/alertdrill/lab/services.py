@@ -31,7 +31,8 @@ class LabServices:
         service = self.get(name)
         if service is None:
             known = ", ".join(s.name for s in self.lab.services) or "none"
-            raise ConfigError(f"{name!r} is not a lab service", fix=f"known: {known}" + (f" (at {where})" if where else ""))
+            at = f" (at {where})" if where else ""
+            raise ConfigError(f"{name!r} is not a lab service", fix=f"known: {known}{at}")
         return service
 
     def pidfile(self, name: str) -> Path:

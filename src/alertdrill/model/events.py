@@ -6,10 +6,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class EventName(str, Enum):
+class EventName(StrEnum):
     STEADY_STATE_OK = "steady_state_ok"
     GROUP_HOT = "alertmanager_group_hot"
     FAULT_INJECTED = "fault_injected"
@@ -23,9 +23,6 @@ class EventName(str, Enum):
     DEADLINE_MISSED = "deadline_missed"
     FAULT_REVERTED = "fault_reverted"
     DRILL_ERROR = "drill_error"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

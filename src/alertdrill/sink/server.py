@@ -59,7 +59,7 @@ def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             if url.path == "/-/healthy":
                 self.reply(200, {"status": "ok"})
@@ -76,7 +76,7 @@ def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
             else:
                 self.reply(404, {"error": "POST webhooks anywhere; GET /events?after=N&timeout=S"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             if length > MAX_BODY:
                 self.reply(413, {"error": "payload too large"})

@@ -1,0 +1,17 @@
+# The two commands of the README. Both install what they need first (scripts/setup).
+.PHONY: setup demo test lint lab-down
+
+setup:
+	@scripts/setup
+
+## Start the local lab, run the example drills, print the scorecard.
+demo:
+	@scripts/demo
+
+## The test suite (CI runs exactly this).
+test: setup
+	python3 -m ruff check src tests
+	python3 -m pytest
+
+lab-down:
+	@python3 -m alertdrill lab down

@@ -1,0 +1,79 @@
+"""Public testing helpers: a private copy of a project on free ports, and a lab that runs it.
+
+    with lab_project(Path("."), tmp_path) as project:
+        subprocess.run(["alertdrill", "run", "--config", str(project.config_path)])
+
+Every process the lab starts is stopped on exit, so tests can run beside a developer's own lab.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from alertdrill.config import Settings, load_settings
+from alertdrill.lab.lab import Lab
+from alertdrill.lab.processes import free_port
+
+PROJECT_PARTS = ("alertdrill.yml", "alerts", "drills", "notifiers", "runbooks")
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "alertdrill.yml"
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path)
+
+    def write_feature(self, name: str, text: str) -> Path:
+        path = self.root / "drills" / name
+        path.write_text(text)
+        return path
+
+
+def copy_project(source: Path, dest: Path, extra_faults: Mapping[str, Mapping[str, object]] | None = None) -> Project:
+    """Copy the project at `source` to `dest`, moving every port in alertdrill.yml to a free one."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        src = source / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, dirs_exist_ok=True)
+        elif src.is_file():
+            shutil.copy2(src, dest / part)
+    config_path = dest / "alertdrill.yml"
+    raw = yaml.safe_load(config_path.read_text())
+    raw["prometheus"] = f"http://127.0.0.1:{free_port()}"
+    raw["alertmanager"] = f"http://127.0.0.1:{free_port()}"
+    raw["sink"] = {"listen": f"127.0.0.1:{free_port()}"}
+    for service in (raw.get("lab") or {}).get("services", {}).values():
+        service["port"] = free_port()
+    raw.setdefault("faults", {}).update(extra_faults or {})
+    config_path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return Project(dest)
+
+
+@contextmanager
+def running_lab(project: Project) -> Iterator[Lab]:
+    lab = Lab(project.settings())
+    lab.up(progress=lambda message: None)
+    try:
+        yield lab
+    finally:
+        lab.down()
+
+
+@contextmanager
+def lab_project(source: Path, dest: Path,
+                extra_faults: Mapping[str, Mapping[str, object]] | None = None) -> Iterator[Project]:
+    project = copy_project(source, dest, extra_faults)
+    with running_lab(project):
+        yield project

@@ -1,0 +1,36 @@
+"""Shared fixtures. The live tests share one private lab (real Prometheus and Alertmanager) on free
+ports in a temporary folder; it is stopped at the end, so the suite can run beside `alertdrill lab up`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alertdrill.testing import Project, lab_project
+
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Faults the tests add to a copy of the example project.
+TEST_FAULTS = {
+    "noop": {"type": "command", "inject": "true", "revert": "true"},
+    "marker": {"type": "command", "inject": "touch injected.marker", "revert": "rm -f injected.marker"},
+}
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    with lab_project(REPO, tmp_path_factory.mktemp("lab-project"), TEST_FAULTS) as project:
+        yield project
+
+
+def alertdrill(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real command line, as a user would."""
+    return subprocess.run([sys.executable, "-m", "alertdrill", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False)

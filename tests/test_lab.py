@@ -1,0 +1,72 @@
+"""The local lab: "up" means usable, a taken port is a clear error, "down" stops exactly what "up" started."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import requests
+
+from alertdrill.errors import LabError
+from alertdrill.lab import processes
+from alertdrill.lab.lab import Lab
+from alertdrill.testing import Project, copy_project
+from tests.conftest import REPO, alertdrill
+
+
+def test_up_means_prometheus_discovered_alertmanager_and_scraped_every_target(lab: Project) -> None:
+    settings = lab.settings()
+    managers = requests.get(f"{settings.prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]
+    assert any(settings.alertmanager.split("//")[1] in m["url"] for m in managers["activeAlertmanagers"])
+    targets = requests.get(f"{settings.prometheus}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
+    assert sorted(t["labels"]["job"] for t in targets) == ["checkout-api", "inventory-api", "payments-api"]
+    assert all(t["health"] == "up" for t in targets)
+    rules = requests.get(f"{settings.prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    assert {r["name"] for g in rules for r in g["rules"]} == {"PaymentsApiDown", "CheckoutApiErrors",
+                                                              "InventoryApiDown"}
+
+
+def test_status_lists_every_component_running(lab: Project) -> None:
+    done = alertdrill("lab", "status", "--config", str(lab.config_path))
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.count("running (pid") == 6
+
+
+def test_a_taken_port_is_a_clear_error_and_starts_nothing(tmp_path: Path) -> None:
+    project = copy_project(REPO, tmp_path / "p")
+    settings = project.settings()
+    port = int(settings.alertmanager.rsplit(":", 1)[1])
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        done = alertdrill("lab", "up", "--config", str(project.config_path))
+    assert done.returncode == 2
+    assert f"port {port} (alertmanager) is taken by another process" in done.stderr
+    assert "change alertmanager in alertdrill.yml" in done.stderr
+    assert Lab(settings).running() == []
+
+
+def test_down_stops_exactly_what_up_started(tmp_path: Path) -> None:
+    project = copy_project(REPO, tmp_path / "p")
+    lab = Lab(project.settings())
+    stranger = processes.spawn("stranger", ["sleep", "60"], tmp_path / "other-run", tmp_path / "logs")
+    try:
+        lab.up(progress=lambda m: None)
+        pids = [processes.read_pid(lab.run_dir / f"{c.name}.pid") for c in lab.components()]
+        stopped = lab.down()
+        assert sorted(stopped) == sorted(c.name for c in lab.components())
+        assert not any(processes.is_alive(pid) for pid in pids if pid)
+        assert processes.is_alive(stranger)
+        assert lab.down() == []  # twice is harmless
+    finally:
+        lab.down()
+        processes.stop(tmp_path / "other-run" / "stranger.pid")
+
+
+def test_missing_binary_names_the_package(tmp_path: Path) -> None:
+    project = copy_project(REPO, tmp_path / "p")
+    config = project.config_path
+    config.write_text(config.read_text().replace("dir: .lab", "dir: .lab\n  prometheus_bin: no-such-prometheus"))
+    with pytest.raises(LabError, match=r"no-such-prometheus is not installed.*apt-get install prometheus"):
+        Lab(project.settings()).up(progress=lambda m: None)

@@ -1,0 +1,81 @@
+"""The pure model: the timeline wakes waiters on events, and verdicts come from events alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from alertdrill.model.events import EventName, Timeline
+from alertdrill.model.scoring import check_fires, check_reaches, phases, score
+from alertdrill.model.spec import AlertFires, DrillSpec, InjectFault, ReachesContactGroup
+
+T0 = 1_800_000_000.0
+SPEC = DrillSpec("d", "drills/x.feature", 3, (InjectFault("f"), AlertFires("A", 60.0),
+                                                ReachesContactGroup("team", 60.0)))
+
+
+def timeline(*events: tuple[EventName, float, dict[str, str]]) -> Timeline:
+    line = Timeline()
+    line.record(EventName.FAULT_INJECTED, T0)
+    for name, offset, details in events:
+        line.record(name, T0 + offset, **details)
+    return line
+
+
+def test_wait_for_returns_when_an_event_arrives_not_at_the_timeout() -> None:
+    line = Timeline()
+    adder = threading.Timer(0.05, lambda: line.record(EventName.FIRING, alert="A"))
+    adder.start()
+    started = time.monotonic()
+    assert line.wait_for(lambda evs: any(e.name == EventName.FIRING for e in evs), timeout=30)
+    assert time.monotonic() - started < 10  # woken by the event; the timeout is 30 s
+
+
+def test_wait_for_gives_up_at_its_deadline() -> None:
+    line = Timeline()
+    assert not line.wait_for(lambda evs: False, timeout=0.05)
+
+
+def test_firing_time_prefers_alertmanagers_starts_at_over_the_poll() -> None:
+    line = timeline((EventName.FIRING, 5.3, {"alert": "A"}),
+                    (EventName.RECEIVED, 5.4, {"alert": "A", "starts_at": f"{T0 + 5.0}", "receivers": "team"}))
+    result = phases(SPEC, line.events())
+    assert result["alert"].elapsed_s == 5.0 and result["alert"].passed
+
+
+def test_missed_alert_budget_says_what_was_seen() -> None:
+    line = timeline((EventName.PENDING, 2.0, {"alert": "A"}))
+    check = check_fires(AlertFires("A", 3.0), line.events())
+    assert not check.passed
+    assert check.actual == "pending since 2.0 s, never firing"
+    assert "`for`" in check.message
+
+
+def test_wrong_receiver_names_expected_and_actual() -> None:
+    line = timeline((EventName.RECEIVED, 4.0, {"alert": "A", "starts_at": f"{T0 + 4}", "receivers": "other"}))
+    check = check_reaches(ReachesContactGroup("team", 60.0), "team-receiver", "A", line.events())
+    assert (check.passed, check.expected, check.actual) == (False, "team", "other")
+    assert "routed A to receiver other, not team-receiver" in check.message
+
+
+def test_late_delivery_says_which_part_of_the_path_ate_the_budget() -> None:
+    line = timeline((EventName.RECEIVED, 50.0, {"alert": "A", "starts_at": f"{T0 + 50}", "receivers": "r"}),
+                    (EventName.DELIVERED, 75.0, {"alert": "A", "contact_group": "team", "status": "firing"}))
+    check = check_reaches(ReachesContactGroup("team", 60.0), "r", "A", line.events())
+    assert not check.passed
+    assert "firing took 50.0 s, delivery after firing 25.0 s" in check.message
+
+
+def test_score_is_failed_when_a_phase_missed_even_without_a_check() -> None:
+    line = timeline((EventName.RECEIVED, 70.0, {"alert": "A", "starts_at": f"{T0 + 70}", "receivers": "r"}))
+    result = score(SPEC, line.events(), [])
+    assert result.status == "failed"
+    assert result.phases["alert"].elapsed_s == 70.0 and not result.phases["alert"].passed
+    assert result.phases["notify"].elapsed_s is None
+
+
+def test_error_wins_over_verdicts_and_events_are_relative_to_injection() -> None:
+    line = timeline((EventName.PENDING, 1.5, {"alert": "A"}))
+    result = score(SPEC, line.events(), [], error="Prometheus unreachable")
+    assert result.status == "error"
+    assert [(e.name, e.t_s) for e in result.events] == [("fault_injected", 0.0), ("alert_pending", 1.5)]
