@@ -7,3 +7,5 @@ Feature: Payments on-call is paged when the payments API dies
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
     And the notification links the runbook "runbooks/payments-api-down.md"
+    And the runbook locates the fault within 5 minutes
+    And the service recovers within 10 minutes

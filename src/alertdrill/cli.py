@@ -102,6 +102,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
         services = LabServices(settings)
         if args.service_action == "start":
             print(f"{args.name}: running (pid {services.start(args.name)})")
+        elif args.service_action == "heal":
+            print(f"{args.name}: {services.heal(args.name)}")
         else:
             print(f"{args.name}: {'stopped' if services.stop(args.name) else 'was not running'}")
     return 0
@@ -165,7 +167,7 @@ def parser() -> argparse.ArgumentParser:
 
     lab = command("lab", "the local lab: real Prometheus, Alertmanager, sink, demo services")
     lab.add_argument("action", choices=["up", "down", "status", "service"])
-    lab.add_argument("service_action", nargs="?", choices=["start", "stop"], help="with `service`")
+    lab.add_argument("service_action", nargs="?", choices=["start", "stop", "heal"], help="with `service`")
     lab.add_argument("name", nargs="?", help="with `service`: the lab service")
     lab.set_defaults(func=cmd_lab)
 
@@ -181,7 +183,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "lab" and args.action == "service" and not (args.service_action and args.name):
-        print("alertdrill: usage: alertdrill lab service start|stop NAME", file=sys.stderr)
+        print("alertdrill: usage: alertdrill lab service start|stop|heal NAME", file=sys.stderr)
         return 2
     try:
         return int(args.func(args))

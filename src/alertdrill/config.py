@@ -58,6 +58,7 @@ class LabConfig:
     prometheus_bin: str = "prometheus"
     alertmanager_bin: str = "prometheus-alertmanager"
     ready_timeout_s: float = 30.0
+    run_label: str = "drill_run"  # external label that makes each drill's Alertmanager group new
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> LabConfig:
     return LabConfig(dir=root / str(raw.get("dir", ".lab")), services=tuple(services),
                      prometheus_bin=str(raw.get("prometheus_bin", "prometheus")),
                      alertmanager_bin=str(raw.get("alertmanager_bin", "prometheus-alertmanager")),
-                     ready_timeout_s=float(str(raw.get("ready_timeout", 30))))
+                     ready_timeout_s=float(str(raw.get("ready_timeout", 30))),
+                     run_label=str(raw.get("run_label", "drill_run")))
 
 
 def _number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float) -> float:

@@ -127,12 +127,8 @@ class DrillSession:
         injector = self.env.injector(fault)
         self._alert_quiet()
         if self.spec.alert:
-            hot = hot_groups(self.env.alertmanager(), self.spec.alert)
-            if hot:
-                self.timeline.record(EventName.GROUP_HOT, alert=self.spec.alert, groups="; ".join(hot),
-                                     note="an Alertmanager group already holds this alert: delivery waits "
-                                          "group_interval instead of group_wait")
-            target = WatchTarget(self.spec.alert, time.time(), self.env.group_of)
+            labels = self._fresh_group(self.spec.alert)
+            target = WatchTarget(self.spec.alert, time.time(), self.env.group_of, labels)
             needs_sink = any(isinstance(s, ReachesContactGroup | LinksRunbook) for s in self.spec.steps)
             self._watch = Watch(target, self.timeline, self.env.prometheus(), self.env.alertmanager(),
                                 self.env.sink() if needs_sink else None,
@@ -142,6 +138,19 @@ class DrillSession:
         self.progress(f"injecting {step.fault}: {injector.describe()}")
         injector.inject()
         self.timeline.record(EventName.FAULT_INJECTED, fault=step.fault, type=fault.type)
+
+    def _fresh_group(self, alert: str) -> dict[str, str]:
+        """Make this drill's Alertmanager group new, or say when it cannot be (DESIGN.md: hot groups)."""
+        labels = self.env.fresh_group(alert)
+        if labels is not None:
+            self.timeline.record(EventName.GROUP_FRESH, alert=alert, **labels)
+            return labels
+        hot = hot_groups(self.env.alertmanager(), alert)
+        if hot:
+            self.timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot),
+                                 note="an Alertmanager group already holds this alert: delivery waits "
+                                      "group_interval instead of group_wait")
+        return {}
 
     def _deadline(self, budget_s: float) -> float:
         t0 = self.timeline.injected_at

@@ -60,6 +60,12 @@ class Environment:
             require_reachable("the notification sink", self.settings.sink_url, "/-/healthy",
                               f"start it (alertdrill lab up, or alertdrill sink) or fix sink.listen in {where}")
 
+    def fresh_group(self, alert: str) -> dict[str, str] | None:
+        """Labels that put `alert` in a new Alertmanager group (lab only, see lab.fresh_groups), else None."""
+        from alertdrill.lab.fresh_groups import start_fresh_group
+
+        return start_fresh_group(self.settings, alert)
+
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
         """Revert what killed runs left; (entry, outcome) for each."""
         outcomes = []

@@ -33,10 +33,13 @@ def prometheus_intervals(settings: Settings) -> dict[str, str]:
     return intervals
 
 
-def prometheus_config(settings: Settings) -> dict[str, object]:
+def prometheus_config(settings: Settings, external_labels: dict[str, str] | None = None) -> dict[str, object]:
     assert settings.lab is not None
+    glob: dict[str, object] = dict(prometheus_intervals(settings))
+    if external_labels:
+        glob["external_labels"] = dict(external_labels)
     return {
-        "global": prometheus_intervals(settings),
+        "global": glob,
         "rule_files": [str(p) for p in settings.rules],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [netloc(settings.alertmanager)]}]}]},
         "scrape_configs": [
@@ -66,9 +69,17 @@ def alertmanager_config(settings: Settings) -> dict[str, object]:
     return config
 
 
-def write_configs(settings: Settings, folder: Path) -> tuple[Path, Path]:
+def write_prometheus_config(settings: Settings, folder: Path, external_labels: dict[str, str] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    prom, am = folder / "prometheus.yml", folder / "alertmanager.yml"
-    prom.write_text(yaml.safe_dump(prometheus_config(settings), sort_keys=False))
+    path = folder / "prometheus.yml"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(prometheus_config(settings, external_labels), sort_keys=False))
+    tmp.replace(path)
+    return path
+
+
+def write_configs(settings: Settings, folder: Path) -> tuple[Path, Path]:
+    am = folder / "alertmanager.yml"
+    prom = write_prometheus_config(settings, folder)
     am.write_text(yaml.safe_dump(alertmanager_config(settings), sort_keys=False))
     return prom, am

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from alertdrill.config import LabConfig, Settings
 from alertdrill.errors import ConfigError, LabError
-from alertdrill.lab import processes, readiness
+from alertdrill.lab import fresh_groups, processes, readiness
 from alertdrill.lab.configs import write_configs
 from alertdrill.lab.services import LabServices
 
@@ -78,6 +78,7 @@ class Lab:
                                path=self.settings.config_path,
                                fix=f"stop it, or change {comp.config_key} in {self.settings.config_path.name}")
         prom_cfg, am_cfg = write_configs(self.settings, self.config.dir / "config")
+        fresh_groups.reset(self.settings)
         logs = self.config.dir / "logs"
         try:
             progress("starting sink and demo services")

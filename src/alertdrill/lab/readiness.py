@@ -18,7 +18,7 @@ class Condition:
     holds: Callable[[], bool]
 
 
-def _json(url: str) -> dict[str, object]:
+def get_data(url: str) -> dict[str, object]:
     answer = requests.get(url, timeout=2)
     answer.raise_for_status()
     body = answer.json()
@@ -31,15 +31,15 @@ def _ok(url: str) -> bool:
 
 def conditions(prometheus: str, alertmanager: str, sink: str, am_address: str) -> list[Condition]:
     def am_discovered() -> bool:
-        active = _json(f"{prometheus}/api/v1/alertmanagers").get("activeAlertmanagers") or []
+        active = get_data(f"{prometheus}/api/v1/alertmanagers").get("activeAlertmanagers") or []
         return any(am_address in str(a.get("url", "")) for a in active)  # type: ignore[union-attr]
 
     def targets_up() -> bool:
-        targets = _json(f"{prometheus}/api/v1/targets").get("activeTargets") or []
+        targets = get_data(f"{prometheus}/api/v1/targets").get("activeTargets") or []
         return bool(targets) and all(t.get("health") == "up" for t in targets)  # type: ignore[union-attr]
 
     def rules_evaluated() -> bool:
-        groups = _json(f"{prometheus}/api/v1/rules").get("groups") or []
+        groups = get_data(f"{prometheus}/api/v1/rules").get("groups") or []
         return all(g.get("lastEvaluation", ZERO_TIME) != ZERO_TIME for g in groups)  # type: ignore[union-attr]
 
     return [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -69,6 +71,16 @@ class LabServices:
             except requests.RequestException:
                 time.sleep(0.02)  # the process gives no readiness event; poll its port briefly
         raise LabError(f"lab service {name} did not answer within {timeout_s:.0f} s")
+
+    def heal(self, name: str) -> str:
+        """Undo what a drill may have done to a running service: continue it, clear its error fault."""
+        pid = processes.read_pid(self.pidfile(name))
+        if pid is None or not processes.is_alive(pid):
+            self.start(name)
+            return "started"
+        os.kill(pid, signal.SIGCONT)
+        requests.post(f"{self.url(name)}/-/fault", json={"error_rate": 0}, timeout=5).raise_for_status()
+        return "healed"
 
     def stop(self, name: str) -> bool:
         return processes.stop(self.pidfile(name))

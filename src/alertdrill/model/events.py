@@ -11,6 +11,7 @@ from enum import StrEnum
 
 class EventName(StrEnum):
     STEADY_STATE_OK = "steady_state_ok"
+    GROUP_FRESH = "alertmanager_group_fresh"
     GROUP_HOT = "alertmanager_group_hot"
     FAULT_INJECTED = "fault_injected"
     PENDING = "alert_pending"            # Prometheus: activeAt (server clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import requests
@@ -52,9 +53,9 @@ class Alertmanager:
         self.url = url.rstrip("/")
         self.session = session or requests.Session()
 
-    def alerts(self, alertname: str) -> list[dict[str, object]]:
-        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S,
-                                  params={"filter": f'alertname="{alertname}"'})
+    def alerts(self, alertname: str, labels: Mapping[str, str] | None = None) -> list[dict[str, object]]:
+        matchers = [f'alertname="{alertname}"'] + [f'{k}="{v}"' for k, v in (labels or {}).items()]
+        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S, params={"filter": matchers})
         answer.raise_for_status()
         return list(answer.json())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import requests
@@ -26,6 +26,10 @@ class WatchTarget:
     alert: str
     since: float  # ignore anything that started before this (an older alert of the same name)
     group_of: Callable[[str], str | None]  # receiver -> contact group
+    labels: Mapping[str, str] = field(default_factory=dict)  # labels this drill's alerts carry
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return labels.get("alertname") == self.alert and all(labels.get(k) == v for k, v in self.labels.items())
 
 
 @dataclass
@@ -97,7 +101,7 @@ class Watch:
             self.timeline.record(EventName.RESOLVED, alert=alert, source="prometheus")
 
     def _poll_alertmanager(self) -> None:
-        for item in self.alertmanager.alerts(self.target.alert):
+        for item in self.alertmanager.alerts(self.target.alert, self.target.labels):
             starts_at = parse_time(str(item["startsAt"]))
             if starts_at < self.target.since - SLACK_S:
                 continue
@@ -122,7 +126,7 @@ class Watch:
             receiver = unescape_receiver(str(payload.get("receiver", "")))
             for alert in payload.get("alerts") or []:
                 labels, notes = alert.get("labels") or {}, alert.get("annotations") or {}
-                if labels.get("alertname") != self.target.alert:
+                if not self.target.matches(labels):
                     continue
                 if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
                     continue
@@ -131,7 +135,8 @@ class Watch:
                     self.timeline.record(
                         EventName.DELIVERED, float(str(arrival["received_at"])), alert=self.target.alert,
                         receiver=receiver, contact_group=self.target.group_of(receiver) or "", status=status,
-                        runbook_url=notes.get("runbook_url", ""), path=arrival.get("path", ""))
+                        runbook_url=notes.get("runbook_url", ""), path=arrival.get("path", ""),
+                        group_key=payload.get("groupKey", ""))
 
 
 def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:

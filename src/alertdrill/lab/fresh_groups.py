@@ -1,0 +1,92 @@
+"""Fresh Alertmanager groups for back-to-back drills (the "hot group" trap in DESIGN.md).
+
+Alertmanager keeps an aggregation group alive while Prometheus re-sends the resolved alert (every
+resend delay, for 15 minutes), so a second drill of the same alert lands in a hot group and is
+delivered on the `group_interval` ticker instead of after `group_wait`: the timing skews.
+
+When the drill runs against the lab's own Prometheus, the harness gives each drill a new value of
+an external label (`drill_run` by default) through a config reload; Prometheus adds it to every
+alert it sends, and the lab's route groups by it, so each drill's group is new. Alertmanager is
+rediscovered up to 5 s after a reload; the harness waits for that before injecting, and reloads
+only when the alert was already drilled under the current label.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from alertdrill.config import Settings
+from alertdrill.errors import LabError
+from alertdrill.lab import processes
+from alertdrill.lab.configs import write_prometheus_config
+from alertdrill.lab.readiness import get_data
+
+
+def lab_owns_prometheus(settings: Settings) -> bool:
+    """The drill's Prometheus is the one `alertdrill lab up` started from this configuration."""
+    if settings.lab is None:
+        return False
+    pid = processes.read_pid(settings.lab.dir / "run" / "prometheus.pid")
+    return pid is not None and processes.is_alive(pid) and (settings.lab.dir / "config" / "prometheus.yml").exists()
+
+
+def _state_file(settings: Settings) -> Path:
+    assert settings.lab is not None
+    return settings.lab.dir / "config" / "run-label.json"
+
+
+def _load_state(settings: Settings) -> tuple[dict[str, str], list[str]] | None:
+    """(current labels, alerts drilled under them); None when unknown (then only a reload is safe)."""
+    try:
+        state = json.loads(_state_file(settings).read_text())
+        return dict(state["labels"]), list(state["alerts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save_state(settings: Settings, labels: dict[str, str], alerts: list[str]) -> None:
+    _state_file(settings).write_text(json.dumps({"labels": labels, "alerts": alerts}))
+
+
+def reset(settings: Settings) -> None:
+    """A lab that just started has no groups: every alert is fresh."""
+    _save_state(settings, {}, [])
+
+
+def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -> dict[str, str] | None:
+    """Labels under which `alert` will land in a new group, or None when the lab is not in charge.
+
+    Reloads Prometheus only when `alert` was already drilled under the current label: a reload
+    costs up to 5 s (Prometheus re-announces Alertmanager on a 5 s throttle).
+    """
+    if not lab_owns_prometheus(settings):
+        return None
+    assert settings.lab is not None
+    state = _load_state(settings)
+    if state is not None and alert not in state[1]:
+        labels, used = state
+        _save_state(settings, labels, [*used, alert])
+        return labels
+    labels = {settings.lab.run_label: f"r{uuid.uuid4().hex[:10]}"}
+    write_prometheus_config(settings, settings.lab.dir / "config", labels)
+    answer = requests.post(f"{settings.prometheus}/-/reload", timeout=5)
+    if answer.status_code != 200:
+        raise LabError(f"Prometheus refused the reload ({answer.status_code}): {answer.text[:200]}")
+    expected = f"{settings.lab.run_label}: {labels[settings.lab.run_label]}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            loaded = expected in str(get_data(f"{settings.prometheus}/api/v1/status/config").get("yaml", ""))
+            managers = get_data(f"{settings.prometheus}/api/v1/alertmanagers").get("activeAlertmanagers")
+            if loaded and managers:
+                _save_state(settings, labels, [alert])
+                return labels
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.02)  # Prometheus announces neither; up to 5 s (its discovery throttle)
+    raise LabError(f"Prometheus did not take the new {settings.lab.run_label} label within {timeout_s:.0f} s")
