@@ -17,7 +17,7 @@ class RunbookStep:
     section: str  # "diagnose" or "remediate"
     language: str  # "promql" or "sh"
     code: str
-    line: int
+    line: int  # of the step's first line of code
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def parse_runbook(path: Path) -> Runbook:
                 current = text.lower()
                 sections.append(current)
         elif token.type == "fence" and current in SECTIONS and token.info.strip() in EXECUTABLE:
-            line = offset + (token.map[0] if token.map else 0) + 1
+            line = offset + (token.map[0] if token.map else 0) + 2  # the first line of code, not the fence
             steps.append(RunbookStep(current, token.info.strip(), token.content.strip(), line))
     alerts = meta.get("alerts") or []
     group = meta.get("contact_group")
