@@ -45,6 +45,8 @@ def _plan(settings: Settings, paths: list[Path]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
+    from alertdrill.environment import Environment, needs_sink
+
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [settings.root / "drills"]
     drills = compile_all(paths, settings)  # every file checked before anything runs
@@ -52,6 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _plan(settings, paths)
     if not drills:
         raise AlertdrillError(f"no drills in {', '.join(map(str, paths))}", fix="add Scenario blocks to .feature files")
+    Environment(settings).require_reachable(sink=any(needs_sink(d) for d in drills))
     pytest_args = [str(p) for p in paths] + [
         "-p", "no:cacheprovider", "--no-header", "-q", "-rN",
         "-W", "ignore::pytest.PytestAssertRewriteWarning", "--rootdir", str(settings.root),

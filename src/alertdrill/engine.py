@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from alertdrill.environment import Environment
+from alertdrill.environment import Environment, needs_sink
 from alertdrill.errors import AlertdrillError, DrillFailed, InjectorError
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import LedgerEntry
@@ -129,9 +129,8 @@ class DrillSession:
         if self.spec.alert:
             labels = self._fresh_group(self.spec.alert)
             target = WatchTarget(self.spec.alert, time.time(), self.env.group_of, labels)
-            needs_sink = any(isinstance(s, ReachesContactGroup | LinksRunbook) for s in self.spec.steps)
             self._watch = Watch(target, self.timeline, self.env.prometheus(), self.env.alertmanager(),
-                                self.env.sink() if needs_sink else None,
+                                self.env.sink() if needs_sink(self.spec) else None,
                                 self.env.settings.poll_interval_s).start()
         self._entry = self.env.ledger.record(self.spec.name, fault, self.env.settings.config_path)
         self._injector = injector

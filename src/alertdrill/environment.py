@@ -14,9 +14,15 @@ from alertdrill.errors import InjectorError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
+from alertdrill.model.spec import DrillSpec, LinksRunbook, ReachesContactGroup
 from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, require_reachable
 
 Progress = Callable[[str], None]
+
+
+def needs_sink(drill: DrillSpec) -> bool:
+    """Drills that check delivery need the notification sink."""
+    return any(isinstance(s, ReachesContactGroup | LinksRunbook) for s in drill.steps)
 
 
 @dataclass
@@ -53,12 +59,12 @@ class Environment:
         """Before any drill: Prometheus, Alertmanager (and the sink) must answer. Exit 2 otherwise."""
         where = self.settings.config_path.name
         require_reachable("Prometheus", self.settings.prometheus, "/-/ready",
-                          f"start it (alertdrill lab up) or fix prometheus: in {where} / --prometheus")
+                          f"start it with `alertdrill lab up`, or fix prometheus: in {where} or --prometheus")
         require_reachable("Alertmanager", self.settings.alertmanager, "/-/ready",
-                          f"start it (alertdrill lab up) or fix alertmanager: in {where} / --alertmanager")
+                          f"start it with `alertdrill lab up`, or fix alertmanager: in {where} or --alertmanager")
         if sink:
             require_reachable("the notification sink", self.settings.sink_url, "/-/healthy",
-                              f"start it (alertdrill lab up, or alertdrill sink) or fix sink.listen in {where}")
+                              f"start it with `alertdrill lab up` or `alertdrill sink`, or fix sink.listen in {where}")
 
     def fresh_group(self, alert: str) -> dict[str, str] | None:
         """Labels that put `alert` in a new Alertmanager group (lab only, see lab.fresh_groups), else None."""

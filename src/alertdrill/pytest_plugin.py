@@ -23,10 +23,10 @@ from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.features import compile_feature, parse_feature
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.engine import DrillSession
-from alertdrill.environment import Environment
+from alertdrill.environment import Environment, needs_sink
 from alertdrill.errors import AlertdrillError, ConfigError, DrillFailed
 from alertdrill.model.scorecard import DrillResult, Scorecard
-from alertdrill.model.spec import DrillSpec, LinksRunbook, ReachesContactGroup
+from alertdrill.model.spec import DrillSpec
 from alertdrill.reports import write_reports
 from alertdrill.reports.writer import new_run_id
 
@@ -171,9 +171,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         by_config.setdefault(settings.config_path, []).append(spec)
     for path, specs in by_config.items():
         env = run.env_for(run.settings_by_path[path])
-        needs_sink = any(isinstance(s, ReachesContactGroup | LinksRunbook) for d in specs for s in d.steps)
         try:
-            env.require_reachable(sink=needs_sink)
+            env.require_reachable(sink=any(needs_sink(d) for d in specs))
             for entry, outcome in env.revert_orphans():
                 run.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
         except AlertdrillError as exc:

@@ -82,8 +82,10 @@ def require_reachable(name: str, url: str, path: str, fix: str) -> None:
     """One-line error before anything is injected when a system does not answer."""
     try:
         answer = requests.get(f"{url.rstrip('/')}{path}", timeout=TIMEOUT_S)
+    except requests.Timeout:
+        raise UnreachableError(f"{name} at {url} did not answer within {TIMEOUT_S} s", fix=fix) from None
     except requests.RequestException as exc:
-        reason = type(exc).__name__.replace("Error", " error").replace("Connection", "connection").strip()
+        reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
         raise UnreachableError(f"{name} at {url} is unreachable ({reason})", fix=fix) from None
     if answer.status_code != 200:
         raise UnreachableError(f"{name} at {url}{path} answered {answer.status_code}", fix=fix)
