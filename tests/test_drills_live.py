@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 import yaml
 
 from alertdrill.testing import Project
@@ -152,3 +154,28 @@ def test_unhealthy_steady_state_is_an_error_and_injects_nothing(lab: Project) ->
     assert "nothing was injected" in drill["error"]
     assert "fault_injected" not in [e["name"] for e in drill["events"]]
     assert not (lab.root / "injected.marker").exists()
+
+
+SILENCED = '''Feature: a silence left behind
+  Scenario: Silenced payments alert
+    When the fault "payments-api-down" is injected
+    Then the alert "PaymentsApiDown" fires within 1 minute
+    And the alert reaches the contact group "payments-oncall" within 6 seconds
+'''
+
+
+def test_a_silenced_alert_fails_and_names_the_silence(lab: Project) -> None:
+    alertmanager = lab.settings().alertmanager
+    now = datetime.now(UTC)
+    silence = requests.post(f"{alertmanager}/api/v2/silences", timeout=5, json={
+        "matchers": [{"name": "alertname", "value": "PaymentsApiDown", "isRegex": False, "isEqual": True}],
+        "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat(),
+        "createdBy": "alertdrill tests", "comment": "left behind after maintenance"}).json()["silenceID"]
+    try:
+        code, card, out = run(lab, str(lab.write_feature("silenced.feature", SILENCED)))
+    finally:
+        requests.delete(f"{alertmanager}/api/v2/silence/{silence}", timeout=5)
+    assert code == 1, out
+    check = next(c for c in card["drills"][0]["checks"] if c["name"] == "routed to contact group")
+    assert check["actual"] == "suppressed"
+    assert f"silenced by {silence}" in check["message"] and "remove the silence" in check["message"]

@@ -93,6 +93,12 @@ class Settings:
     def sink_url(self) -> str:
         return f"http://{self.sink_listen}"
 
+    def require_lab(self) -> LabConfig:
+        if self.lab is None:
+            raise ConfigError("no lab: section in the configuration", path=self.config_path,
+                              fix="add lab: {dir: .lab, services: {...}} as in the example alertdrill.yml")
+        return self.lab
+
     def with_overrides(self, **values: object) -> Settings:
         """Apply command-line values (None means "not given")."""
         given = {k: v for k, v in values.items() if v is not None}

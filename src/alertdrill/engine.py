@@ -176,6 +176,7 @@ class DrillSession:
                                       on_tick=lambda left: self._show_progress(what, left))
 
     def _verdict(self, check: Check) -> None:
+        self._show_progress(check.name, 0.0)
         self.checks.append(check)
         if not check.passed:
             if self._watch and self._watch.problems:

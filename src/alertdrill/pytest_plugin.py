@@ -191,6 +191,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    """Drills print their own progress lines; a pytest dot would land in the middle of them."""
+    if report.when == "call" and "alertdrill" in report.keywords and not config.getoption("alertdrill_quiet"):
+        return report.outcome, "", report.outcome.upper()
+    return None
+
+
 @pytest.fixture
 def alertdrill_drill(request: pytest.FixtureRequest) -> object:
     """The `DrillSession` of the current scenario; its teardown reverts the fault and scores it."""

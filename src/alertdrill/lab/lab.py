@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from alertdrill.config import LabConfig, Settings
-from alertdrill.errors import ConfigError, LabError
+from alertdrill.errors import LabError
 from alertdrill.lab import fresh_groups, processes, readiness
 from alertdrill.lab.configs import write_configs
 from alertdrill.lab.services import LabServices
@@ -31,9 +31,7 @@ class Lab:
 
     @property
     def config(self) -> LabConfig:
-        if self.settings.lab is None:
-            raise ConfigError("no lab: section in the configuration", path=self.settings.config_path)
-        return self.settings.lab
+        return self.settings.require_lab()
 
     @property
     def run_dir(self) -> Path:

@@ -22,9 +22,7 @@ class LabServices:
 
     @property
     def lab(self) -> LabConfig:
-        if self.settings.lab is None:
-            raise ConfigError("no lab: section in the configuration", path=self.settings.config_path)
-        return self.settings.lab
+        return self.settings.require_lab()
 
     def get(self, name: str) -> LabService | None:
         return next((s for s in self.lab.services if s.name == name), None)
