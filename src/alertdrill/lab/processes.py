@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -66,10 +67,24 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port(host: str = "127.0.0.1", attempts: int = 200) -> int:
+    """A free port below the kernel's ephemeral range: a port from bind(0) can be taken as the source
+    port of some outgoing connection before the server (re)binds it, e.g. when a drill restarts it."""
+    low, _ = _ephemeral_range()
+    rng = random.Random()
+    for _ in range(attempts):
+        port = rng.randrange(max(1024, low - 12000), low)
+        if port_free(host, port):
+            return port
+    raise OSError(f"no free port found below {low} after {attempts} tries")
 
 
 def spawn(name: str, argv: Sequence[str], run_dir: Path, log_dir: Path) -> int:
