@@ -88,3 +88,18 @@ def test_dry_run_prints_the_plan_and_injects_nothing(project: Project) -> None:
     assert "fault marker: run `touch injected.marker`" in done.stdout
     assert "Killing the payments API pages payments on-call  (drills/payments.feature:4)" in done.stdout
     assert not (project.root / "injected.marker").exists()
+
+
+def test_lint_reports_every_broken_drill_once(project: Project) -> None:
+    project.write_feature("a.feature", GOOD.replace("fires within", "fire within"))
+    project.write_feature("b.feature", GOOD.replace('"marker"', '"ghost"'))
+    done = alertdrill("lint", "--config", str(project.config_path))
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert [line.split(": ")[0].rsplit("/", 1)[-1] for line in lines[:2]] == ["a.feature:5", "b.feature:4"]
+    assert lines[-1] == "3 drill(s) compile against alertdrill.yml; 2 finding(s)"
+
+
+def test_lint_is_clean_on_the_example_repository() -> None:
+    done = alertdrill("lint", "--config", str(REPO / "alertdrill.yml"))
+    assert (done.returncode, done.stdout) == (0, "3 drill(s) compile against alertdrill.yml; no finding(s)\n")

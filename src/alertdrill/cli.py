@@ -128,10 +128,23 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    """Every drill file checked against the configuration; each problem one line. (More checks: issue 5.)"""
+    from alertdrill.catalog.contact_groups import ContactGroups
+    from alertdrill.catalog.features import compile_feature, feature_files
+    from alertdrill.errors import SpecError
+
     settings = _settings(args)
-    drills = compile_all([settings.root / "drills"], settings)
-    print(f"{len(drills)} drill(s) compile against {settings.config_path.name}; no findings")
-    return 0
+    groups = ContactGroups.load(settings.contact_groups)
+    findings, drills = [], 0
+    for path in feature_files([settings.root / "drills"]):
+        try:
+            drills += len(compile_feature(path, settings, groups))
+        except SpecError as exc:
+            findings.append(str(exc))
+    for finding in findings:
+        print(finding)
+    print(f"{drills} drill(s) compile against {settings.config_path.name}; {len(findings) or 'no'} finding(s)")
+    return 1 if findings else 0
 
 
 def cmd_sink(args: argparse.Namespace) -> int:

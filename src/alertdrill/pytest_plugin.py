@@ -109,6 +109,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if signal.getsignal(signal.SIGTERM) is _raise_interrupt:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class FeatureFile(pytest.Module):
     """A `.feature` file seen as a test module whose functions are its scenarios."""
 
