@@ -70,3 +70,11 @@ def test_missing_binary_names_the_package(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace("dir: .lab", "dir: .lab\n  prometheus_bin: no-such-prometheus"))
     with pytest.raises(LabError, match=r"no-such-prometheus is not installed.*apt-get install prometheus"):
         Lab(project.settings()).up(progress=lambda m: None)
+
+
+def test_fresh_groups_only_touch_the_labs_own_prometheus(lab: Project) -> None:
+    from alertdrill.lab.fresh_groups import lab_owns_prometheus
+
+    settings = lab.settings()
+    assert lab_owns_prometheus(settings)
+    assert not lab_owns_prometheus(settings.with_overrides(prometheus="http://127.0.0.1:1"))

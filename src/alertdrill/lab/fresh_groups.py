@@ -28,11 +28,15 @@ from alertdrill.lab.readiness import get_data
 
 
 def lab_owns_prometheus(settings: Settings) -> bool:
-    """The drill's Prometheus is the one `alertdrill lab up` started from this configuration."""
+    """The drill's Prometheus is the one `alertdrill lab up` started (not one named by --prometheus)."""
     if settings.lab is None:
         return False
+    try:
+        started = json.loads((settings.lab.dir / "lab.json").read_text()).get("prometheus")
+    except (OSError, ValueError):
+        return False
     pid = processes.read_pid(settings.lab.dir / "run" / "prometheus.pid")
-    return pid is not None and processes.is_alive(pid) and (settings.lab.dir / "config" / "prometheus.yml").exists()
+    return started == settings.prometheus and pid is not None and processes.is_alive(pid)
 
 
 def _state_file(settings: Settings) -> Path:

@@ -108,6 +108,7 @@ class Lab:
             raise
         took = time.monotonic() - started
         self.state_file.write_text(json.dumps({"started_at": time.time(), "ready_s": round(took, 3),
+                                               "prometheus": self.settings.prometheus,
                                                "components": [c.name for c in self.components()]}))
         return took
 
