@@ -64,6 +64,7 @@ def test_passing_drill_records_every_phase_of_the_alert_path(lab: Project) -> No
     delivered = next(e for e in drill["events"] if e["name"] == "notification_delivered")
     assert delivered["details"]["receiver"] == "payments-oncall"
     assert delivered["details"]["runbook_url"].endswith("runbooks/payments-api-down.md")
+    assert json.loads(delivered["details"]["annotations"])["summary"].startswith("payments-api is down (127.0.0.1:")
     assert all(c["passed"] for c in drill["checks"])
     assert (lab.root / "reports" / "latest" / "scorecard.md").read_text().count("| passed |") == 1
 

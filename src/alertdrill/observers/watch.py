@@ -3,6 +3,7 @@ the sink (delivered). They start before the fault and stop when the drill ends."
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -136,7 +137,7 @@ class Watch:
                         EventName.DELIVERED, float(str(arrival["received_at"])), alert=self.target.alert,
                         receiver=receiver, contact_group=self.target.group_of(receiver) or "", status=status,
                         runbook_url=notes.get("runbook_url", ""), path=arrival.get("path", ""),
-                        group_key=payload.get("groupKey", ""))
+                        group_key=payload.get("groupKey", ""), annotations=json.dumps(notes, sort_keys=True))
 
 
 def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
