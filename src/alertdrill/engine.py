@@ -41,6 +41,7 @@ from alertdrill.model.spec import (
 )
 from alertdrill.observers import Watch, WatchTarget
 from alertdrill.observers.watch import hot_groups
+from alertdrill.polling import poll_until
 from alertdrill.recovery import RunbookRunner
 
 HEARTBEAT_S = 5.0
@@ -100,13 +101,10 @@ class DrillSession:
         service = self.env.settings.services[step.service]
         prometheus = self.env.prometheus()
         self.progress(f"steady state: waiting for {step.service} to be healthy")
-        deadline = time.monotonic() + self.env.settings.steady_timeout_s
-        while not prometheus.query(service.healthy):
-            if time.monotonic() >= deadline:
-                raise DrillError(f"steady state not met: {step.service}'s healthy expression returned nothing "
-                                 f"for {secs(self.env.settings.steady_timeout_s)}; nothing was injected",
-                                 fix=f"check `{service.healthy}` in Prometheus ({service.source})")
-            time.sleep(0.25)  # Prometheus has no push API for query results
+        if not poll_until(lambda: bool(prometheus.query(service.healthy)), self.env.settings.steady_timeout_s):
+            raise DrillError(f"steady state not met: {step.service}'s healthy expression returned nothing "
+                             f"for {secs(self.env.settings.steady_timeout_s)}; nothing was injected",
+                             fix=f"check `{service.healthy}` in Prometheus ({service.source})")
         self.timeline.record(EventName.STEADY_STATE_OK, service=step.service)
 
     def _alert_quiet(self) -> None:
@@ -115,12 +113,9 @@ class DrillSession:
         if not alert:
             return
         prometheus = self.env.prometheus()
-        deadline = time.monotonic() + self.env.settings.steady_timeout_s
-        while any((a.get("labels") or {}).get("alertname") == alert for a in prometheus.alerts()):  # type: ignore[union-attr]
-            if time.monotonic() >= deadline:
-                raise DrillError(f"{alert} is already pending or firing before the fault; nothing was injected",
-                                 fix="find out why it fires, or wait until it resolves")
-            time.sleep(0.25)  # as above: polling is the only way to see Prometheus's state
+        if not poll_until(lambda: not prometheus.alert_active(alert), self.env.settings.steady_timeout_s):
+            raise DrillError(f"{alert} is already pending or firing before the fault; nothing was injected",
+                             fix="find out why it fires, or wait until it resolves")
 
     def _inject(self, step: InjectFault) -> None:
         fault = self.env.settings.faults[step.fault]

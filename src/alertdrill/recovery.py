@@ -104,8 +104,7 @@ class RunbookRunner:
         healthy = resolved = False
         while True:
             healthy = all(prometheus.query(s.healthy) for s in services)
-            resolved = not alert or not any((a.get("labels") or {}).get("alertname") == alert  # type: ignore[union-attr]
-                                            for a in prometheus.alerts())
+            resolved = not alert or not prometheus.alert_active(alert)
             if healthy and resolved:
                 self.timeline.record(EventName.RECOVERED, steps="; ".join(o.summary for o in outcomes))
                 return Check(name, True, expected, "healthy, alert resolved")

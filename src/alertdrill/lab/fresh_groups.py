@@ -14,7 +14,6 @@ only when the alert was already drilled under the current label.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from alertdrill.errors import LabError
 from alertdrill.lab import processes
 from alertdrill.lab.configs import write_prometheus_config
 from alertdrill.lab.readiness import get_data
+from alertdrill.polling import poll_until
 
 
 def lab_owns_prometheus(settings: Settings) -> bool:
@@ -82,15 +82,12 @@ def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -
     if answer.status_code != 200:
         raise LabError(f"Prometheus refused the reload ({answer.status_code}): {answer.text[:200]}")
     expected = f"{settings.lab.run_label}: {labels[settings.lab.run_label]}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            loaded = expected in str(get_data(f"{settings.prometheus}/api/v1/status/config").get("yaml", ""))
-            managers = get_data(f"{settings.prometheus}/api/v1/alertmanagers").get("activeAlertmanagers")
-            if loaded and managers:
-                _save_state(settings, labels, [alert])
-                return labels
-        except (requests.RequestException, ValueError):
-            pass
-        time.sleep(0.02)  # Prometheus announces neither; up to 5 s (its discovery throttle)
+
+    def taken() -> bool:  # Prometheus announces neither; up to 5 s (its discovery throttle)
+        loaded = expected in str(get_data(f"{settings.prometheus}/api/v1/status/config").get("yaml", ""))
+        return loaded and bool(get_data(f"{settings.prometheus}/api/v1/alertmanagers").get("activeAlertmanagers"))
+
+    if poll_until(taken, timeout_s, 0.02, on_error=(requests.RequestException, ValueError)):
+        _save_state(settings, labels, [alert])
+        return labels
     raise LabError(f"Prometheus did not take the new {settings.lab.run_label} label within {timeout_s:.0f} s")

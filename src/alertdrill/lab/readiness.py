@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import requests
 
+from alertdrill.polling import poll_until
+
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
@@ -52,20 +54,24 @@ def conditions(prometheus: str, alertmanager: str, sink: str, am_address: str) -
     ]
 
 
-def wait_ready(checks: list[Condition], timeout_s: float, alive: Callable[[], str | None]) -> str | None:
-    """None when every condition holds in order; else the first that did not (or a dead process)."""
+class _Died(Exception):
+    pass
+
+
+def wait_ready(checks: list[Condition], timeout_s: float, dead: Callable[[], str | None]) -> str | None:
+    """None when every condition holds, in order; else the first that did not, or which process died."""
     deadline = time.monotonic() + timeout_s
+
+    def holds(check: Condition) -> bool:
+        if (died := dead()) is not None:
+            raise _Died(died)
+        return check.holds()
+
     for check in checks:
-        while True:
-            dead = alive()
-            if dead:
-                return dead
-            try:
-                if check.holds():
-                    break
-            except (requests.RequestException, ValueError):
-                pass
-            if time.monotonic() >= deadline:
+        try:
+            if not poll_until(lambda c=check: holds(c), deadline - time.monotonic(), 0.05,  # type: ignore[misc]
+                              on_error=(requests.RequestException, ValueError)):
                 return check.name
-            time.sleep(0.05)  # these are remote states with no push API; poll briefly
+        except _Died as exc:
+            return str(exc)
     return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import requests
 from alertdrill.config import LabConfig, LabService, Settings
 from alertdrill.errors import ConfigError, LabError
 from alertdrill.lab import processes
+from alertdrill.polling import poll_until
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,14 @@ class LabServices:
         return pid
 
     def wait_answering(self, name: str, pid: int, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        def answering() -> bool:
             if not processes.is_alive(pid):
                 raise LabError(f"lab service {name} exited at start",
                                fix=f"see {self.lab.dir / 'logs' / (name + '.log')}")
-            try:
-                requests.get(f"{self.url(name)}/-/healthy", timeout=1).raise_for_status()
-                return
-            except requests.RequestException:
-                time.sleep(0.02)  # the process gives no readiness event; poll its port briefly
-        raise LabError(f"lab service {name} did not answer within {timeout_s:.0f} s")
+            return requests.get(f"{self.url(name)}/-/healthy", timeout=1).ok
+
+        if not poll_until(answering, timeout_s, 0.02, on_error=(requests.RequestException,)):
+            raise LabError(f"lab service {name} did not answer within {timeout_s:.0f} s")
 
     def heal(self, name: str) -> str:
         """Undo what a drill may have done to a running service: continue it, clear its error fault."""

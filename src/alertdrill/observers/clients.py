@@ -47,6 +47,10 @@ class Prometheus:
         answer.raise_for_status()
         return list(answer.json()["data"]["alerts"])
 
+    def alert_active(self, alertname: str) -> bool:
+        """Is any alert of that name pending or firing?"""
+        return any((a.get("labels") or {}).get("alertname") == alertname for a in self.alerts())  # type: ignore[union-attr]
+
 
 class Alertmanager:
     def __init__(self, url: str, session: requests.Session | None = None) -> None:
