@@ -36,14 +36,15 @@ class Environment:
         self.contact_groups = ContactGroups.load(self.settings.contact_groups)
         self.ledger = Ledger(self.settings.state_dir / "ledger")
 
+    # Each client has its own HTTP session: observers use them from their own threads.
     def prometheus(self) -> Prometheus:
-        return Prometheus(self.settings.prometheus, self.session)
+        return Prometheus(self.settings.prometheus)
 
     def alertmanager(self) -> Alertmanager:
-        return Alertmanager(self.settings.alertmanager, self.session)
+        return Alertmanager(self.settings.alertmanager)
 
     def sink(self) -> SinkClient:
-        return SinkClient(self.settings.sink_url)  # its own session: it long-polls from a thread
+        return SinkClient(self.settings.sink_url)
 
     def injector(self, fault: FaultConfig) -> Injector:
         return self.registry.build(fault, InjectorContext(self.settings))
