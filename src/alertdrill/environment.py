@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import requests
-
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.runbooks import runbook_problem
 from alertdrill.config import FaultConfig, Settings
@@ -30,7 +28,6 @@ class Environment:
     settings: Settings
     registry: InjectorRegistry = field(default_factory=InjectorRegistry.default)
     progress: Progress = lambda message: None
-    session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
         self.contact_groups = ContactGroups.load(self.settings.contact_groups)
