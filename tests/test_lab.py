@@ -30,7 +30,7 @@ def test_up_means_prometheus_discovered_alertmanager_and_scraped_every_target(la
 def test_status_lists_every_component_running(lab: Project) -> None:
     done = alertdrill("lab", "status", "--config", str(lab.config_path))
     assert done.returncode == 0, done.stdout
-    assert done.stdout.count("running (pid") == 6
+    assert done.stdout.count("running (pid") == 6 and done.stdout.endswith("lab is up\n")
 
 
 def test_a_taken_port_is_a_clear_error_and_starts_nothing(tmp_path: Path) -> None:

@@ -100,7 +100,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
         rows = lab.status()
         for name, address, state in rows:
             print(f"{name:16} {address:22} {state}")
-        return 0 if all(state.startswith("running") for *_, state in rows) else 1
+        running = sum(state.startswith("running") for *_, state in rows)
+        print("lab is up" if running == len(rows) else
+              "lab is down" if not running else f"lab is partly up ({running} of {len(rows)}): run `alertdrill lab up`")
     elif args.action == "service":
         services = LabServices(settings)
         if args.service_action == "start":
