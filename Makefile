@@ -11,6 +11,7 @@ demo:
 ## The test suite (CI runs exactly this).
 test: setup
 	python3 -m ruff check src tests
+	python3 -m mypy
 	python3 -m pytest
 
 lab-down:

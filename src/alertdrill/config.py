@@ -195,7 +195,11 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     rel = lambda value: (root / str(value)).absolute() if value else None  # noqa: E731
     sink = _mapping(doc, raw.get("sink"), "sink")
     rules: list[Path] = []
-    for pattern in raw.get("rules") or []:
+    patterns = raw.get("rules") or []
+    if not isinstance(patterns, list):
+        raise doc.error("rules must be a list of rule files (globs allowed)", "rules",
+                        fix="e.g. rules: [alerts/rules.yml]")
+    for pattern in patterns:
         matches = sorted(root.glob(str(pattern)))
         rules += matches or [root / str(pattern)]
     prometheus = env.get(ENV_VARS["prometheus"]) or raw.get("prometheus", Settings.prometheus)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 import time
 import types
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,8 +132,8 @@ class FeatureFile(pytest.Module):
             function = scenario(str(self.path.absolute()), template.name,
                                 features_base_dir=str(self.path.parent))(lambda: None)
             function = pytest.mark.alertdrill(function)
-            function.__alertdrill_specs__ = [s for s in specs if s.line == template.line_number]  # type: ignore[attr-defined]
-            function.__alertdrill_settings__ = settings  # type: ignore[attr-defined]
+            function.__alertdrill_specs__ = [s for s in specs if s.line == template.line_number]
+            function.__alertdrill_settings__ = settings
             name = f"test_{index:02d}_" + "".join(c if c.isalnum() else "_" for c in template.name.lower())
             setattr(module, name.rstrip("_"), function)
         return module
@@ -140,7 +141,7 @@ class FeatureFile(pytest.Module):
     def istestfunction(self, obj: object, name: str) -> bool:
         return hasattr(obj, "__alertdrill_specs__")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
         if isinstance(excinfo.value, AlertdrillError):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
@@ -185,7 +186,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A missed expectation or a drill that cannot run is one line for a person, not a traceback."""
     report: pytest.TestReport = yield
     excinfo = call.excinfo
@@ -204,7 +206,7 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 
 @pytest.fixture
-def alertdrill_drill(request: pytest.FixtureRequest) -> object:
+def alertdrill_drill(request: pytest.FixtureRequest) -> Iterator[DrillSession]:
     """The `DrillSession` of the current scenario; its teardown reverts the fault and scores it."""
     run = request.config.stash[RUN]
     if SPEC not in request.node.stash:

@@ -113,7 +113,7 @@ class RunbookRunner:
             self._pause.wait(RETRY_S)  # health is a query result; Prometheus pushes nothing
         state = ", ".join(text for ok, text in ((healthy, "not healthy"), (resolved, "alert still firing")) if not ok)
         failed = [o for o in outcomes if not o.ok]
-        cause = (f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"  # type: ignore[arg-type]
+        cause = (f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"
                  if failed and book else
                  "the Remediate steps ran but did not fix the service" if outcomes else
                  "the runbook has no Remediate steps, so nothing fixed the service")

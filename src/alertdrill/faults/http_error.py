@@ -25,7 +25,7 @@ class HttpErrorFault:
         unknown_options(fault, {"service", "url", "error_rate", "status"})
         service = option(fault, "service", str, None)
         url = option(fault, "url", str, None)
-        rate = float(option(fault, "error_rate", int | float, 1.0))  # type: ignore[arg-type]
+        rate = float(str(option(fault, "error_rate", int | float, 1.0)))
         if not 0 < rate <= 1:
             raise ConfigError(f"fault {fault.name!r}: error_rate must be in (0, 1]", fix=f"at {fault.source}")
         if service:
@@ -35,7 +35,7 @@ class HttpErrorFault:
         if not url:
             raise ConfigError(f"fault {fault.name!r} (http-error) needs `service:` or `url:`",
                               fix=f"add one at {fault.source}")
-        return cls(str(url).rstrip("/"), rate, int(option(fault, "status", int, 500)))  # type: ignore[arg-type]
+        return cls(str(url).rstrip("/"), rate, int(str(option(fault, "status", int, 500))))
 
     def _set(self, rate: float) -> None:
         try:

@@ -9,6 +9,7 @@ at the configured sink address (in the lab the sink is the only loopback receive
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
@@ -49,9 +50,9 @@ def prometheus_config(settings: Settings, external_labels: dict[str, str] | None
     }
 
 
-def _point_at_sink(receivers: list[dict[str, object]], sink: str) -> None:
+def _point_at_sink(receivers: list[Any], sink: str) -> None:
     for receiver in receivers:
-        for hook in receiver.get("webhook_configs") or []:  # type: ignore[union-attr]
+        for hook in receiver.get("webhook_configs") or []:
             url = urlsplit(str(hook.get("url", "")))
             if url.hostname in LOOPBACK:
                 hook["url"] = urlunsplit(url._replace(netloc=sink))
@@ -65,7 +66,10 @@ def alertmanager_config(settings: Settings) -> dict[str, object]:
     if not isinstance(doc.data, dict) or "route" not in doc.data:
         raise doc.error("Alertmanager configuration has no route", fix="see alerts/alertmanager.yml in the example")
     config = dict(doc.data)
-    _point_at_sink(list(config.get("receivers") or []), settings.sink_listen)
+    receivers = config.get("receivers") or []
+    if not isinstance(receivers, list):
+        raise doc.error("receivers must be a list", "receivers")
+    _point_at_sink(receivers, settings.sink_listen)
     return config
 
 

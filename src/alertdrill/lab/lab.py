@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -61,7 +62,7 @@ class Lab:
         return [c.name for c in self.components()
                 if (pid := processes.read_pid(self.run_dir / f"{c.name}.pid")) and processes.is_alive(pid)]
 
-    def up(self, progress: callable = print) -> float:  # type: ignore[valid-type]
+    def up(self, progress: Callable[[str], None] = print) -> float:
         """Start everything and wait until usable; seconds it took. Idempotent when already up."""
         started = time.monotonic()
         if set(self.running()) == {c.name for c in self.components()}:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -20,7 +21,7 @@ class Condition:
     holds: Callable[[], bool]
 
 
-def get_data(url: str) -> dict[str, object]:
+def get_data(url: str) -> dict[str, Any]:
     answer = requests.get(url, timeout=2)
     answer.raise_for_status()
     body = answer.json()
@@ -34,15 +35,15 @@ def _ok(url: str) -> bool:
 def conditions(prometheus: str, alertmanager: str, sink: str, am_address: str) -> list[Condition]:
     def am_discovered() -> bool:
         active = get_data(f"{prometheus}/api/v1/alertmanagers").get("activeAlertmanagers") or []
-        return any(am_address in str(a.get("url", "")) for a in active)  # type: ignore[union-attr]
+        return any(am_address in str(a.get("url", "")) for a in active)
 
     def targets_up() -> bool:
         targets = get_data(f"{prometheus}/api/v1/targets").get("activeTargets") or []
-        return bool(targets) and all(t.get("health") == "up" for t in targets)  # type: ignore[union-attr]
+        return bool(targets) and all(t.get("health") == "up" for t in targets)
 
     def rules_evaluated() -> bool:
         groups = get_data(f"{prometheus}/api/v1/rules").get("groups") or []
-        return all(g.get("lastEvaluation", ZERO_TIME) != ZERO_TIME for g in groups)  # type: ignore[union-attr]
+        return all(g.get("lastEvaluation", ZERO_TIME) != ZERO_TIME for g in groups)
 
     return [
         Condition("Prometheus /-/ready", lambda: _ok(f"{prometheus}/-/ready")),

@@ -62,7 +62,7 @@ class Timeline:
             self._events.append(event)
             self._cond.notify_all()
 
-    def record(self, name: EventName, at: float | None = None, **details: object) -> Event:
+    def record(self, name: EventName, at: float | None = None, /, **details: object) -> Event:
         event = Event.make(name, self.clock() if at is None else at, **details)
         self.add(event)
         return event

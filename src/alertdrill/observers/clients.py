@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
@@ -12,6 +13,8 @@ from urllib3.util.retry import Retry
 from alertdrill.errors import UnreachableError
 
 TIMEOUT_S = 5
+
+Json = Any  # a server's JSON answer, read field by field where it is used (never the model)
 
 
 def parse_time(text: str) -> float:
@@ -36,20 +39,20 @@ class Prometheus:
         self.client = PrometheusConnect(self.url, disable_ssl=True, retry=Retry(total=0), timeout=TIMEOUT_S,
                                         session=self.session)
 
-    def query(self, expr: str) -> list[dict[str, object]]:
+    def query(self, expr: str) -> list[Json]:
         try:
             return list(self.client.custom_query(expr))
         except PrometheusApiClientException as exc:
             raise PromQLError(str(exc)) from None
 
-    def alerts(self) -> list[dict[str, object]]:
+    def alerts(self) -> list[Json]:
         answer = self.session.get(f"{self.url}/api/v1/alerts", timeout=TIMEOUT_S)
         answer.raise_for_status()
         return list(answer.json()["data"]["alerts"])
 
     def alert_active(self, alertname: str) -> bool:
         """Is any alert of that name pending or firing?"""
-        return any((a.get("labels") or {}).get("alertname") == alertname for a in self.alerts())  # type: ignore[union-attr]
+        return any((a.get("labels") or {}).get("alertname") == alertname for a in self.alerts())
 
 
 class Alertmanager:
@@ -57,13 +60,13 @@ class Alertmanager:
         self.url = url.rstrip("/")
         self.session = session or requests.Session()
 
-    def alerts(self, alertname: str, labels: Mapping[str, str] | None = None) -> list[dict[str, object]]:
+    def alerts(self, alertname: str, labels: Mapping[str, str] | None = None) -> list[Json]:
         matchers = [f'alertname="{alertname}"'] + [f'{k}="{v}"' for k, v in (labels or {}).items()]
         answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S, params={"filter": matchers})
         answer.raise_for_status()
         return list(answer.json())
 
-    def groups(self) -> list[dict[str, object]]:
+    def groups(self) -> list[Json]:
         answer = self.session.get(f"{self.url}/api/v2/alerts/groups", timeout=TIMEOUT_S)
         answer.raise_for_status()
         return list(answer.json())
@@ -74,7 +77,7 @@ class SinkClient:
         self.url = url.rstrip("/")
         self.session = session or requests.Session()
 
-    def events(self, after: int, wait_s: float) -> tuple[list[dict[str, object]], int]:
+    def events(self, after: int, wait_s: float) -> tuple[list[Json], int]:
         answer = self.session.get(f"{self.url}/events", params={"after": after, "timeout": wait_s},
                                   timeout=wait_s + TIMEOUT_S)
         answer.raise_for_status()

@@ -87,7 +87,7 @@ class Watch:
         alert, firing_now = self.target.alert, False
         for item in self.prometheus.alerts():
             labels = item.get("labels") or {}
-            if labels.get("alertname") != alert:  # type: ignore[union-attr]
+            if labels.get("alertname") != alert:
                 continue
             active_at = parse_time(str(item.get("activeAt")))
             if active_at < self.target.since - SLACK_S:
@@ -107,14 +107,14 @@ class Watch:
             if starts_at < self.target.since - SLACK_S:
                 continue
             status = item.get("status") or {}
-            receivers = ",".join(r["name"] for r in item.get("receivers") or [])  # type: ignore[index]
+            receivers = ",".join(r["name"] for r in item.get("receivers") or [])
             if self._once("received", str(item.get("fingerprint")), receivers):
                 self.timeline.record(
                     EventName.RECEIVED, parse_time(str(item.get("updatedAt") or item["startsAt"])),
                     alert=self.target.alert, starts_at=f"{starts_at:.3f}", receivers=receivers,
-                    state=status.get("state", ""),  # type: ignore[union-attr]
-                    silenced_by=",".join(status.get("silencedBy") or []),  # type: ignore[union-attr]
-                    inhibited_by=",".join(status.get("inhibitedBy") or []),  # type: ignore[union-attr]
+                    state=status.get("state", ""),
+                    silenced_by=",".join(status.get("silencedBy") or []),
+                    inhibited_by=",".join(status.get("inhibitedBy") or []),
                     fingerprint=item.get("fingerprint"))
 
     def _stream_sink(self) -> None:
@@ -144,9 +144,9 @@ def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
     """Aggregation groups that already hold `alert`: a new alert there waits group_interval, not group_wait."""
     hot = []
     for group in alertmanager.groups():
-        if any((a.get("labels") or {}).get("alertname") == alert for a in group.get("alerts") or []):  # type: ignore[union-attr]
+        if any((a.get("labels") or {}).get("alertname") == alert for a in group.get("alerts") or []):
             labels = group.get("labels") or {}
-            receiver = (group.get("receiver") or {}).get("name", "")  # type: ignore[union-attr]
+            receiver = (group.get("receiver") or {}).get("name", "")
             hot.append(f"{receiver}{labels}")
     return hot
 
