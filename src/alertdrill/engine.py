@@ -45,6 +45,7 @@ from alertdrill.polling import poll_until
 from alertdrill.recovery import RunbookRunner
 
 HEARTBEAT_S = 5.0
+OUTAGE_S = 5.0  # an observer failing this long ends the wait: the drill cannot be judged
 
 
 class DrillError(AlertdrillError):
@@ -167,16 +168,18 @@ class DrillSession:
             self.progress(f"  waiting for {what}: {secs(left)} left")
 
     def _wait(self, what: str, done: Callable[[list[Event]], bool], deadline: float) -> bool:
-        return self.timeline.wait_for(lambda evs: done(list(evs)), deadline - time.time(),
-                                      on_tick=lambda left: self._show_progress(what, left))
+        watch = self._watch
+        return self.timeline.wait_for(
+            lambda evs: done(list(evs)) or (watch is not None and watch.outage(OUTAGE_S) is not None),
+            deadline - time.time(), on_tick=lambda left: self._show_progress(what, left))
 
     def _verdict(self, check: Check) -> None:
         self._show_progress(check.name, 0.0)
         self.checks.append(check)
         if not check.passed:
-            if self._watch and self._watch.problems:
-                trouble = "; ".join(f"{k}: {v}" for k, v in self._watch.problems.items())
-                raise DrillError(f"observers could not watch the drill ({trouble})",
+            trouble = self._watch.outage(OUTAGE_S) if self._watch else None
+            if trouble:
+                raise DrillError(f"observers could not watch the drill ({trouble}) for {OUTAGE_S:g} s",
                                  fix="check that Prometheus, Alertmanager and the sink stay reachable")
             self.timeline.record(EventName.DEADLINE_MISSED, check=check.name)
             raise DrillFailed(check.message or f"{check.name}: expected {check.expected}, got {check.actual}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -41,7 +42,8 @@ class Watch:
     alertmanager: Alertmanager
     sink: SinkClient | None
     poll_interval_s: float = 0.1
-    problems: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # observer -> its last error, while failing
+    failing_since: dict[str, float] = field(default_factory=dict)  # observer -> monotonic start of failure
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _seen: set[tuple[str, ...]] = field(default_factory=set)
@@ -64,6 +66,12 @@ class Watch:
         for thread in self._threads:
             thread.join(timeout=15)
 
+    def outage(self, after_s: float) -> str | None:
+        """"observer: error" when an observer has failed for `after_s` seconds in a row, else None."""
+        now = time.monotonic()
+        return next((f"{name}: {self.problems.get(name, '')}" for name, since in list(self.failing_since.items())
+                     if now - since >= after_s), None)
+
     def _once(self, *key: str) -> bool:
         if key in self._seen:
             return False
@@ -76,8 +84,10 @@ class Watch:
             try:
                 loop()
                 self.problems.pop(name, None)
+                self.failing_since.pop(name, None)
             except (requests.RequestException, ValueError, KeyError) as exc:
                 self.problems[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+                self.failing_since.setdefault(name, time.monotonic())
                 self._stop.wait(self.poll_interval_s * 5)
                 continue
             if name != "sink":
