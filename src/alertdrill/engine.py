@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from alertdrill.environment import Environment, needs_sink
-from alertdrill.errors import AlertdrillError, DrillFailed, InjectorError
+from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import LedgerEntry
 from alertdrill.model.events import Event, EventName, Timeline
@@ -46,10 +46,6 @@ from alertdrill.recovery import RunbookRunner
 
 HEARTBEAT_S = 5.0
 OUTAGE_S = 5.0  # an observer failing this long ends the wait: the drill cannot be judged
-
-
-class DrillError(AlertdrillError):
-    """The drill could not run (status `error`), as opposed to a missed expectation."""
 
 
 @contextmanager

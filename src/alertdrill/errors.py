@@ -66,6 +66,14 @@ class InjectorError(AlertdrillError):
     """A fault could not be injected or reverted."""
 
 
+class DrillError(AlertdrillError):
+    """A drill could not run or cannot be judged (status `error`), as opposed to a missed expectation."""
+
+
+class PromQLError(PermanentError):
+    """Prometheus rejected an expression (a service's `healthy`, a runbook's promql step)."""
+
+
 class DrillAborted(AlertdrillError):
     """The drill was stopped before its verdict (signal, guard, kill switch)."""
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from alertdrill.catalog.features import display_path
 from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
 from alertdrill.environment import Environment
+from alertdrill.errors import PromQLError
 from alertdrill.model.events import Event, EventName, Timeline
 from alertdrill.model.scorecard import Check
 from alertdrill.model.scoring import secs
 from alertdrill.model.spec import DrillSpec, LocatesFault, Recovers
-from alertdrill.observers.clients import PromQLError
 from alertdrill.shell import command_env, run_shell
 
 RETRY_S = 0.5

@@ -10,7 +10,7 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from alertdrill.errors import UnreachableError
+from alertdrill.errors import PromQLError, UnreachableError
 
 TIMEOUT_S = 5
 
@@ -26,10 +26,6 @@ def parse_time(text: str) -> float:
         zone = rest[len(digits):]
         text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
     return datetime.fromisoformat(text).timestamp()
-
-
-class PromQLError(Exception):
-    """Prometheus rejected an expression."""
 
 
 class Prometheus:
