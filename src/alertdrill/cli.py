@@ -7,7 +7,6 @@ through pytest with the plugin: the same path as `pytest drills/`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--alertdrill-prometheus", args.prometheus]
     if args.alertmanager:
         pytest_args += ["--alertdrill-alertmanager", args.alertmanager]
-    tags = args.tags or os.environ.get(ENV_VARS["tags"])
+    tags = args.tags or settings.tags
     if tags:
         pytest_args += ["-m", tags]
     interrupted = _InterruptRecorder()

@@ -79,7 +79,7 @@ class DrillSession:
         self._started = time.monotonic()
         self._shown = 0
         self._heartbeat = time.monotonic()
-        self._runbooks = RunbookRunner(spec, env, self.timeline, self._wait)
+        self._runbooks = RunbookRunner(spec, env, self.timeline)
 
     # -- steps -------------------------------------------------------------------------------
     def perform(self, step: Step) -> None:

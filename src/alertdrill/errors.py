@@ -74,9 +74,5 @@ class PromQLError(PermanentError):
     """Prometheus rejected an expression (a service's `healthy`, a runbook's promql step)."""
 
 
-class DrillAborted(AlertdrillError):
-    """The drill was stopped before its verdict (signal, guard, kill switch)."""
-
-
 class DrillFailed(AssertionError):
     """A drill's expectation was not met: a verdict, reported as `failed`, never as an error."""

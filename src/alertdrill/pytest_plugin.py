@@ -20,7 +20,6 @@ import pytest
 from pytest_bdd import feature as bdd_feature
 from pytest_bdd import scenario
 
-from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.features import compile_feature, parse_feature
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.engine import DrillSession
@@ -55,7 +54,6 @@ class DrillRun:
     envs: dict[Path, Environment] = field(default_factory=dict)
     results: list[DrillResult] = field(default_factory=list)
     report: Path | None = None
-    interrupted: bool = False
 
     def settings_for(self, feature: Path) -> Settings | None:
         explicit = self.config.getoption("alertdrill_config")
@@ -122,7 +120,7 @@ class FeatureFile(pytest.Module):
         run = self.config.stash[RUN]
         settings = run.settings_for(self.path)
         assert settings is not None
-        specs = compile_feature(self.path, settings, ContactGroups.load(settings.contact_groups))
+        specs = compile_feature(self.path, settings, run.env_for(settings).contact_groups)
         module = types.ModuleType(f"alertdrill_feature_{self.path.stem}")
         module.__file__ = str(self.path)
         bdd_feature.features.pop(str(self.path.absolute()), None)  # pytest-bdd caches parsed files

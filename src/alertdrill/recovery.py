@@ -3,7 +3,6 @@ run once, then the service must be healthy again and the alert resolved."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,10 +12,11 @@ from alertdrill.catalog.features import display_path
 from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
 from alertdrill.environment import Environment
 from alertdrill.errors import PromQLError
-from alertdrill.model.events import Event, EventName, Timeline
+from alertdrill.model.events import EventName, Timeline
 from alertdrill.model.scorecard import Check
 from alertdrill.model.scoring import secs
 from alertdrill.model.spec import DrillSpec, LocatesFault, Recovers
+from alertdrill.polling import poll_until
 from alertdrill.shell import command_env, run_shell
 
 RETRY_S = 0.5
@@ -30,11 +30,9 @@ class StepOutcome:
 
 
 class RunbookRunner:
-    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline,
-                 wait: Callable[[str, Callable[[list[Event]], bool], float], bool]) -> None:
-        self.spec, self.env, self.timeline, self.wait = spec, env, timeline, wait
+    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline) -> None:
+        self.spec, self.env, self.timeline = spec, env, timeline
         self.linked: str | None = None
-        self._pause = threading.Event()
 
     def _runbook(self) -> Runbook | None:
         folder = self.env.settings.runbooks
@@ -78,15 +76,15 @@ class RunbookRunner:
                          "under `## Diagnose`")
         progress(f"locating with {display_path(book.path, self.env.settings.root)}")
         outcomes: list[StepOutcome] = []
-        while True:
-            outcomes = [self._run(s) for s in book.steps_in("diagnose")]
-            if all(o.ok for o in outcomes):
-                self.timeline.record(EventName.LOCATED, runbook=display_path(book.path, self.env.settings.root),
-                                     steps="; ".join(o.summary for o in outcomes))
-                return Check(name, True, expected, "; ".join(o.summary for o in outcomes))
-            if time.time() + RETRY_S > deadline:
-                break
-            self._pause.wait(RETRY_S)  # a Diagnose step is a question asked again, not an event
+
+        def all_succeed() -> bool:  # a Diagnose step is a question asked again, not an event
+            outcomes[:] = [self._run(s) for s in book.steps_in("diagnose")]
+            return all(o.ok for o in outcomes)
+
+        if poll_until(all_succeed, deadline - time.time(), RETRY_S):
+            self.timeline.record(EventName.LOCATED, runbook=display_path(book.path, self.env.settings.root),
+                                 steps="; ".join(o.summary for o in outcomes))
+            return Check(name, True, expected, "; ".join(o.summary for o in outcomes))
         bad = next(o for o in outcomes if not o.ok)
         return Check(name, False, expected, "; ".join(o.summary for o in outcomes),
                      f"Diagnose step at {self._where(bad.step, book)} (`{bad.step.code[:80]}`) never succeeded "
@@ -101,17 +99,18 @@ class RunbookRunner:
         prometheus = self.env.prometheus()
         services = [self.env.settings.services[s] for s in self.spec.services]
         alert = self.spec.alert
-        healthy = resolved = False
-        while True:
-            healthy = all(prometheus.query(s.healthy) for s in services)
-            resolved = not alert or not prometheus.alert_active(alert)
-            if healthy and resolved:
-                self.timeline.record(EventName.RECOVERED, steps="; ".join(o.summary for o in outcomes))
-                return Check(name, True, expected, "healthy, alert resolved")
-            if time.time() + RETRY_S > deadline:
-                break
-            self._pause.wait(RETRY_S)  # health is a query result; Prometheus pushes nothing
-        state = ", ".join(text for ok, text in ((healthy, "not healthy"), (resolved, "alert still firing")) if not ok)
+        seen = {"healthy": False, "resolved": False}
+
+        def recovered() -> bool:  # health is a query result; Prometheus pushes nothing
+            seen["healthy"] = all(prometheus.query(s.healthy) for s in services)
+            seen["resolved"] = not alert or not prometheus.alert_active(alert)
+            return seen["healthy"] and seen["resolved"]
+
+        if poll_until(recovered, deadline - time.time(), RETRY_S):
+            self.timeline.record(EventName.RECOVERED, steps="; ".join(o.summary for o in outcomes))
+            return Check(name, True, expected, "healthy, alert resolved")
+        state = ", ".join(text for key, text in (("healthy", "not healthy"), ("resolved", "alert still firing"))
+                          if not seen[key])
         failed = [o for o in outcomes if not o.ok]
         cause = (f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"
                  if failed and book else

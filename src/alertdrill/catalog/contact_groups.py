@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +23,6 @@ class ContactGroups:
 
     def __contains__(self, name: object) -> bool:
         return name in self.groups
-
-    def __iter__(self) -> Iterator[ContactGroup]:
-        return iter(self.groups.values())
 
     def names(self) -> list[str]:
         return list(self.groups)

@@ -68,7 +68,7 @@ class Lab:
         if set(self.running()) == {c.name for c in self.components()}:
             progress("lab already up")
             return 0.0
-        self.down(quiet=True)
+        self.down()
         prom_bin = self._binary(self.config.prometheus_bin, "prometheus")
         am_bin = self._binary(self.config.alertmanager_bin, "prometheus-alertmanager")
         for comp in self.components():
@@ -105,7 +105,7 @@ class Lab:
             if failed:
                 raise LabError(f"lab not ready: {failed}", fix=f"see the logs in {logs}")
         except BaseException:
-            self.down(quiet=True)
+            self.down()
             raise
         took = time.monotonic() - started
         self.state_file.write_text(json.dumps({"started_at": time.time(), "ready_s": round(took, 3),
@@ -122,7 +122,7 @@ class Lab:
                 return f"{comp.name} exited" + (f": {tail[0][:200]}" if tail else "")
         return None
 
-    def down(self, quiet: bool = False) -> list[str]:
+    def down(self) -> list[str]:
         """Stop exactly the processes `up` started (their pid files), newest first."""
         stopped = []
         for comp in reversed(self.components()):

@@ -35,9 +35,6 @@ class EventRecord:
     details: dict[str, str] = field(default_factory=dict)
 
 
-STATUSES = ("passed", "failed", "error")
-
-
 @dataclass(frozen=True)
 class DrillResult:
     name: str
