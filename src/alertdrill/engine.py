@@ -78,6 +78,7 @@ class DrillSession:
         self._watch: Watch | None = None
         self._started = time.monotonic()
         self._shown = 0
+        self._performed = 0
         self._heartbeat = time.monotonic()
         self._runbooks = RunbookRunner(spec, env, self.timeline)
 
@@ -93,6 +94,7 @@ class DrillSession:
         except BaseException as exc:
             self.failure = self.failure or exc
             raise
+        self._performed += 1
 
     def _steady(self, step: SteadyState) -> None:
         service = self.env.settings.services[step.service]
@@ -212,6 +214,10 @@ class DrillSession:
         if self.result is not None:
             return self.result
         error = self._describe(self.failure)
+        if self.failure is None and self._performed < len(self.spec.steps):
+            # Stopped between steps (a signal outside `perform`): there is no verdict to give.
+            error = (f"interrupted after {self._performed} of {len(self.spec.steps)} steps, before the verdict"
+                     + ("; the fault was reverted" if self._injector is not None else ""))
         with deferred_signals() as caught:
             revert_error = self._revert()
             if self._watch is not None:

@@ -1,0 +1,19 @@
+"""The drill session's own rules, without a lab: nothing here reaches a server."""
+
+from __future__ import annotations
+
+from alertdrill.config import load_settings
+from alertdrill.engine import DrillSession
+from alertdrill.environment import Environment
+from alertdrill.model.spec import AlertFires, DrillSpec, InjectFault
+from tests.conftest import REPO
+
+SPEC = DrillSpec("d", "drills/x.feature", 2, (InjectFault("payments-api-down"), AlertFires("PaymentsApiDown", 60)))
+
+
+def test_a_drill_stopped_between_steps_is_an_error_not_a_verdict() -> None:
+    session = DrillSession(SPEC, Environment(load_settings(REPO / "alertdrill.yml")))
+    result = session.close()  # e.g. SIGTERM landed in pytest-bdd between two steps
+    assert result.status == "error"
+    assert result.error == "interrupted after 0 of 2 steps, before the verdict"
+    assert session.close() is result  # closing twice is harmless
