@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from alertdrill.catalog.contact_groups import ContactGroups
-from alertdrill.catalog.runbooks import parse_runbook, runbook_problem
+from alertdrill.catalog.runbooks import parse_runbook, runbook_for_url, runbook_problem
 from alertdrill.config import load_settings
-from alertdrill.errors import ConfigError
+from alertdrill.errors import ConfigError, SpecError
 from tests.conftest import REPO
 
 
@@ -73,3 +73,28 @@ def test_a_bad_url_is_refused_with_an_example(tmp_path: Path) -> None:
     path.write_text("prometheus: localhost:9090\n")
     with pytest.raises(ConfigError, match=r"alertdrill.yml:1: prometheus: 'localhost:9090' is not an http\(s\) URL"):
         load_settings(path, env={})
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    ("---\nalerts: [A\n---\n# r\n", 3, "front matter is not valid YAML"),
+    ("---\nalerts: [A]\n# r\n## Diagnose\n", 1, "front matter opened here is never closed"),
+    ("---\ncontact_group: x\nalerts: {A: 1}\n---\n# r\n", 3, "`alerts` must be a list"),
+    ("---\n- a\n---\n# r\n", 2, "front matter must be a mapping"),
+])
+def test_a_broken_front_matter_names_the_runbook_and_line(tmp_path: Path, text: str, line: int, says: str) -> None:
+    path = tmp_path / "r.md"
+    path.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        parse_runbook(path)
+    assert caught.value.one_line().startswith(f"{path}:{line}: ") and says in str(caught.value)
+
+
+def test_a_link_maps_to_the_runbook_whose_path_it_ends_with(tmp_path: Path) -> None:
+    folder = tmp_path / "runbooks"
+    (folder / "db").mkdir(parents=True)
+    for name in ("down.md", "db/down.md"):
+        (folder / name).write_text("# x\n## Diagnose\n")
+    assert runbook_for_url(folder, "https://wiki/oncall/runbooks/down.md") == folder / "down.md"
+    assert runbook_for_url(folder, "https://wiki/oncall/runbooks/db/down.md?plain=1") == folder / "db" / "down.md"
+    assert runbook_for_url(folder, "https://wiki/oncall/runbooks/slowdown.md") is None
+    assert runbook_for_url(folder, "down.md") == folder / "down.md"

@@ -67,6 +67,19 @@ def test_passing_drill_records_every_phase_of_the_alert_path(lab: Project) -> No
     assert json.loads(delivered["details"]["annotations"])["summary"].startswith("payments-api is down (127.0.0.1:")
     assert all(c["passed"] for c in drill["checks"])
     assert (lab.root / "reports" / "latest" / "scorecard.md").read_text().count("| passed |") == 1
+    # every runbook step's result is kept: the Diagnose query's size, the Remediate command's exit and output
+    (diagnose, remediate) = drill["runbook_steps"]
+    assert (diagnose["phase"], diagnose["runbook"], diagnose["line"], diagnose["ok"]) == (
+        "locate", "runbooks/payments-api-down.md", 11, True)
+    assert diagnose["result"] == "1 series" and diagnose["attempts"] >= 1
+    assert (remediate["phase"], remediate["language"], remediate["ok"]) == ("recover", "sh", True)
+    assert "exit 0: payments-api: running (pid " in remediate["result"]
+    # the resolved notification's arrival is on the timeline, and the check says when it came
+    resolved = [e for e in drill["events"] if e["name"] == "notification_delivered"
+                and e["details"]["status"] == "resolved"]
+    assert resolved and resolved[0]["t_s"] < times["fault_reverted"]
+    recovered = next(c for c in drill["checks"] if c["name"] == "service recovers")
+    assert recovered["actual"].startswith("healthy, alert resolved; resolved notification after ")
 
 
 def test_wrong_receiver_fails_with_expected_and_actual(lab: Project) -> None:

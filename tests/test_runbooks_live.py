@@ -84,3 +84,28 @@ def test_a_failing_remediate_step_is_named_with_its_output(lab: Project, runbook
     check = next(c for c in result["checks"] if c["name"] == "service recovers")
     assert "Remediate step at runbooks/payments-api-down.md:13 failed" in check["message"]
     assert "exit 4: permission denied" in check["message"]
+
+
+LINKED = '''Feature: runbook link
+  Scenario: Payments runbook link
+    Given the service "payments-api" is healthy
+    When the fault "payments-api-down" is injected
+    Then the alert "PaymentsApiDown" fires within 1 minute
+    And the notification links the runbook "runbooks/payments-api-down.md"
+'''
+
+
+def test_a_link_to_a_runbook_that_is_gone_fails_showing_url_and_expectation(lab: Project, runbook: Path) -> None:
+    runbook.rename(runbook.with_name("payments-api-down-old.md"))
+    try:
+        feature = lab.write_feature("linked.feature", LINKED)
+        done = alertdrill("run", str(feature), "--config", str(lab.config_path))
+    finally:
+        runbook.with_name("payments-api-down-old.md").rename(runbook)
+    card = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())
+    assert done.returncode == 1, done.stdout + done.stderr
+    check = next(c for c in card["drills"][0]["checks"] if c["name"] == "notification links runbook")
+    url = "https://github.com/acme/oncall/blob/main/runbooks/payments-api-down.md"
+    assert (check["passed"], check["expected"], check["actual"]) == (False, "runbooks/payments-api-down.md", url)
+    assert check["message"] == (f"the notification links {url}: runbooks/payments-api-down.md is not a runbook "
+                                "under runbooks/: create it or fix the link")

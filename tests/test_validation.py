@@ -56,6 +56,15 @@ def test_a_bad_file_stops_the_good_ones_too(project: Project) -> None:
     assert not (project.root / "injected.marker").exists()
 
 
+def test_a_broken_runbook_stops_the_run_naming_its_line(project: Project) -> None:
+    runbook = project.root / "runbooks" / "checkout-api-errors.md"
+    runbook.write_text(runbook.read_text().replace("alerts: [CheckoutApiErrors]", "alerts: [CheckoutApiErrors"))
+    code, err = run_feature(project, GOOD)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "runbooks/checkout-api-errors.md:3: front matter is not valid YAML" in err
+    assert not (project.root / "injected.marker").exists()
+
+
 def test_invalid_yaml_names_the_config_line(project: Project) -> None:
     config = project.config_path
     config.write_text(config.read_text() + "faults:\n  broken: [unclosed\n")

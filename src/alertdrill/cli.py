@@ -35,7 +35,7 @@ def _plan(settings: Settings, paths: list[Path]) -> int:
     for drill in drills:
         fault = settings.faults[drill.fault or ""]
         budgets = ", ".join(f"{k} {v:g}s" for k, v in drill.budgets().items())
-        print(f"- {drill.name}  ({drill.feature}:{drill.line})")
+        print(f"- {drill.name}  ({drill.feature}:{drill.line})" + ("  [for people: @manual]" if drill.manual else ""))
         print(f"    fault {fault.name}: {env.injector(fault).describe()}")
         print(f"    alert {drill.alert or '-'} -> contact group {drill.contact_group or '-'}; budgets: {budgets}")
     return 0

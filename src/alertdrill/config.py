@@ -25,7 +25,9 @@ ENV_VARS = {
     "report_dir": "ALERTDRILL_REPORT_DIR",
     "tags": "ALERTDRILL_TAGS",
     "poll_interval": "ALERTDRILL_POLL_INTERVAL",
+    "manual": "ALERTDRILL_MANUAL",
 }
+TRUE = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Settings:
     prometheus: str = "http://127.0.0.1:9090"
     alertmanager: str = "http://127.0.0.1:9093"
     sink_listen: str = "127.0.0.1:9095"
+    sink_public: str = ""  # the sink's address as people reach it (acknowledgement links); default: listen
     contact_groups: Path | None = None
     runbooks: Path | None = None
     rules: tuple[Path, ...] = ()
@@ -80,6 +83,8 @@ class Settings:
     poll_interval_s: float = 0.1
     steady_timeout_s: float = 30.0
     command_timeout_s: float = 60.0
+    manual: bool = False  # every drill is for people (as if tagged @manual)
+    runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
 
     @property
     def root(self) -> Path:
@@ -92,6 +97,10 @@ class Settings:
     @property
     def sink_url(self) -> str:
         return f"http://{self.sink_listen}"
+
+    @property
+    def sink_public_url(self) -> str:
+        return (self.sink_public or self.sink_url).rstrip("/")
 
     def require_lab(self) -> LabConfig:
         if self.lab is None:
@@ -128,7 +137,8 @@ def _url(doc: YamlDoc, key: str, value: object) -> str:
     text = str(value).rstrip("/")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise doc.error(f"{key}: {value!r} is not an http(s) URL", key, fix=f"e.g. {key}: http://127.0.0.1:9090")
+        raise doc.error(f"{key}: {value!r} is not an http(s) URL", *key.split("."),
+                        fix=f"e.g. {key}: http://127.0.0.1:9090")
     return text
 
 
@@ -187,6 +197,13 @@ def _number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float) -
     return float(value)
 
 
+def _strings(doc: YamlDoc, raw: Mapping[str, object], key: str) -> tuple[str, ...]:
+    value = raw.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise doc.error(f"{key} must be a list of strings", key, fix=f"e.g. {key}: [wiki.example.com]")
+    return tuple(value)
+
+
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     doc = load_yaml(path, what="configuration file")
@@ -209,6 +226,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         prometheus=_url(doc, "prometheus", prometheus),
         alertmanager=_url(doc, "alertmanager", alertmanager),
         sink_listen=str(sink.get("listen", Settings.sink_listen)),
+        sink_public=_url(doc, "sink.public_url", sink["public_url"]) if sink.get("public_url") else "",
         contact_groups=rel(raw.get("contact_groups", "notifiers/contact-groups.yml")),
         runbooks=rel(raw.get("runbooks", "runbooks")),
         rules=tuple(rules),
@@ -222,5 +240,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         poll_interval_s=float(env.get(ENV_VARS["poll_interval"]) or _number(doc, raw, "poll_interval", 0.1)),
         steady_timeout_s=_number(doc, raw, "steady_timeout", 30.0),
         command_timeout_s=_number(doc, raw, "command_timeout", 60.0),
+        manual=(env[ENV_VARS["manual"]].lower() in TRUE) if env.get(ENV_VARS["manual"]) else raw.get("manual") is True,
+        runbook_hosts=_strings(doc, raw, "runbook_hosts"),
     )
     return settings

@@ -11,19 +11,24 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from alertdrill.environment import Environment, needs_sink
 from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import LedgerEntry
+from alertdrill.human import Acknowledgement
 from alertdrill.model.events import Event, EventName, Timeline
 from alertdrill.model.scorecard import Check, DrillResult
 from alertdrill.model.scoring import (
+    acknowledgement,
+    check_acknowledged,
     check_fires,
     check_reaches,
     check_runbook,
     delivered,
     fired_at,
+    resolved_delivered,
     score,
     secs,
     wrong_route,
@@ -45,6 +50,7 @@ from alertdrill.polling import poll_until
 from alertdrill.recovery import RunbookRunner
 
 HEARTBEAT_S = 5.0
+RESOLVED_GRACE_S = 5.0  # how long a recovered drill waits for the resolved notification
 OUTAGE_S = 5.0  # an observer failing this long ends the wait: the drill cannot be judged
 
 
@@ -81,6 +87,7 @@ class DrillSession:
         self._performed = 0
         self._heartbeat = time.monotonic()
         self._runbooks = RunbookRunner(spec, env, self.timeline)
+        self._ack = Acknowledgement(spec, env, self.timeline) if spec.manual else None
 
     # -- steps -------------------------------------------------------------------------------
     def perform(self, step: Step) -> None:
@@ -122,7 +129,8 @@ class DrillSession:
         self._alert_quiet()
         if self.spec.alert:
             labels = self._fresh_group(self.spec.alert)
-            target = WatchTarget(self.spec.alert, time.time(), self.env.group_of, labels)
+            target = WatchTarget(self.spec.alert, time.time(), self.env.group_of, labels,
+                                 ack_token=self._ack.token if self._ack else "")
             self._watch = Watch(target, self.timeline, self.env.prometheus(), self.env.alertmanager(),
                                 self.env.sink() if needs_sink(self.spec) else None,
                                 self.env.settings.poll_interval_s).start()
@@ -204,10 +212,31 @@ class DrillSession:
                                     self.env.runbook_problem))
 
     def _locate(self, step: LocatesFault) -> None:
-        self._verdict(self._runbooks.locate(step, self._deadline(step.budget_s), self.progress))
+        if self._ack is None:
+            self._verdict(self._runbooks.locate(step, self._deadline(step.budget_s), self.progress))
+            return
+        self._ack.request(self.progress)
+        self._wait("an acknowledgement", lambda evs: acknowledgement(evs) is not None, self._deadline(step.budget_s))
+        ack = acknowledgement(self.timeline.events())
+        if ack is not None:
+            self.timeline.record(EventName.LOCATED, ack.at, via=ack.detail("via"), by=ack.detail("by"))
+        self._verdict(check_acknowledged(step, self.spec.alert or "", self._ack.link, self.timeline.events()))
 
     def _recover(self, step: Recovers) -> None:
-        self._verdict(self._runbooks.recover(step, self._deadline(step.budget_s), self.progress))
+        deadline = self._deadline(step.budget_s)
+        check = self._runbooks.recover(step, deadline, self.progress, by_people=self.spec.manual)
+        alert = self.spec.alert or ""
+        silenced = any(e.name == EventName.ACKNOWLEDGED and e.detail("via") == "silence"
+                       for e in self.timeline.events())  # a silenced alert's resolution is not sent
+        if check.passed and not silenced and delivered(self.timeline.events(), alert) is not None:
+            # Receivers that send resolved notifications do so one group_interval later: record its arrival.
+            self._wait("the resolved notification", lambda evs: resolved_delivered(evs, alert) is not None,
+                       min(deadline, time.time() + RESOLVED_GRACE_S))
+            note = resolved_delivered(self.timeline.events(), alert)
+            t0 = self.timeline.injected_at or 0.0
+            check = replace(check, actual=check.actual + (f"; resolved notification after {secs(note.at - t0)}"
+                                                          if note else "; no resolved notification"))
+        self._verdict(check)
 
     # -- the end: always revert --------------------------------------------------------------
     def close(self) -> DrillResult:
@@ -222,10 +251,12 @@ class DrillSession:
             revert_error = self._revert()
             if self._watch is not None:
                 self._watch.stop()
+            if self._ack is not None:
+                self._ack.expire_silences()
         if revert_error:
             error = f"{error}; {revert_error}" if error else revert_error
         self.result = score(self.spec, self.timeline.events(), self.checks, error=error,
-                            duration_s=time.monotonic() - self._started)
+                            duration_s=time.monotonic() - self._started, runbook_steps=self._runbooks.results)
         if caught:
             raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")
         return self.result

@@ -14,13 +14,14 @@ from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
 from alertdrill.model.spec import DrillSpec, LinksRunbook, ReachesContactGroup
 from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, require_reachable
+from alertdrill.observers.links import link_problem
 
 Progress = Callable[[str], None]
 
 
 def needs_sink(drill: DrillSpec) -> bool:
-    """Drills that check delivery need the notification sink."""
-    return any(isinstance(s, ReachesContactGroup | LinksRunbook) for s in drill.steps)
+    """Drills that check delivery need the notification sink; drills for people need its ack links."""
+    return drill.manual or any(isinstance(s, ReachesContactGroup | LinksRunbook) for s in drill.steps)
 
 
 @dataclass
@@ -46,9 +47,11 @@ class Environment:
     def injector(self, fault: FaultConfig) -> Injector:
         return self.registry.build(fault, InjectorContext(self.settings))
 
-    def runbook_problem(self, reference: str) -> str | None:
+    def runbook_problem(self, reference: str, url: str) -> str | None:
+        """What is wrong with the runbook a drill names and the link that was delivered, or None."""
         assert self.settings.runbooks is not None
-        return runbook_problem(self.settings.runbooks, self.settings.root, reference)
+        return (runbook_problem(self.settings.runbooks, self.settings.root, reference)
+                or link_problem(url, self.settings.runbook_hosts))
 
     def group_of(self, receiver: str) -> str | None:
         return self.contact_groups.group_of(receiver)

@@ -21,6 +21,7 @@ from pytest_bdd import feature as bdd_feature
 from pytest_bdd import scenario
 
 from alertdrill.catalog.features import compile_feature, parse_feature
+from alertdrill.catalog.runbooks import load_runbooks
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.engine import DrillSession
 from alertdrill.environment import Environment, needs_sink
@@ -176,6 +177,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     for path, specs in by_config.items():
         env = run.env_for(run.settings_by_path[path])
         try:
+            load_runbooks(env.settings.runbooks)  # a broken runbook stops the run before any injection
             env.require_reachable(sink=any(needs_sink(d) for d in specs))
             for entry, outcome in env.revert_orphans():
                 run.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")

@@ -1,5 +1,6 @@
 """Runbooks run during a drill: Diagnose steps retried until they locate the fault, Remediate steps
-run once, then the service must be healthy again and the alert resolved."""
+run once, then the service must be healthy again and the alert resolved. In a drill for people the
+harness runs no steps: their action must bring the service back."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
 from alertdrill.environment import Environment
 from alertdrill.errors import PromQLError
 from alertdrill.model.events import EventName, Timeline
-from alertdrill.model.scorecard import Check
+from alertdrill.model.scorecard import Check, RunbookStepResult
 from alertdrill.model.scoring import secs
 from alertdrill.model.spec import DrillSpec, LocatesFault, Recovers
 from alertdrill.polling import poll_until
@@ -33,6 +34,7 @@ class RunbookRunner:
     def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline) -> None:
         self.spec, self.env, self.timeline = spec, env, timeline
         self.linked: str | None = None
+        self.results: list[RunbookStepResult] = []  # every step's last outcome, for the scorecard
 
     def _runbook(self) -> Runbook | None:
         folder = self.env.settings.runbooks
@@ -51,6 +53,11 @@ class RunbookRunner:
             if self.spec.alert in book.alerts:
                 return book
         return None
+
+    def _keep(self, phase: str, book: Runbook, outcomes: list[StepOutcome], attempts: int = 1) -> None:
+        where = display_path(book.path, self.env.settings.root)
+        self.results += [RunbookStepResult(phase, where, o.step.line, o.step.language, o.step.code[:500], o.ok,
+                                           o.summary[:500], attempts) for o in outcomes]
 
     def _where(self, step: RunbookStep, book: Runbook) -> str:
         return f"{display_path(book.path, self.env.settings.root)}:{step.line}"
@@ -76,12 +83,16 @@ class RunbookRunner:
                          "under `## Diagnose`")
         progress(f"locating with {display_path(book.path, self.env.settings.root)}")
         outcomes: list[StepOutcome] = []
+        attempts = [0]
 
         def all_succeed() -> bool:  # a Diagnose step is a question asked again, not an event
+            attempts[0] += 1
             outcomes[:] = [self._run(s) for s in book.steps_in("diagnose")]
             return all(o.ok for o in outcomes)
 
-        if poll_until(all_succeed, deadline - time.time(), RETRY_S):
+        found = poll_until(all_succeed, deadline - time.time(), RETRY_S)
+        self._keep("locate", book, outcomes, attempts[0])
+        if found:
             self.timeline.record(EventName.LOCATED, runbook=display_path(book.path, self.env.settings.root),
                                  steps="; ".join(o.summary for o in outcomes))
             return Check(name, True, expected, "; ".join(o.summary for o in outcomes))
@@ -90,12 +101,18 @@ class RunbookRunner:
                      f"Diagnose step at {self._where(bad.step, book)} (`{bad.step.code[:80]}`) never succeeded "
                      f"within {secs(step.budget_s)}: {bad.summary}")
 
-    def recover(self, step: Recovers, deadline: float, progress: Callable[[str], None]) -> Check:
+    def recover(self, step: Recovers, deadline: float, progress: Callable[[str], None],
+                *, by_people: bool = False) -> Check:
+        """Remediate once (unless people recover), then wait for health and the alert to resolve."""
         name, expected = "service recovers", f"healthy and alert resolved within {secs(step.budget_s)}"
-        book = self._runbook()
+        book = None if by_people else self._runbook()
         outcomes = [self._run(s) for s in (book.steps_in("remediate") if book else [])]
+        if book is not None:
+            self._keep("recover", book, outcomes)
         for outcome in outcomes:
             progress(f"remediate: {outcome.summary}")
+        if by_people:
+            progress(f"waiting for people to recover the service: {secs(max(deadline - time.time(), 0))} left")
         prometheus = self.env.prometheus()
         services = [self.env.settings.services[s] for s in self.spec.services]
         alert = self.spec.alert
@@ -112,7 +129,9 @@ class RunbookRunner:
         state = ", ".join(text for key, text in (("healthy", "not healthy"), ("resolved", "alert still firing"))
                           if not seen[key])
         failed = [o for o in outcomes if not o.ok]
-        cause = (f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"
+        cause = ("nobody recovered the service; the harness reverts the fault now, at the deadline"
+                 if by_people else
+                 f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"
                  if failed and book else
                  "the Remediate steps ran but did not fix the service" if outcomes else
                  "the runbook has no Remediate steps, so nothing fixed the service")

@@ -10,6 +10,7 @@ from pytest_bdd.parser import FeatureParser, ScenarioTemplate
 
 from alertdrill import grammar
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.runbooks import load_runbooks
 from alertdrill.config import Settings
 from alertdrill.errors import SpecError
 from alertdrill.model.spec import (
@@ -69,6 +70,9 @@ def _compile_steps(template: ScenarioTemplate, path: Path, context: dict[str, st
         except ValueError as exc:
             raise SpecError(str(exc), path=path, line=step.line_number) from None
     return steps
+
+
+MANUAL_TAG = "manual"  # `@manual` on a scenario or feature: a drill for people
 
 
 class _Checker:
@@ -136,7 +140,8 @@ def compile_feature(path: Path, settings: Settings, groups: ContactGroups) -> li
             suffix = f" [{', '.join(context.values())}]" if context else ""
             checker.check(template.name, template.line_number, steps)
             tags = frozenset(template.tags | template.feature.tags)
-            drills.append(DrillSpec(template.name + suffix, shown, template.line_number, tuple(steps), tags))
+            drills.append(DrillSpec(template.name + suffix, shown, template.line_number, tuple(steps), tags,
+                                    manual=MANUAL_TAG in tags or settings.manual))
     return drills
 
 
@@ -154,5 +159,7 @@ def feature_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def compile_all(paths: Iterable[Path], settings: Settings) -> list[DrillSpec]:
+    """Every drill below `paths`, checked; the runbooks the drills may run are parsed too."""
     groups = ContactGroups.load(settings.contact_groups)
+    load_runbooks(settings.runbooks)
     return [drill for path in feature_files(paths) for drill in compile_feature(path, settings, groups)]

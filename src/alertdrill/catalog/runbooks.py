@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from markdown_it import MarkdownIt
+
+from alertdrill.errors import SpecError
 
 EXECUTABLE = ("promql", "sh")
 SECTIONS = ("diagnose", "remediate")
@@ -36,20 +39,34 @@ class Runbook:
         return [s for s in self.steps if s.section == section]
 
 
-def _front_matter(text: str) -> tuple[dict[str, object], str, int]:
-    """(front matter, body, line offset of the body)."""
+def _front_matter(path: Path, text: str) -> tuple[dict[str, object], str, int]:
+    """(front matter, body, line offset of the body); a broken front matter is a SpecError at its line."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         return {}, text, 0
-    for end in range(1, len(lines)):
-        if lines[end].strip() in ("---", "..."):
-            meta = yaml.safe_load("".join(lines[1:end])) or {}
-            return (meta if isinstance(meta, dict) else {}), "".join(lines[end + 1:]), end + 1
-    return {}, text, 0
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        raise SpecError("the front matter opened here is never closed", path=path, line=1,
+                        fix="end it with a line `---`")
+    try:
+        meta = yaml.safe_load("".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SpecError(f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc})", path=path,
+                        line=2 + (mark.line if mark else 0), fix="e.g. alerts: [PaymentsApiDown]") from None
+    if not isinstance(meta, dict):
+        raise SpecError("front matter must be a mapping", path=path, line=2,
+                        fix="e.g. alerts: [PaymentsApiDown]")
+    alerts = meta.get("alerts", [])
+    if not isinstance(alerts, list | str):
+        line = 2 + next((i for i, text in enumerate(lines[1:end]) if text.startswith("alerts")), 0)
+        raise SpecError("front matter `alerts` must be a list of alert names", path=path, line=line,
+                        fix="e.g. alerts: [PaymentsApiDown]")
+    return meta, "".join(lines[end + 1:]), end + 1
 
 
 def parse_runbook(path: Path) -> Runbook:
-    meta, body, offset = _front_matter(path.read_text(encoding="utf-8"))
+    meta, body, offset = _front_matter(path, path.read_text(encoding="utf-8"))
     title, sections, steps, current = path.stem, [], [], ""
     tokens = MarkdownIt("commonmark").parse(body)
     for index, token in enumerate(tokens):
@@ -69,13 +86,38 @@ def parse_runbook(path: Path) -> Runbook:
                    str(group) if group else None, tuple(sections), tuple(steps))
 
 
-def runbook_problem(runbooks_dir: Path, root: Path, reference: str) -> str | None:
-    """What is wrong with the runbook a drill names (`runbooks/x.md` or `x.md`), or None."""
+def load_runbooks(runbooks_dir: Path | None) -> list[Runbook]:
+    """Every runbook of the folder, parsed (a broken one is a SpecError naming its file and line)."""
+    if runbooks_dir is None or not runbooks_dir.is_dir():
+        return []
+    return [parse_runbook(path) for path in sorted(runbooks_dir.rglob("*.md"))]
+
+
+def find_runbook(runbooks_dir: Path, root: Path, reference: str) -> Path | None:
+    """The runbook file a drill names (`runbooks/x.md` or `x.md`), inside the runbooks folder, or None."""
     folder = runbooks_dir.resolve()
     candidates = [(root / reference).resolve(), (folder / reference).resolve()]
-    found = next((p for p in candidates if p.is_file() and folder in p.parents), None)
+    return next((p for p in candidates if p.is_file() and folder in p.parents), None)
+
+
+def runbook_for_url(runbooks_dir: Path, url: str) -> Path | None:
+    """The runbook a link points at: the longest runbook path (relative to the folder) the URL ends with."""
+    folder = runbooks_dir.resolve()
+    path = urlsplit(url).path or url
+    matches = [p for p in folder.rglob("*.md") if path.endswith("/" + p.relative_to(folder).as_posix())
+               or path == p.relative_to(folder).as_posix()]
+    return max(matches, key=lambda p: len(p.relative_to(folder).parts), default=None)
+
+
+def runbook_problem(runbooks_dir: Path, root: Path, reference: str) -> str | None:
+    """What is wrong with the runbook a drill names (`runbooks/x.md` or `x.md`), or None."""
+    found = find_runbook(runbooks_dir, root, reference)
     if found is None:
-        return f"{reference} is not a runbook under {folder.name}/: create it or fix the link"
-    if not parse_runbook(found).has_section("diagnose"):
+        return f"{reference} is not a runbook under {runbooks_dir.name}/: create it or fix the link"
+    try:
+        book = parse_runbook(found)
+    except SpecError as exc:
+        return exc.one_line()
+    if not book.has_section("diagnose"):
         return f"{reference} has no `## Diagnose` section: add one with the steps that locate the fault"
     return None

@@ -19,10 +19,13 @@ class EventName(StrEnum):
     RECEIVED = "alert_received"          # Alertmanager: updatedAt; startsAt = Prometheus fire time
     DELIVERED = "notification_delivered"  # sink: receipt time, per receiver
     RESOLVED = "alert_resolved"
+    ACK_REQUESTED = "ack_requested"      # a drill for people: the acknowledgement link was sent
+    ACKNOWLEDGED = "acknowledged"        # the link was opened (sink receipt) or a silence made (its updatedAt)
     LOCATED = "fault_located"
     RECOVERED = "service_recovered"
     DEADLINE_MISSED = "deadline_missed"
     FAULT_REVERTED = "fault_reverted"
+    SILENCE_EXPIRED = "silence_expired"  # the acknowledging silence, expired so the next drill is not muted
     DRILL_ERROR = "drill_error"
 
 

@@ -36,6 +36,20 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class RunbookStepResult:
+    """One runbook step as it last ran: where it is, what it said, how many times it was tried."""
+
+    phase: str  # "locate" or "recover"
+    runbook: str
+    line: int
+    language: str
+    code: str
+    ok: bool
+    result: str  # "3 series", "exit 0: ok", trimmed
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
 class DrillResult:
     name: str
     feature: str
@@ -48,6 +62,8 @@ class DrillResult:
     fault: str | None = None
     error: str | None = None
     duration_s: float = 0.0
+    manual: bool = False
+    runbook_steps: list[RunbookStepResult] = field(default_factory=list)
 
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]

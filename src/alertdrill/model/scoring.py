@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from alertdrill.model.events import Event, EventName
-from alertdrill.model.scorecard import Check, DrillResult, EventRecord, PhaseResult, iso
-from alertdrill.model.spec import AlertFires, DrillSpec, LinksRunbook, ReachesContactGroup
+from alertdrill.model.scorecard import Check, DrillResult, EventRecord, PhaseResult, RunbookStepResult, iso
+from alertdrill.model.spec import AlertFires, DrillSpec, LinksRunbook, LocatesFault, ReachesContactGroup
 
 Events = Sequence[Event]
 
@@ -41,16 +41,20 @@ def fired_at(events: Events, alert: str) -> float | None:
     return firing.at if firing else None
 
 
-def delivered(events: Events, alert: str, contact_group: str | None = None) -> Event | None:
-    """The first firing notification of `alert` that reached `contact_group` (or anyone)."""
+def delivered(events: Events, alert: str, contact_group: str | None = None, status: str = "firing") -> Event | None:
+    """The first firing (or `status`) notification of `alert` that reached `contact_group` (or anyone)."""
     for event in sorted(events, key=lambda e: e.at):
         if event.name != EventName.DELIVERED or event.detail("alert") != alert:
             continue
-        if event.detail("status") != "firing":
+        if event.detail("status") != status:
             continue
         if contact_group is None or event.detail("contact_group") == contact_group:
             return event
     return None
+
+
+def resolved_delivered(events: Events, alert: str) -> Event | None:
+    return delivered(events, alert, status="resolved")
 
 
 def routed_receivers(events: Events, alert: str) -> list[str]:
@@ -135,8 +139,8 @@ def check_reaches(step: ReachesContactGroup, receiver: str, alert: str, events: 
 
 
 def check_runbook(step: LinksRunbook, alert: str, contact_group: str | None, events: Events,
-                  runbook_problem: Callable[[str], str | None]) -> Check:
-    """`runbook_problem(path)` says what is wrong with a runbook file, or None when it is fine."""
+                  runbook_problem: Callable[[str, str], str | None]) -> Check:
+    """`runbook_problem(path, url)` says what is wrong with a runbook file and its link, or None."""
     name = "notification links runbook"
     note = delivered(events, alert, contact_group) or delivered(events, alert)
     if note is None:
@@ -151,10 +155,32 @@ def check_runbook(step: LinksRunbook, alert: str, contact_group: str | None, eve
         return Check(name, False, step.runbook, url,
                      f"the notification links {url}, which does not end with {step.runbook}: "
                      "fix the rule's runbook_url annotation or the drill")
-    problem = runbook_problem(step.runbook)
+    problem = runbook_problem(step.runbook, url)
     if problem:
-        return Check(name, False, step.runbook, url, problem)
+        return Check(name, False, step.runbook, url, f"the notification links {url}: {problem}")
     return Check(name, True, step.runbook, url)
+
+
+def acknowledgement(events: Events) -> Event | None:
+    """The first acknowledgement by a person: the drill's link opened, or a silence made."""
+    return _first(events, EventName.ACKNOWLEDGED)
+
+
+def check_acknowledged(step: LocatesFault, alert: str, link: str, events: Events) -> Check:
+    t0 = injected_at(events)
+    name, expected = "acknowledged by a person", f"acknowledged within {secs(step.budget_s)}"
+    ack = acknowledgement(events)
+    if ack is None or t0 is None:
+        return Check(name, False, expected, "nobody acknowledged",
+                     f"{alert} went unacknowledged for {secs(step.budget_s)}: neither was the link {link} "
+                     f"opened nor an Alertmanager silence made for {alert}; check that the page reaches people")
+    elapsed = ack.at - t0
+    how = f"{'link opened' if ack.detail('via') == 'link' else 'silence made'} by {ack.detail('by') or '?'}"
+    actual = f"{how} after {secs(elapsed)}"
+    if elapsed <= step.budget_s:
+        return Check(name, True, expected, actual)
+    return Check(name, False, expected, actual,
+                 f"{alert} was acknowledged {secs(elapsed - step.budget_s)} late ({how})")
 
 
 PHASE_CLOCKS: dict[str, Callable[[DrillSpec, Events], float | None]] = {
@@ -182,7 +208,7 @@ def event_records(events: Events) -> list[EventRecord]:
 
 
 def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | None = None,
-          duration_s: float = 0.0) -> DrillResult:
+          duration_s: float = 0.0, runbook_steps: Sequence[RunbookStepResult] = ()) -> DrillResult:
     phase_results = phases(spec, events)
     if error:
         status = "error"
@@ -193,4 +219,4 @@ def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | 
     return DrillResult(name=spec.name, feature=spec.feature, status=status, alert=spec.alert,
                        contact_group=spec.contact_group, phases=phase_results, checks=list(checks),
                        events=event_records(events), fault=spec.fault, error=error,
-                       duration_s=round(duration_s, 3))
+                       duration_s=round(duration_s, 3), manual=spec.manual, runbook_steps=list(runbook_steps))

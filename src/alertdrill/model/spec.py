@@ -65,6 +65,7 @@ class DrillSpec:
     line: int
     steps: tuple[Step, ...]
     tags: frozenset[str] = field(default_factory=frozenset)
+    manual: bool = False  # a drill for people: locate is their acknowledgement, recovery their action
 
     def first(self, kind: type) -> Step | None:
         return next((s for s in self.steps if isinstance(s, kind)), None)

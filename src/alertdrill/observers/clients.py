@@ -62,6 +62,15 @@ class Alertmanager:
         answer.raise_for_status()
         return list(answer.json())
 
+    def silence(self, silence_id: str) -> Json:
+        answer = self.session.get(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
+        answer.raise_for_status()
+        return answer.json()
+
+    def expire_silence(self, silence_id: str) -> None:
+        answer = self.session.delete(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
+        answer.raise_for_status()
+
     def groups(self) -> list[Json]:
         answer = self.session.get(f"{self.url}/api/v2/alerts/groups", timeout=TIMEOUT_S)
         answer.raise_for_status()

@@ -29,6 +29,7 @@ class WatchTarget:
     since: float  # ignore anything that started before this (an older alert of the same name)
     group_of: Callable[[str], str | None]  # receiver -> contact group
     labels: Mapping[str, str] = field(default_factory=dict)  # labels this drill's alerts carry
+    ack_token: str = ""  # a drill for people: the token of its acknowledgement link
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return labels.get("alertname") == self.alert and all(labels.get(k) == v for k, v in self.labels.items())
@@ -117,6 +118,7 @@ class Watch:
             if starts_at < self.target.since - SLACK_S:
                 continue
             status = item.get("status") or {}
+            self._silences(status.get("silencedBy") or [])
             receivers = ",".join(r["name"] for r in item.get("receivers") or [])
             if self._once("received", str(item.get("fingerprint")), receivers):
                 self.timeline.record(
@@ -127,12 +129,30 @@ class Watch:
                     inhibited_by=",".join(status.get("inhibitedBy") or []),
                     fingerprint=item.get("fingerprint"))
 
+    def _silences(self, silence_ids: list[str]) -> None:
+        """A silence made for this alert after the fault is a person's acknowledgement."""
+        for silence_id in silence_ids:
+            if ("silence", silence_id) in self._seen:
+                continue
+            silence = self.alertmanager.silence(silence_id)
+            self._once("silence", silence_id)
+            made_at = parse_time(str(silence.get("updatedAt") or silence.get("startsAt")))
+            if made_at >= self.target.since - SLACK_S:
+                self.timeline.record(EventName.ACKNOWLEDGED, made_at, alert=self.target.alert, via="silence",
+                                     by=str(silence.get("createdBy", "")), silence_id=silence_id,
+                                     comment=str(silence.get("comment", ""))[:200])
+
     def _stream_sink(self) -> None:
         assert self.sink is not None
         arrivals, self._sink_after = self.sink.events(self._sink_after, 0.5)
         for arrival in arrivals:
             payload = arrival.get("payload") or {}
             if not isinstance(payload, dict):
+                continue
+            token = self.target.ack_token
+            if token and arrival.get("path") == f"/ack/{token}" and self._once("ack", token):
+                self.timeline.record(EventName.ACKNOWLEDGED, float(str(arrival["received_at"])),
+                                     alert=self.target.alert, via="link", by=str(payload.get("by", "")))
                 continue
             receiver = unescape_receiver(str(payload.get("receiver", "")))
             for alert in payload.get("alerts") or []:

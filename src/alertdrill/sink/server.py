@@ -3,11 +3,14 @@
 `POST <any path>` stores an Alertmanager webhook payload, timestamped on receipt (this process's
 clock). `GET /events?after=N&timeout=S` long-polls: it answers as soon as an arrival newer than N
 exists, or after S seconds (at most 10) with none. So the harness sees arrivals pushed, not polled.
+`GET /ack/<token>?by=NAME` is the acknowledgement link of a drill for people: it is stored like a
+webhook (path `/ack/<token>`) and answers a page a person can read.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import threading
 import time
@@ -18,6 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 KEEP = 10_000
 MAX_WAIT_S = 10.0
 MAX_BODY = 4 * 1024 * 1024
+ACK_PAGE = ("<!doctype html><title>Acknowledged</title>"
+            "<p>Acknowledged by {by}. The alert's drill clock has recorded it; now recover the service.</p>")
 
 
 class Arrivals:
@@ -51,10 +56,10 @@ def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def reply(self, code: int, body: object) -> None:
-            data = json.dumps(body).encode()
+        def reply(self, code: int, body: object, content_type: str = "application/json") -> None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -73,6 +78,10 @@ def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
                     return
                 items, last = arrivals.after(after, timeout)
                 self.reply(200, {"events": items, "last": last})
+            elif url.path.startswith("/ack/") and len(url.path) > len("/ack/"):
+                by = parse_qs(url.query).get("by", [""])[0][:100]
+                arrivals.add(url.path, {"ack": url.path[len("/ack/"):], "by": by or self.client_address[0]})
+                self.reply(200, ACK_PAGE.format(by=html.escape(by or "you")), "text/html; charset=utf-8")
             else:
                 self.reply(404, {"error": "POST webhooks anywhere; GET /events?after=N&timeout=S"})
 

@@ -1,0 +1,62 @@
+"""Send one message to Apprise URLs. A URL is shown only redacted: its secrets never reach a log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import apprise
+
+
+@dataclass(frozen=True)
+class Delivery:
+    url: str  # redacted
+    ok: bool
+    problem: str = ""
+
+
+GENERIC = ("json", "jsons", "xml", "xmls", "form", "forms")  # webhooks: a token often hides in the path
+
+
+def redact(url: str) -> str:
+    """The URL as Apprise shows it privately (passwords and tokens starred); unknown schemes: scheme only.
+
+    Generic webhooks keep only scheme, host and port: their path is often the secret.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in GENERIC:
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return f"{parts.scheme}://{host}" + ("/****" if parts.path.strip("/") else "")
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin:
+        return str(plugin.url(privacy=True)).split("?", 1)[0]
+    return f"{parts.scheme or 'unknown'}://****"
+
+
+class _Quiet:
+    """Apprise logs the full URL on some failures; hold its logger down while sending."""
+
+    def __enter__(self) -> None:
+        self.logger = logging.getLogger("apprise")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.CRITICAL + 1)
+
+    def __exit__(self, *_: object) -> None:
+        self.logger.setLevel(self.level)
+
+
+def send(urls: Iterable[str], title: str, body: str) -> list[Delivery]:
+    """Send to each URL on its own, so one broken URL does not hide the others' outcome."""
+    outcomes = []
+    for url in urls:
+        shown = redact(url)
+        client = apprise.Apprise()
+        if not client.add(url):
+            outcomes.append(Delivery(shown, False, "not a URL Apprise understands"))
+            continue
+        with _Quiet():
+            ok = bool(client.notify(title=title, body=body))
+        outcomes.append(Delivery(shown, ok, "" if ok else "the service did not accept the message"))
+    return outcomes
