@@ -38,6 +38,12 @@ def run(project: Project, *paths: str) -> tuple[int, dict, str]:
     return done.returncode, scorecard(project), done.stdout + done.stderr
 
 
+def run_without_preflight(project: Project, *paths: str) -> tuple[int, dict, str]:
+    """Skip the static checks, to prove the live check on its own (files and deployed config may differ)."""
+    done = alertdrill("run", *paths, "--config", str(project.config_path), "--no-preflight")
+    return done.returncode, scorecard(project), done.stdout + done.stderr
+
+
 def event_times(drill: dict) -> dict[str, float]:
     return {e["name"]: e["t_s"] for e in reversed(drill["events"])}
 
@@ -82,9 +88,23 @@ def test_passing_drill_records_every_phase_of_the_alert_path(lab: Project) -> No
     assert recovered["actual"].startswith("healthy, alert resolved; resolved notification after ")
 
 
+def test_preflight_stops_a_misrouted_drill_before_injection(lab: Project) -> None:
+    path = lab.write_feature("misrouted-marker.feature", MISROUTED.replace('"payments-api-down"', '"marker"'))
+    code, card, out = run(lab, str(path))
+    assert code == 2, out  # every drill stopped: a configuration error, nothing injected
+    drill = card["drills"][0]
+    assert drill["status"] == "error" and not (lab.root / "injected.marker").exists()
+    assert "fault_injected" not in [e["name"] for e in drill["events"]]
+    assert drill["error"].startswith("preflight found 1 problem, nothing was injected: "
+                                     "drills/misrouted-marker.feature:6: error drills/wrong-route: "
+                                     "PaymentsApiDown (alertname=PaymentsApiDown, "
+                                     "severity=page, team=payments) is routed to payments-oncall, not to "
+                                     "storefront-oncall (contact group storefront-oncall)")
+
+
 def test_wrong_receiver_fails_with_expected_and_actual(lab: Project) -> None:
     path = lab.write_feature("misrouted.feature", MISROUTED)
-    code, card, out = run(lab, str(path))
+    code, card, out = run_without_preflight(lab, str(path))
     assert code == 1, out
     drill = card["drills"][0]
     assert drill["status"] == "failed"

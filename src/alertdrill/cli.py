@@ -23,7 +23,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(find_config(args.config))
     return settings.with_overrides(prometheus=getattr(args, "prometheus", None),
                                    alertmanager=getattr(args, "alertmanager", None),
-                                   report_dir=getattr(args, "report_dir", None))
+                                   report_dir=getattr(args, "report_dir", None),
+                                   preflight=False if getattr(args, "no_preflight", False) else None)
 
 
 def _plan(settings: Settings, paths: list[Path]) -> int:
@@ -62,6 +63,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--alertdrill-prometheus", args.prometheus]
     if args.alertmanager:
         pytest_args += ["--alertdrill-alertmanager", args.alertmanager]
+    if not settings.preflight:
+        pytest_args += ["--alertdrill-no-preflight"]
     tags = args.tags or settings.tags
     if tags:
         pytest_args += ["-m", tags]
@@ -70,6 +73,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if interrupted.seen:
         print("alertdrill: interrupted; the drill's fault was reverted (see the scorecard)", file=sys.stderr)
         return 130
+    if interrupted.all_stopped_by_preflight:
+        print("alertdrill: preflight stopped every drill; nothing was injected (see `alertdrill lint`)",
+              file=sys.stderr)
+        return 2
     return PYTEST_TO_EXIT.get(code, 2)
 
 
@@ -77,9 +84,16 @@ class _InterruptRecorder:
     """Tells an interrupted run (Ctrl-C, SIGTERM: exit 130) from a usage error (both are pytest's 2)."""
 
     seen = False
+    all_stopped_by_preflight = False
 
     def pytest_keyboard_interrupt(self) -> None:
         self.seen = True
+
+    def pytest_sessionfinish(self, session: object) -> None:
+        from alertdrill.pytest_plugin import RUN
+
+        run = session.config.stash[RUN]  # type: ignore[attr-defined]
+        self.all_stopped_by_preflight = bool(run.results) and run.preflight_stopped == len(run.results)
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -129,23 +143,13 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    """Every drill file checked against the configuration; each problem one line. (More checks: issue 5.)"""
-    from alertdrill.catalog.contact_groups import ContactGroups
-    from alertdrill.catalog.features import compile_feature, feature_files
-    from alertdrill.errors import SpecError
+    """Static checks of rules, routes, contact groups, runbooks, budgets and coverage: 0 clean, 1 findings."""
+    from alertdrill.lint import lint
 
     settings = _settings(args)
-    groups = ContactGroups.load(settings.contact_groups)
-    findings, drills = [], 0
-    for path in feature_files([settings.root / "drills"]):
-        try:
-            drills += len(compile_feature(path, settings, groups))
-        except SpecError as exc:
-            findings.append(str(exc))
-    for finding in findings:
-        print(finding)
-    print(f"{drills} drill(s) compile against {settings.config_path.name}; {len(findings) or 'no'} finding(s)")
-    return 1 if findings else 0
+    report = lint(settings, [Path(p).absolute() for p in args.paths] or None)
+    print(report.to_json() if args.format == "json" else report.to_text())
+    return 0 if report.clean else 1
 
 
 def cmd_sink(args: argparse.Namespace) -> int:
@@ -180,6 +184,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--alertmanager", metavar="URL", help=f"env {ENV_VARS['alertmanager']}")
     run.add_argument("--tags", metavar="EXPR", help=f"marker expression over feature tags (env {ENV_VARS['tags']})")
     run.add_argument("--dry-run", action="store_true", help="validate and print the plan; inject nothing")
+    run.add_argument("--no-preflight", action="store_true",
+                     help=f"run drills even when lint finds problems in their files (env {ENV_VARS['preflight']}=0)")
     run.set_defaults(func=cmd_run)
 
     lab = command("lab", "the local lab: real Prometheus, Alertmanager, sink, demo services")
@@ -189,7 +195,10 @@ def parser() -> argparse.ArgumentParser:
     lab.set_defaults(func=cmd_lab)
 
     command("cleanup", "revert every fault a crashed or killed run left behind").set_defaults(func=cmd_cleanup)
-    command("lint", "static checks of the drills against the configuration").set_defaults(func=cmd_lint)
+    lint = command("lint", "static checks of alerts, routes, runbooks, contact groups, budgets and drill coverage")
+    lint.add_argument("paths", nargs="*", metavar="PATH", help="feature files or folders (default drills/)")
+    lint.add_argument("--format", choices=["text", "json"], default="text", help="text for people, json for tools")
+    lint.set_defaults(func=cmd_lint)
     sink = command("sink", "run the webhook notification sink in the foreground")
     sink.add_argument("--listen", default="127.0.0.1:9095")
     sink.set_defaults(func=cmd_sink)

@@ -26,6 +26,7 @@ ENV_VARS = {
     "tags": "ALERTDRILL_TAGS",
     "poll_interval": "ALERTDRILL_POLL_INTERVAL",
     "manual": "ALERTDRILL_MANUAL",
+    "preflight": "ALERTDRILL_PREFLIGHT",
 }
 TRUE = ("1", "true", "yes", "on")
 
@@ -84,6 +85,7 @@ class Settings:
     steady_timeout_s: float = 30.0
     command_timeout_s: float = 60.0
     manual: bool = False  # every drill is for people (as if tagged @manual)
+    preflight: bool = True  # lint findings that concern a drill stop it before injection
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
 
     @property
@@ -242,5 +244,6 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         command_timeout_s=_number(doc, raw, "command_timeout", 60.0),
         manual=(env[ENV_VARS["manual"]].lower() in TRUE) if env.get(ENV_VARS["manual"]) else raw.get("manual") is True,
         runbook_hosts=_strings(doc, raw, "runbook_hosts"),
+        preflight=env.get(ENV_VARS["preflight"], "1").lower() in TRUE,
     )
     return settings

@@ -72,8 +72,10 @@ def deferred_signals() -> Iterator[list[int]]:
 
 class DrillSession:
     def __init__(self, spec: DrillSpec, env: Environment,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, preflight: list[str] | None = None) -> None:
+        """`preflight`: lint findings that stop this drill before any step (nothing is injected)."""
         self.spec, self.env = spec, env
+        self.preflight = preflight or []
         self.progress = progress or env.progress
         self.timeline = Timeline()
         self.checks: list[Check] = []
@@ -97,6 +99,10 @@ class DrillSession:
             LocatesFault: self._locate, Recovers: self._recover,  # type: ignore[dict-item]
         }
         try:
+            if self.preflight:
+                count = len(self.preflight)
+                raise DrillError(f"preflight found {count} problem{'s' if count > 1 else ''}, nothing was "
+                                 f"injected: {'; '.join(self.preflight)}")
             handlers[type(step)](step)
         except BaseException as exc:
             self.failure = self.failure or exc

@@ -26,6 +26,8 @@ from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.engine import DrillSession
 from alertdrill.environment import Environment, needs_sink
 from alertdrill.errors import AlertdrillError, ConfigError, DrillFailed
+from alertdrill.lint import Finding, preflight
+from alertdrill.lint.repository import drill_key
 from alertdrill.model.scorecard import DrillResult, Scorecard
 from alertdrill.model.spec import DrillSpec
 from alertdrill.reports import write_reports
@@ -43,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--alertdrill-prometheus", default=None, metavar="URL", help="override prometheus:")
     group.addoption("--alertdrill-alertmanager", default=None, metavar="URL", help="override alertmanager:")
     group.addoption("--alertdrill-quiet", action="store_true", help="no live progress lines")
+    group.addoption("--alertdrill-no-preflight", action="store_true",
+                    help=f"run drills even when lint finds problems in their files (env {ENV_VARS['preflight']}=0)")
 
 
 @dataclass
@@ -55,6 +59,8 @@ class DrillRun:
     envs: dict[Path, Environment] = field(default_factory=dict)
     results: list[DrillResult] = field(default_factory=list)
     report: Path | None = None
+    blocked: dict[str, list[Finding]] = field(default_factory=dict)  # drill key -> preflight findings
+    preflight_stopped: int = 0
 
     def settings_for(self, feature: Path) -> Settings | None:
         explicit = self.config.getoption("alertdrill_config")
@@ -68,7 +74,8 @@ class DrillRun:
             self.settings_by_path[path] = load_settings(path).with_overrides(
                 prometheus=self.config.getoption("alertdrill_prometheus"),
                 alertmanager=self.config.getoption("alertdrill_alertmanager"),
-                report_dir=self.config.getoption("alertdrill_report_dir"))
+                report_dir=self.config.getoption("alertdrill_report_dir"),
+                preflight=False if self.config.getoption("alertdrill_no_preflight") else None)
         return self.settings_by_path[path]
 
     def env_for(self, settings: Settings) -> Environment:
@@ -178,6 +185,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         env = run.env_for(run.settings_by_path[path])
         try:
             load_runbooks(env.settings.runbooks)  # a broken runbook stops the run before any injection
+            if env.settings.preflight:
+                run.blocked.update(preflight(env.settings, specs))
             env.require_reachable(sink=any(needs_sink(d) for d in specs))
             for entry, outcome in env.revert_orphans():
                 run.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
@@ -213,7 +222,9 @@ def alertdrill_drill(request: pytest.FixtureRequest) -> Iterator[DrillSession]:
         pytest.fail("alertdrill steps run only in drills collected from feature files with an alertdrill.yml")
     settings, spec = request.node.stash[SPEC]
     run.progress(f"drill: {spec.name}")
-    session = DrillSession(spec, run.env_for(settings), progress=run.progress)
+    blocked = [f.one_line() for f in run.blocked.get(drill_key(spec), [])]
+    run.preflight_stopped += bool(blocked)
+    session = DrillSession(spec, run.env_for(settings), progress=run.progress, preflight=blocked)
     try:
         yield session
     finally:

@@ -1,0 +1,148 @@
+"""Alertmanager's routing tree, read from its configuration and evaluated as Alertmanager does.
+
+Semantics follow Alertmanager 0.25 (`dispatch/route.go`): a node matches when all its matchers
+match; its children are tried in order, and the first matching child ends the search unless it has
+`continue: true`; a node none of whose children match is itself the match. Children inherit the
+receiver and the timers. Matchers come as `matchers:` strings (several per string allowed, braces
+optional) or the legacy `match:` / `match_re:` maps; regexes are anchored; a missing label is "".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alertdrill.durations import parse_duration
+from alertdrill.errors import ConfigError
+from alertdrill.yamlfile import YamlDoc, load_yaml
+
+OPS = ("=~", "!~", "!=", "=")
+_MATCHER = re.compile(r'\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)')
+_UNESCAPE = {"\\\"": "\"", "\\\\": "\\", "\\n": "\n"}
+DEFAULT_TIMERS = {"group_wait": 30.0, "group_interval": 300.0, "repeat_interval": 14400.0}
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str
+    value: str
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        actual = labels.get(self.name, "")
+        if self.op in ("=", "!="):
+            return (actual == self.value) == (self.op == "=")
+        return (re.fullmatch(f"(?:{self.value})", actual) is not None) == (self.op == "=~")
+
+    def __str__(self) -> str:
+        return f'{self.name}{self.op}"{self.value}"'
+
+
+def parse_matchers(text: str) -> list[Matcher]:
+    """`{a="1", b=~"x|y"}` or `a=1` -> matchers; ValueError with a readable reason otherwise."""
+    body = text.strip()
+    if body.startswith("{") and body.endswith("}"):
+        body = body[1:-1]
+    found, pos = [], 0
+    while pos < len(body.rstrip()):
+        match = _MATCHER.match(body, pos)
+        if not match or match.end() == pos:
+            raise ValueError(f"{text!r} is not a matcher (write e.g. team=\"payments\" or severity=~\"page|critical\")")
+        name, op, value = match.groups()
+        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+            value = re.sub(r'\\["\\n]', lambda m: _UNESCAPE[m.group(0)], value[1:-1])
+        if op in ("=~", "!~"):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"{text!r}: invalid regex ({exc})") from None
+        found.append(Matcher(name, op, value))
+        pos = match.end()
+    return found
+
+
+@dataclass(frozen=True)
+class Route:
+    receiver: str
+    matchers: tuple[Matcher, ...] = ()
+    continue_: bool = False
+    routes: tuple[Route, ...] = ()
+    group_by: tuple[str, ...] = ()
+    group_wait_s: float = DEFAULT_TIMERS["group_wait"]
+    group_interval_s: float = DEFAULT_TIMERS["group_interval"]
+    repeat_interval_s: float = DEFAULT_TIMERS["repeat_interval"]
+    line: int = 0
+
+    def match(self, labels: Mapping[str, str]) -> list[Route]:
+        """The routes an alert with `labels` ends in (Alertmanager's `Route.Match`)."""
+        if not all(m.matches(labels) for m in self.matchers):
+            return []
+        found: list[Route] = []
+        for child in self.routes:
+            hits = child.match(labels)
+            found += hits
+            if hits and not child.continue_:
+                break
+        return found or [self]
+
+    def walk(self) -> list[Route]:
+        return [self, *(r for child in self.routes for r in child.walk())]
+
+
+@dataclass(frozen=True)
+class RoutingTree:
+    path: Path
+    root: Route
+    receivers: dict[str, int] = field(default_factory=dict)  # name -> line
+
+    def receivers_for(self, labels: Mapping[str, str]) -> list[str]:
+        """Receiver names in routing order, repeats kept (what `amtool config routes test` prints)."""
+        return [route.receiver for route in self.root.match(labels)]
+
+    def routing_labels(self) -> set[str]:
+        return {m.name for route in self.root.walk() for m in route.matchers} - {"alertname"}
+
+
+def _route(doc: YamlDoc, raw: object, keys: tuple[str | int, ...], parent: Route | None) -> Route:
+    if not isinstance(raw, Mapping):
+        raise doc.error("a route must be a mapping", *keys)
+    matchers: list[Matcher] = []
+    for name, value in (raw.get("match") or {}).items():
+        matchers.append(Matcher(str(name), "=", str(value)))
+    for name, value in (raw.get("match_re") or {}).items():
+        matchers.append(Matcher(str(name), "=~", str(value)))
+    for index, text in enumerate(raw.get("matchers") or []):
+        try:
+            matchers += parse_matchers(str(text))
+        except ValueError as exc:
+            raise doc.error(str(exc), *keys, "matchers", index) from None
+    timers: dict[str, float] = {}
+    for key, default in DEFAULT_TIMERS.items():
+        inherited = getattr(parent, f"{key}_s") if parent else default
+        try:
+            timers[f"{key}_s"] = parse_duration(str(raw[key])) if key in raw else inherited
+        except ValueError as exc:
+            raise doc.error(f"{key}: {exc}", *keys, key) from None
+    receiver = raw.get("receiver") or (parent.receiver if parent else None)
+    if not receiver:
+        raise doc.error("the root route names no receiver", *keys, fix="add `receiver: <name>`")
+    group_by = raw.get("group_by", list(parent.group_by) if parent else [])
+    node = Route(str(receiver), tuple(matchers), bool(raw.get("continue", False)), (),
+                 tuple(map(str, group_by or [])), line=doc.line(*keys), **timers)
+    children = tuple(_route(doc, child, (*keys, "routes", i), node) for i, child in enumerate(raw.get("routes") or []))
+    return Route(node.receiver, node.matchers, node.continue_, children, node.group_by, node.group_wait_s,
+                 node.group_interval_s, node.repeat_interval_s, node.line)
+
+
+def load_routing_tree(path: Path) -> RoutingTree:
+    doc = load_yaml(path, what="Alertmanager configuration")
+    if not isinstance(doc.data, Mapping) or "route" not in doc.data:
+        raise ConfigError("no `route:` in the Alertmanager configuration", path=path,
+                          fix="add a root route with a receiver")
+    receivers = {}
+    for index, item in enumerate(doc.data.get("receivers") or []):
+        if isinstance(item, Mapping) and item.get("name"):
+            receivers[str(item["name"])] = doc.line("receivers", index)
+    return RoutingTree(path, _route(doc, doc.data["route"], ("route",), None), receivers)

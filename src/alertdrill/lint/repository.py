@@ -1,0 +1,75 @@
+"""Everything lint reads, read once: settings, rules, routing tree, contact groups, runbooks, drills."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.features import compile_feature, display_path, feature_files
+from alertdrill.catalog.routes import RoutingTree, load_routing_tree
+from alertdrill.catalog.rules import AlertRule, Intervals, load_intervals, load_rules
+from alertdrill.catalog.runbooks import Runbook, parse_runbook
+from alertdrill.config import Settings
+from alertdrill.errors import AlertdrillError
+from alertdrill.model.spec import DrillSpec
+
+T = TypeVar("T")
+
+
+def drill_key(drill: DrillSpec) -> str:
+    return f"{drill.feature}::{drill.name}"
+
+
+@dataclass
+class Repository:
+    settings: Settings
+    rules: list[AlertRule] = field(default_factory=list)
+    routes: RoutingTree | None = None
+    groups: ContactGroups | None = None
+    runbooks: list[Runbook] = field(default_factory=list)
+    drills: list[DrillSpec] = field(default_factory=list)
+    intervals: Intervals | None = None
+    broken: list[AlertdrillError] = field(default_factory=list)  # files that could not be read at all
+    missing_rule_files: list[Path] = field(default_factory=list)
+
+    def show(self, path: Path | str) -> str:
+        return display_path(Path(path), self.settings.root)
+
+    def rule(self, alert: str | None) -> AlertRule | None:
+        return next((r for r in self.rules if r.name == alert), None)
+
+    @classmethod
+    def load(cls, settings: Settings, drill_paths: Iterable[Path] | None = None) -> Repository:
+        """Read what can be read; a file that cannot be read becomes a finding, not a crash."""
+        repo = cls(settings)
+        groups = repo._attempt(partial(ContactGroups.load, settings.contact_groups))
+        repo.groups = groups
+        for path in settings.rules:
+            if not path.exists():
+                repo.missing_rule_files.append(path)
+            else:
+                repo.rules += repo._attempt(partial(load_rules, path)) or []
+        if settings.alertmanager_config is not None:
+            repo.routes = repo._attempt(partial(load_routing_tree, settings.alertmanager_config))
+        repo.intervals = repo._attempt(partial(load_intervals, settings.prometheus_config))
+        if settings.runbooks is not None and settings.runbooks.is_dir():
+            for path in sorted(settings.runbooks.rglob("*.md")):
+                book = repo._attempt(partial(parse_runbook, path))
+                if book is not None:
+                    repo.runbooks.append(book)
+        if groups is not None:
+            paths = list(drill_paths) if drill_paths is not None else [settings.root / "drills"]
+            for path in feature_files(p for p in paths if p.exists()):
+                repo.drills += repo._attempt(partial(compile_feature, path, settings, groups)) or []
+        return repo
+
+    def _attempt(self, read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except AlertdrillError as exc:
+            self.broken.append(exc)
+            return None

@@ -1,0 +1,75 @@
+"""Routes, receivers and contact groups: every alert reaches a team, every drill's team is the one it reaches."""
+
+from __future__ import annotations
+
+from alertdrill.lint.findings import ERROR, Finding
+from alertdrill.lint.repository import Repository, drill_key
+from alertdrill.model.spec import AlertFires, ReachesContactGroup
+
+
+def reached(repo: Repository, alert: str) -> list[str]:
+    """Receivers the alert's static labels reach, each once, in routing order."""
+    rule = repo.rule(alert)
+    if rule is None or repo.routes is None:
+        return []
+    return list(dict.fromkeys(repo.routes.receivers_for(rule.routing_labels())))
+
+
+def routing_findings(repo: Repository) -> list[Finding]:
+    if repo.routes is None or repo.groups is None:
+        return []
+    found: list[Finding] = []
+    tree, groups = repo.routes, repo.groups
+    tree_path = repo.show(tree.path)
+    for route in tree.root.walk():
+        if route.receiver not in tree.receivers:
+            found.append(Finding("routes/unknown-receiver", ERROR, tree_path, route.line,
+                                 f"the route sends to receiver {route.receiver!r}, which `receivers:` does not define",
+                                 f"define it, or use one of {', '.join(sorted(tree.receivers))}"))
+    groups_path = repo.show(groups.path)
+    for group in groups.groups.values():
+        if group.receiver not in tree.receivers:
+            found.append(Finding("contacts/unknown-receiver", ERROR, groups_path, group.line,
+                                 f"contact group {group.name!r} names receiver {group.receiver!r}, which "
+                                 f"{tree_path} does not define",
+                                 f"use one of {', '.join(sorted(tree.receivers))}"))
+    for rule in repo.rules:
+        for receiver in reached(repo, rule.name):
+            if groups.group_of(receiver) is None:
+                found.append(Finding("contacts/receiver-without-group", ERROR, repo.show(rule.path), rule.line,
+                                     f"{rule.name} reaches receiver {receiver!r}, which no contact group claims",
+                                     f"add a contact group with `receiver: {receiver}` to {groups_path}",
+                                     alert=rule.name))
+    return found
+
+
+def drill_findings(repo: Repository) -> list[Finding]:
+    """Problems that make one drill fail before it starts: each stops that drill in preflight."""
+    found: list[Finding] = []
+    if repo.groups is None:
+        return found
+    for drill in repo.drills:
+        key = drill_key(drill)
+        fires = next((s for s in drill.steps if isinstance(s, AlertFires)), None)
+        reach = next((s for s in drill.steps if isinstance(s, ReachesContactGroup)), None)
+        if fires is None:
+            continue
+        if repo.rules and repo.rule(fires.alert) is None:
+            found.append(Finding("drills/unknown-alert", ERROR, drill.feature, fires.line,
+                                 f"no rule in {', '.join(repo.show(p) for p in repo.settings.rules)} "
+                                 f"defines {fires.alert}", "fix the alert name or add the rule",
+                                 alert=fires.alert, drill=key))
+            continue
+        if reach is None or repo.routes is None:
+            continue
+        receiver = repo.groups.receiver(reach.group)
+        routed = reached(repo, fires.alert)
+        if routed and receiver not in routed:
+            rule = repo.rule(fires.alert)
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(rule.routing_labels().items())) if rule else ""
+            found.append(Finding("drills/wrong-route", ERROR, drill.feature, reach.line,
+                                 f"{fires.alert} ({labels}) is routed to {', '.join(routed)}, not to "
+                                 f"{receiver} (contact group {reach.group})",
+                                 f"fix the route in {repo.show(repo.routes.path)} or the drill's contact group",
+                                 alert=fires.alert, drill=key))
+    return found
