@@ -9,7 +9,8 @@ demo:
 	@scripts/demo
 
 ## The test suite (CI runs exactly this).
-test: setup
+test:
+	@scripts/setup --with-test-tools
 	python3 -m ruff check src tests
 	python3 -m mypy
 	python3 -m pytest

@@ -7,6 +7,7 @@ through pytest with the plugin: the same path as `pytest drills/`.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,6 +153,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 0 if report.clean else 1
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """Per alert and contact group: time to alert / locate / recover over time, and regressions."""
+    from alertdrill.history import History, history_report
+
+    settings = _settings(args)
+    history = History(args.db or settings.history_url)
+    report = history_report(history.rows())
+    print(json.dumps(report.to_dict(), indent=2) if args.format == "json" else report.to_text())
+    return 0
+
+
 def cmd_sink(args: argparse.Namespace) -> int:
     from alertdrill.sink.server import main as sink_main
 
@@ -199,6 +211,11 @@ def parser() -> argparse.ArgumentParser:
     lint.add_argument("paths", nargs="*", metavar="PATH", help="feature files or folders (default drills/)")
     lint.add_argument("--format", choices=["text", "json"], default="text", help="text for people, json for tools")
     lint.set_defaults(func=cmd_lint)
+    history = command("history", "time to alert, locate and recover over time; regressions since the last run")
+    history.add_argument("--db", metavar="URL", help=f"SQLAlchemy URL (env {ENV_VARS['history']}; default "
+                                                     "SQLite in .alertdrill/)")
+    history.add_argument("--format", choices=["text", "json"], default="text")
+    history.set_defaults(func=cmd_history)
     sink = command("sink", "run the webhook notification sink in the foreground")
     sink.add_argument("--listen", default="127.0.0.1:9095")
     sink.set_defaults(func=cmd_sink)

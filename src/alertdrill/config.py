@@ -27,6 +27,9 @@ ENV_VARS = {
     "poll_interval": "ALERTDRILL_POLL_INTERVAL",
     "manual": "ALERTDRILL_MANUAL",
     "preflight": "ALERTDRILL_PREFLIGHT",
+    "history": "ALERTDRILL_HISTORY",
+    "pushgateway": "ALERTDRILL_PUSHGATEWAY",
+    "publish": "ALERTDRILL_PUBLISH",
 }
 TRUE = ("1", "true", "yes", "on")
 
@@ -86,6 +89,10 @@ class Settings:
     command_timeout_s: float = 60.0
     manual: bool = False  # every drill is for people (as if tagged @manual)
     preflight: bool = True  # lint findings that concern a drill stop it before injection
+    history: str = ""  # SQLAlchemy URL of the run history; default: SQLite in the state folder
+    metrics_textfile: Path | None = None  # node_exporter textfile collector file
+    pushgateway: str = ""  # Pushgateway URL to push drill results to
+    publish: bool = True  # send each contact group its drills' summary through its notify URLs
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
 
     @property
@@ -99,6 +106,10 @@ class Settings:
     @property
     def sink_url(self) -> str:
         return f"http://{self.sink_listen}"
+
+    @property
+    def history_url(self) -> str:
+        return self.history or f"sqlite:///{self.state_dir / 'history.sqlite'}"
 
     @property
     def sink_public_url(self) -> str:
@@ -199,6 +210,13 @@ def _number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float) -
     return float(value)
 
 
+def _history_url(value: str, root: Path) -> str:
+    """A bare path means SQLite at that path (relative to the config's folder); URLs pass through."""
+    if not value or "://" in value:
+        return value
+    return f"sqlite:///{(root / value).absolute()}"
+
+
 def _strings(doc: YamlDoc, raw: Mapping[str, object], key: str) -> tuple[str, ...]:
     value = raw.get(key) or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -213,6 +231,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     root = path.parent
     rel = lambda value: (root / str(value)).absolute() if value else None  # noqa: E731
     sink = _mapping(doc, raw.get("sink"), "sink")
+    metrics = _mapping(doc, raw.get("metrics"), "metrics")
     rules: list[Path] = []
     patterns = raw.get("rules") or []
     if not isinstance(patterns, list):
@@ -245,5 +264,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         manual=(env[ENV_VARS["manual"]].lower() in TRUE) if env.get(ENV_VARS["manual"]) else raw.get("manual") is True,
         runbook_hosts=_strings(doc, raw, "runbook_hosts"),
         preflight=env.get(ENV_VARS["preflight"], "1").lower() in TRUE,
+        history=_history_url(env.get(ENV_VARS["history"]) or str(raw.get("history") or ""), root),
+        metrics_textfile=rel(metrics.get("textfile")),
+        pushgateway=_url(doc, "metrics.pushgateway", gateway) if (gateway := env.get(
+            ENV_VARS["pushgateway"]) or metrics.get("pushgateway")) else "",
+        publish=env.get(ENV_VARS["publish"], "1").lower() in TRUE and raw.get("publish", True) is not False,
     )
     return settings

@@ -30,7 +30,7 @@ from alertdrill.lint import Finding, preflight
 from alertdrill.lint.repository import drill_key
 from alertdrill.model.scorecard import DrillResult, Scorecard
 from alertdrill.model.spec import DrillSpec
-from alertdrill.reports import write_reports
+from alertdrill.outputs import deliver
 from alertdrill.reports.writer import new_run_id
 
 pytest_plugins = ["alertdrill.bdd"]
@@ -243,7 +243,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     settings = next(iter(run.settings_by_path.values()))
     card = Scorecard(new_run_id(run.started_at), run.started_at, time.time(), list(run.results))
-    run.report = write_reports(card, settings.report_dir)
+    run.report = deliver(card, settings, run.env_for(settings).contact_groups, run.progress)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -257,5 +257,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{result.status.upper():7} {result.name}  {phases}")
         if result.status != "passed":
             terminalreporter.write_line(f"        {result.verdict()}")
-    terminalreporter.write_line(f"scorecard: {run.report / 'scorecard.json'} (also scorecard.md; "
+    terminalreporter.write_line(f"scorecard: {run.report / 'scorecard.json'} (also scorecard.md, scorecard.html, "
+                                f"junit.xml, alertdrill.prom; "
                                 f"{run.report.parent / 'latest'} is the newest run)")

@@ -35,7 +35,7 @@ def redact(url: str) -> str:
     return f"{parts.scheme or 'unknown'}://****"
 
 
-class _Quiet:
+class QuietApprise:
     """Apprise logs the full URL on some failures; hold its logger down while sending."""
 
     def __enter__(self) -> None:
@@ -56,7 +56,7 @@ def send(urls: Iterable[str], title: str, body: str) -> list[Delivery]:
         if not client.add(url):
             outcomes.append(Delivery(shown, False, "not a URL Apprise understands"))
             continue
-        with _Quiet():
+        with QuietApprise():
             ok = bool(client.notify(title=title, body=body))
         outcomes.append(Delivery(shown, ok, "" if ok else "the service did not accept the message"))
     return outcomes

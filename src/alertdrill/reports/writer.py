@@ -1,4 +1,5 @@
-"""Write `reports/<run>/scorecard.json` and `scorecard.md`, and point `reports/latest` at the run."""
+"""Write `reports/<run>/`: scorecard.json (the source), scorecard.md, scorecard.html, junit.xml; point
+`reports/latest` at the run."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from alertdrill.model.scorecard import Scorecard
+from alertdrill.reports.junit import render_junit
+from alertdrill.reports.timeline import timeline_view
 
 
 def new_run_id(started_at: float) -> str:
@@ -31,6 +36,35 @@ def render_markdown(data: dict[str, object]) -> str:
     return _templates().get_template("scorecard.md.j2").render(card=data)
 
 
+def compliance(data: Mapping[str, Any]) -> str:
+    """Share of drills whose every timed phase (1 min alert, 5 locate, 10 recover) met its budget."""
+    timed = [d for d in data["drills"] if d["phases"]]
+    if not timed:
+        return "-"
+    met = sum(all(p["passed"] for p in d["phases"].values()) for d in timed)
+    return f"{100 * met / len(timed):.0f}%"
+
+
+def sparkline(values: list[float | None], width: float = 160, height: float = 32) -> str:
+    """SVG polyline points of `values` (None skipped), the largest at the top."""
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    if not known:
+        return ""
+    top = max(v for _, v in known) or 1.0
+    step = width / max(len(values) - 1, 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in known)
+
+
+def render_html(data: Mapping[str, Any], trends: Mapping[str, list[float | None]] | None = None) -> str:
+    """Self-contained HTML (inline CSS and SVG, no external resource); every user text is escaped."""
+    env = Environment(loader=PackageLoader("alertdrill", "reports/templates"), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html", "j2"], default=True), trim_blocks=True,
+                      lstrip_blocks=True)
+    views = [timeline_view(d) for d in data["drills"]]
+    return env.get_template("scorecard.html.j2").render(card=data, views=views, trends=trends or {},
+                                                        compliance=compliance(data), sparkline=sparkline)
+
+
 def _point_latest(report_dir: Path, run_dir: Path) -> None:
     latest = report_dir / "latest"
     if latest.is_symlink() or latest.is_file():
@@ -43,12 +77,15 @@ def _point_latest(report_dir: Path, run_dir: Path) -> None:
         shutil.copytree(run_dir, latest)
 
 
-def write_reports(card: Scorecard, report_dir: Path) -> Path:
-    """Write every report of `card`; the run's folder."""
+def write_reports(card: Scorecard, report_dir: Path,
+                  trends: Mapping[str, list[float | None]] | None = None) -> Path:
+    """Write every report of `card` (JSON first; the others render from it); the run's folder."""
     run_dir = report_dir / card.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    data = card.to_dict()
+    data = json.loads(json.dumps(card.to_dict()))
     (run_dir / "scorecard.json").write_text(json.dumps(data, indent=2) + "\n")
     (run_dir / "scorecard.md").write_text(render_markdown(data))
+    (run_dir / "scorecard.html").write_text(render_html(data, trends))
+    (run_dir / "junit.xml").write_text(render_junit(data))
     _point_latest(report_dir, run_dir)
     return run_dir

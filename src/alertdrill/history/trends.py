@@ -1,0 +1,110 @@
+"""What history says: per alert and per contact group, time to alert / locate / recover (median, p90,
+last), and which drills regressed since their previous run."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from alertdrill.history.store import DrillRow
+
+MEASURED = {"alert": "time to alert", "locate": "time to locate", "recover": "time to recover"}
+SLOWER_FACTOR, SLOWER_MIN_S = 1.5, 1.0  # a phase "regressed" when 50% and 1 s slower than last time
+
+
+@dataclass(frozen=True)
+class Stats:
+    runs: int
+    median_s: float | None
+    p90_s: float | None
+    last_s: float | None
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {"runs": self.runs, "median_s": self.median_s, "p90_s": self.p90_s, "last_s": self.last_s}
+
+
+def stats(values: list[float | None]) -> Stats:
+    known = sorted(v for v in values if v is not None)
+    if not known:
+        return Stats(len(values), None, None, values[-1] if values else None)
+    rank = max(0, min(len(known) - 1, round(0.9 * len(known) + 0.5) - 1))  # nearest-rank p90
+    return Stats(len(values), round(statistics.median(known), 3), round(known[rank], 3), values[-1])
+
+
+@dataclass(frozen=True)
+class Regression:
+    drill: str
+    run_id: str
+    previous_run_id: str
+    what: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"drill": self.drill, "run_id": self.run_id, "previous_run_id": self.previous_run_id,
+                "what": self.what}
+
+
+@dataclass(frozen=True)
+class HistoryReport:
+    runs: int
+    by_alert: dict[str, dict[str, Stats]] = field(default_factory=dict)
+    by_contact_group: dict[str, dict[str, Stats]] = field(default_factory=dict)
+    regressions: list[Regression] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        table = lambda part: {k: {m: s.to_dict() for m, s in v.items()} for k, v in part.items()}  # noqa: E731
+        return {"runs": self.runs, "by_alert": table(self.by_alert),
+                "by_contact_group": table(self.by_contact_group),
+                "regressions": [r.to_dict() for r in self.regressions]}
+
+    def to_text(self) -> str:
+        def fmt(value: float | None) -> str:
+            return "-" if value is None else f"{value:.2f}"
+
+        lines = [f"{self.runs} run(s) in history"]
+        for title, part in (("alert", self.by_alert), ("contact group", self.by_contact_group)):
+            lines += ["", f"{'per ' + title:<28} {'measure':<16} {'runs':>4} {'median':>8} {'p90':>8} {'last':>8}"]
+            for key, measures in part.items():
+                for measure, s in measures.items():
+                    lines.append(f"{key:<28} {measure:<16} {s.runs:>4} {fmt(s.median_s):>8} {fmt(s.p90_s):>8} "
+                                 f"{fmt(s.last_s):>8}")
+        lines += ["", f"Regressions since the previous run: {len(self.regressions) or 'none'}"]
+        lines += [f"  {r.drill}: {r.what} (run {r.run_id}, before {r.previous_run_id})" for r in self.regressions]
+        return "\n".join(lines)
+
+
+def _grouped(rows: list[DrillRow], key: str) -> dict[str, dict[str, Stats]]:
+    values: dict[str, dict[str, list[float | None]]] = {}
+    for row in rows:
+        name = getattr(row, key)
+        if not name:
+            continue
+        for phase, measure in MEASURED.items():
+            if row.budgets.get(phase) is not None:  # only drills that time this phase
+                values.setdefault(name, {}).setdefault(measure, []).append(row.elapsed.get(phase))
+    return {name: {m: stats(v) for m, v in measures.items()} for name, measures in sorted(values.items())}
+
+
+def _regressions(rows: list[DrillRow]) -> list[Regression]:
+    found = []
+    latest_run = rows[-1].run_id if rows else None
+    by_drill: dict[str, list[DrillRow]] = {}
+    for row in rows:
+        by_drill.setdefault(row.drill, []).append(row)
+    for drill, history in by_drill.items():
+        if len(history) < 2 or history[-1].run_id != latest_run:
+            continue
+        before, now = history[-2], history[-1]
+        if before.status == "passed" and now.status != "passed":
+            found.append(Regression(drill, now.run_id, before.run_id, f"was passed, now {now.status}"))
+            continue
+        for phase, measure in MEASURED.items():
+            old, new = before.elapsed.get(phase), now.elapsed.get(phase)
+            if old is not None and new is not None and new > old * SLOWER_FACTOR and new - old > SLOWER_MIN_S:
+                found.append(Regression(drill, now.run_id, before.run_id,
+                                        f"{measure} {new:.2f} s, was {old:.2f} s"))
+    return found
+
+
+def history_report(rows: list[DrillRow]) -> HistoryReport:
+    return HistoryReport(len({r.run_id for r in rows}), _grouped(rows, "alert"),
+                         _grouped(rows, "contact_group"), _regressions(rows))
