@@ -39,3 +39,18 @@ def test_a_sentence_under_the_wrong_keyword_does_not_match_but_is_recognised() -
 def test_closest_phrase_is_suggested_for_a_typo() -> None:
     assert grammar.closest('the alert "X" fire within 1 minute') == \
         'Then the alert "PaymentsApiDown" fires within 1 minute'
+
+
+def test_reaching_a_contact_group_names_the_channel_or_none() -> None:
+    def build(text: str) -> object:
+        found = grammar.match("then", text)
+        assert found is not None, text
+        phrase, args = found
+        return phrase.build(args, 7)
+
+    base = 'the alert reaches the contact group "storefront-oncall"'
+    assert build(f"{base} within 1 minute").channel == ""  # type: ignore[attr-defined]
+    assert build(f"{base} by email within 1 minute").channel == "email"  # type: ignore[attr-defined]
+    assert build(f"{base} by webhook within 90 seconds").group == "storefront-oncall"  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match='"by pigeon" is not a way to be reached'):
+        build(f"{base} by pigeon within 1 minute")

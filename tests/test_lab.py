@@ -30,7 +30,8 @@ def test_up_means_prometheus_discovered_alertmanager_and_scraped_every_target(la
 def test_status_lists_every_component_running(lab: Project) -> None:
     done = alertdrill("lab", "status", "--config", str(lab.config_path))
     assert done.returncode == 0, done.stdout
-    assert done.stdout.count("running (pid") == 6 and done.stdout.endswith("lab is up\n")
+    assert done.stdout.count("running (pid") == 7 and done.stdout.endswith("lab is up\n")
+    assert "email sink" in done.stdout  # served by the sink process
 
 
 def test_a_taken_port_is_a_clear_error_and_starts_nothing(tmp_path: Path) -> None:
@@ -53,9 +54,9 @@ def test_down_stops_exactly_what_up_started(tmp_path: Path) -> None:
     stranger = processes.spawn("stranger", ["sleep", "60"], tmp_path / "other-run", tmp_path / "logs")
     try:
         lab.up(progress=lambda m: None)
-        pids = [processes.read_pid(lab.run_dir / f"{c.name}.pid") for c in lab.components()]
+        pids = [processes.read_pid(lab.run_dir / f"{c.pid_name}.pid") for c in lab.components()]
         stopped = lab.down()
-        assert sorted(stopped) == sorted(c.name for c in lab.components())
+        assert sorted(stopped) == sorted(c.name for c in lab.components() if not c.process)
         assert not any(processes.is_alive(pid) for pid in pids if pid)
         assert processes.is_alive(stranger)
         assert lab.down() == []  # twice is harmless

@@ -74,6 +74,7 @@ class Settings:
     alertmanager: str = "http://127.0.0.1:9093"
     sink_listen: str = "127.0.0.1:9095"
     sink_public: str = ""  # the sink's address as people reach it (acknowledgement links); default: listen
+    sink_smtp: str = ""  # host:port where the sink receives email (Alertmanager email_configs), if any
     contact_groups: Path | None = None
     runbooks: Path | None = None
     rules: tuple[Path, ...] = ()
@@ -247,6 +248,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         prometheus=_url(doc, "prometheus", prometheus),
         alertmanager=_url(doc, "alertmanager", alertmanager),
         sink_listen=str(sink.get("listen", Settings.sink_listen)),
+        sink_smtp=str(sink.get("smtp") or ""),
         sink_public=_url(doc, "sink.public_url", sink["public_url"]) if sink.get("public_url") else "",
         contact_groups=rel(raw.get("contact_groups", "notifiers/contact-groups.yml")),
         runbooks=rel(raw.get("runbooks", "runbooks")),

@@ -136,7 +136,8 @@ class DrillSession:
         if self.spec.alert:
             labels = self._fresh_group(self.spec.alert)
             target = WatchTarget(self.spec.alert, time.time(), self.env.group_of, labels,
-                                 ack_token=self._ack.token if self._ack else "")
+                                 ack_token=self._ack.token if self._ack else "",
+                                 email_receivers=self.env.email_receivers())
             self._watch = Watch(target, self.timeline, self.env.prometheus(), self.env.alertmanager(),
                                 self.env.sink() if needs_sink(self.spec) else None,
                                 self.env.settings.poll_interval_s).start()
@@ -205,7 +206,8 @@ class DrillSession:
         alert = self.spec.alert or ""
         receiver = self.env.contact_groups.receiver(step.group)
         self._wait(f"{alert} to reach {step.group}",
-                   lambda evs: delivered(evs, alert, step.group) is not None or wrong_route(evs, alert, receiver),
+                   lambda evs: (delivered(evs, alert, step.group, channel=step.channel) is not None
+                                or wrong_route(evs, alert, receiver)),
                    self._deadline(step.budget_s))
         self._verdict(check_reaches(step, receiver, alert, self.timeline.events()))
 

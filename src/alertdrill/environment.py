@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.routes import load_routing_tree
 from alertdrill.catalog.runbooks import runbook_problem
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.errors import InjectorError
@@ -33,6 +34,7 @@ class Environment:
     def __post_init__(self) -> None:
         self.contact_groups = ContactGroups.load(self.settings.contact_groups)
         self.ledger = Ledger(self.settings.state_dir / "ledger")
+        self._emails: dict[str, str] | None = None
 
     # Each client has its own HTTP session: observers use them from their own threads.
     def prometheus(self) -> Prometheus:
@@ -52,6 +54,13 @@ class Environment:
         assert self.settings.runbooks is not None
         return (runbook_problem(self.settings.runbooks, self.settings.root, reference)
                 or link_problem(url, self.settings.runbook_hosts))
+
+    def email_receivers(self) -> dict[str, str]:
+        """Email address -> receiver, from the Alertmanager configuration's email_configs."""
+        if self._emails is None:
+            path = self.settings.alertmanager_config
+            self._emails = load_routing_tree(path).emails if path is not None and path.exists() else {}
+        return self._emails
 
     def group_of(self, receiver: str) -> str | None:
         return self.contact_groups.group_of(receiver)

@@ -41,6 +41,17 @@ def _budget(args: Mapping[str, object]) -> float:
     return parse_duration(str(args["budget"]))
 
 
+CHANNELS = {"": "", "by email": "email", "by webhook": "webhook"}
+
+
+def _channel(args: Mapping[str, object]) -> str:
+    """`... "group" within` (any), `... "group" by email within`, `... "group" by webhook within`."""
+    said = " ".join(str(args["channel"]).split())
+    if said not in CHANNELS:
+        raise ValueError(f'"{said}" is not a way to be reached: write "by email", "by webhook" or nothing')
+    return CHANNELS[said]
+
+
 PHRASES: tuple[Phrase, ...] = (
     Phrase("given", 'the service "{service}" is healthy',
            lambda a, line: SteadyState(str(a["service"]), line), 'the service "payments-api" is healthy'),
@@ -49,8 +60,8 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase("then", 'the alert "{alert}" fires within {budget}',
            lambda a, line: AlertFires(str(a["alert"]), _budget(a), line),
            'the alert "PaymentsApiDown" fires within 1 minute'),
-    Phrase("then", 'the alert reaches the contact group "{group}" within {budget}',
-           lambda a, line: ReachesContactGroup(str(a["group"]), _budget(a), line),
+    Phrase("then", 'the alert reaches the contact group "{group}"{channel}within {budget}',
+           lambda a, line: ReachesContactGroup(str(a["group"]), _budget(a), line, _channel(a)),
            'the alert reaches the contact group "payments-oncall" within 1 minute'),
     Phrase("then", 'the notification links the runbook "{runbook}"',
            lambda a, line: LinksRunbook(str(a["runbook"]), line),

@@ -53,7 +53,8 @@ def copy_project(source: Path, dest: Path, extra_faults: Mapping[str, Mapping[st
     raw = yaml.safe_load(config_path.read_text())
     raw["prometheus"] = f"http://127.0.0.1:{free_port()}"
     raw["alertmanager"] = f"http://127.0.0.1:{free_port()}"
-    raw["sink"] = {"listen": f"127.0.0.1:{free_port()}"}
+    smtp = (raw.get("sink") or {}).get("smtp")
+    raw["sink"] = {"listen": f"127.0.0.1:{free_port()}", **({"smtp": f"127.0.0.1:{free_port()}"} if smtp else {})}
     for service in (raw.get("lab") or {}).get("services", {}).values():
         service["port"] = free_port()
     raw.setdefault("faults", {}).update(extra_faults or {})

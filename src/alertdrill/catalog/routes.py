@@ -96,6 +96,7 @@ class RoutingTree:
     path: Path
     root: Route
     receivers: dict[str, int] = field(default_factory=dict)  # name -> line
+    emails: dict[str, str] = field(default_factory=dict)  # address (lower case) -> receiver (email_configs)
 
     def receivers_for(self, labels: Mapping[str, str]) -> list[str]:
         """Receiver names in routing order, repeats kept (what `amtool config routes test` prints)."""
@@ -141,8 +142,12 @@ def load_routing_tree(path: Path) -> RoutingTree:
     if not isinstance(doc.data, Mapping) or "route" not in doc.data:
         raise ConfigError("no `route:` in the Alertmanager configuration", path=path,
                           fix="add a root route with a receiver")
-    receivers = {}
+    receivers, emails = {}, {}
     for index, item in enumerate(doc.data.get("receivers") or []):
         if isinstance(item, Mapping) and item.get("name"):
             receivers[str(item["name"])] = doc.line("receivers", index)
-    return RoutingTree(path, _route(doc, doc.data["route"], ("route",), None), receivers)
+            for mail in item.get("email_configs") or []:
+                for address in str((mail or {}).get("to", "")).split(","):
+                    if address.strip():
+                        emails[address.strip().lower()] = str(item["name"])
+    return RoutingTree(path, _route(doc, doc.data["route"], ("route",), None), receivers, emails)

@@ -50,12 +50,18 @@ def prometheus_config(settings: Settings, external_labels: dict[str, str] | None
     }
 
 
-def _point_at_sink(receivers: list[Any], sink: str) -> None:
+def _point_at_sink(receivers: list[Any], sink: str, smtp: str) -> None:
+    """Loopback webhooks go to the sink; loopback smarthosts to its SMTP side (plain, no TLS)."""
     for receiver in receivers:
         for hook in receiver.get("webhook_configs") or []:
             url = urlsplit(str(hook.get("url", "")))
             if url.hostname in LOOPBACK:
                 hook["url"] = urlunsplit(url._replace(netloc=sink))
+        for mail in receiver.get("email_configs") or []:
+            host = str(mail.get("smarthost", "")).rpartition(":")[0]
+            if smtp and host in LOOPBACK:
+                mail["smarthost"] = smtp
+                mail["require_tls"] = False
 
 
 def alertmanager_config(settings: Settings) -> dict[str, object]:
@@ -69,7 +75,7 @@ def alertmanager_config(settings: Settings) -> dict[str, object]:
     receivers = config.get("receivers") or []
     if not isinstance(receivers, list):
         raise doc.error("receivers must be a list", "receivers")
-    _point_at_sink(receivers, settings.sink_listen)
+    _point_at_sink(receivers, settings.sink_listen, settings.sink_smtp)
     return config
 
 

@@ -24,6 +24,11 @@ class Component:
     host: str
     port: int
     config_key: str
+    process: str = ""  # the process serving it, when another component's (the sink serves email too)
+
+    @property
+    def pid_name(self) -> str:
+        return self.process or self.name
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class Lab:
         found = [Component("prometheus", prom.hostname or "127.0.0.1", prom.port or 9090, "prometheus"),
                  Component("alertmanager", am.hostname or "127.0.0.1", am.port or 9093, "alertmanager"),
                  Component("sink", sink_host or "127.0.0.1", int(sink_port), "sink.listen")]
+        if self.settings.sink_smtp:
+            smtp_host, _, smtp_port = self.settings.sink_smtp.rpartition(":")
+            found.append(Component("email sink", smtp_host or "127.0.0.1", int(smtp_port), "sink.smtp", "sink"))
         found += [Component(s.name, "127.0.0.1", s.port, f"lab.services.{s.name}.port")
                   for s in self.config.services]
         return found
@@ -81,8 +89,9 @@ class Lab:
         logs = self.config.dir / "logs"
         try:
             progress("starting sink and demo services")
+            smtp = ["--smtp", self.settings.sink_smtp] if self.settings.sink_smtp else []
             processes.spawn("sink", [sys.executable, "-m", "alertdrill.sink.server", "--listen",
-                                     self.settings.sink_listen], self.run_dir, logs)
+                                     self.settings.sink_listen, *smtp], self.run_dir, logs)
             services = LabServices(self.settings)
             for service in self.config.services:
                 services.start(service.name)
@@ -115,9 +124,9 @@ class Lab:
 
     def _dead_component(self) -> str | None:
         for comp in self.components():
-            pid = processes.read_pid(self.run_dir / f"{comp.name}.pid")
+            pid = processes.read_pid(self.run_dir / f"{comp.pid_name}.pid")
             if pid is None or not processes.is_alive(pid):
-                log = self.config.dir / "logs" / f"{comp.name}.log"
+                log = self.config.dir / "logs" / f"{comp.pid_name}.log"
                 tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
                 return f"{comp.name} exited" + (f": {tail[0][:200]}" if tail else "")
         return None
@@ -126,7 +135,7 @@ class Lab:
         """Stop exactly the processes `up` started (their pid files), newest first."""
         stopped = []
         for comp in reversed(self.components()):
-            if processes.stop(self.run_dir / f"{comp.name}.pid"):
+            if not comp.process and processes.stop(self.run_dir / f"{comp.pid_name}.pid"):
                 stopped.append(comp.name)
         self.state_file.unlink(missing_ok=True)
         return stopped
@@ -134,7 +143,7 @@ class Lab:
     def status(self) -> list[tuple[str, str, str]]:
         rows = []
         for comp in self.components():
-            pid = processes.read_pid(self.run_dir / f"{comp.name}.pid")
+            pid = processes.read_pid(self.run_dir / f"{comp.pid_name}.pid")
             alive = pid is not None and processes.is_alive(pid)
             rows.append((comp.name, f"{comp.host}:{comp.port}", f"running (pid {pid})" if alive else "stopped"))
         return rows

@@ -63,6 +63,11 @@ def drill_findings(repo: Repository) -> list[Finding]:
         if reach is None or repo.routes is None:
             continue
         receiver = repo.groups.receiver(reach.group)
+        if reach.channel == "email" and receiver not in repo.routes.emails.values():
+            found.append(Finding("drills/no-email", ERROR, drill.feature, reach.line,
+                                 f"the drill expects email, but receiver {receiver} has no email_configs",
+                                 f"add email_configs to {receiver} in {repo.show(repo.routes.path)} or drop "
+                                 "`by email`", alert=fires.alert, drill=key))
         routed = reached(repo, fires.alert)
         if routed and receiver not in routed:
             rule = repo.rule(fires.alert)

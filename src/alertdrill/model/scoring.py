@@ -41,12 +41,14 @@ def fired_at(events: Events, alert: str) -> float | None:
     return firing.at if firing else None
 
 
-def delivered(events: Events, alert: str, contact_group: str | None = None, status: str = "firing") -> Event | None:
-    """The first firing (or `status`) notification of `alert` that reached `contact_group` (or anyone)."""
+def delivered(events: Events, alert: str, contact_group: str | None = None, status: str = "firing",
+              channel: str = "") -> Event | None:
+    """The first firing (or `status`) notification of `alert` that reached `contact_group` (or anyone),
+    by `channel` ("email", "webhook") or any."""
     for event in sorted(events, key=lambda e: e.at):
         if event.name != EventName.DELIVERED or event.detail("alert") != alert:
             continue
-        if event.detail("status") != status:
+        if event.detail("status") != status or (channel and event.detail("channel") != channel):
             continue
         if contact_group is None or event.detail("contact_group") == contact_group:
             return event
@@ -99,8 +101,8 @@ def check_fires(step: AlertFires, events: Events) -> Check:
 
 def check_reaches(step: ReachesContactGroup, receiver: str, alert: str, events: Events) -> Check:
     t0 = injected_at(events)
-    name = "routed to contact group"
-    hit = delivered(events, alert, step.group)
+    name = "routed to contact group" + (f" by {step.channel}" if step.channel else "")
+    hit = delivered(events, alert, step.group, channel=step.channel)
     fired = fired_at(events, alert)
     if hit is not None and t0 is not None:
         elapsed = hit.at - t0
@@ -135,7 +137,9 @@ def check_reaches(step: ReachesContactGroup, receiver: str, alert: str, events: 
                      f"{secs(step.budget_s)}: check Prometheus's `alerting:` section")
     return Check(name, False, step.group, actual,
                  f"Alertmanager routed {alert} to {receiver} but no notification arrived within "
-                 f"{secs(step.budget_s)}: is the receiver's webhook pointed at the alertdrill sink?")
+                 f"{secs(step.budget_s)}: " + ("is the receiver's email smarthost the alertdrill email sink "
+                                               "(sink.smtp)?" if step.channel == "email" else
+                                               "is the receiver's webhook pointed at the alertdrill sink?"))
 
 
 def check_runbook(step: LinksRunbook, alert: str, contact_group: str | None, events: Events,
@@ -183,10 +187,15 @@ def check_acknowledged(step: LocatesFault, alert: str, link: str, events: Events
                  f"{alert} was acknowledged {secs(elapsed - step.budget_s)} late ({how})")
 
 
+def _channel(spec: DrillSpec) -> str:
+    step = spec.first(ReachesContactGroup)
+    return step.channel if isinstance(step, ReachesContactGroup) else ""
+
+
 PHASE_CLOCKS: dict[str, Callable[[DrillSpec, Events], float | None]] = {
     "alert": lambda spec, ev: fired_at(ev, spec.alert) if spec.alert else None,
-    "notify": lambda spec, ev: (e.at if spec.alert and (e := delivered(ev, spec.alert, spec.contact_group))
-                                else None),
+    "notify": lambda spec, ev: (e.at if spec.alert and (e := delivered(ev, spec.alert, spec.contact_group,
+                                                                       channel=_channel(spec))) else None),
     "locate": lambda spec, ev: next((e.at for e in ev if e.name == EventName.LOCATED), None),
     "recover": lambda spec, ev: next((e.at for e in ev if e.name == EventName.RECOVERED), None),
 }

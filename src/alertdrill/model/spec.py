@@ -29,6 +29,7 @@ class ReachesContactGroup:
     group: str
     budget_s: float
     line: int = 0
+    channel: str = ""  # "" any notification; "email" or "webhook" only that kind
 
 
 @dataclass(frozen=True)

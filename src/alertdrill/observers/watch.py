@@ -14,6 +14,8 @@ import requests
 
 from alertdrill.model.events import EventName, Timeline
 from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, parse_time
+from alertdrill.observers.email import mailed_alerts
+from alertdrill.sink.smtp import SMTP_PATH
 
 SLACK_S = 0.5  # server timestamps are compared with the harness clock: same machine, small skew
 
@@ -30,6 +32,7 @@ class WatchTarget:
     group_of: Callable[[str], str | None]  # receiver -> contact group
     labels: Mapping[str, str] = field(default_factory=dict)  # labels this drill's alerts carry
     ack_token: str = ""  # a drill for people: the token of its acknowledgement link
+    email_receivers: Mapping[str, str] = field(default_factory=dict)  # address -> receiver (email_configs)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return labels.get("alertname") == self.alert and all(labels.get(k) == v for k, v in self.labels.items())
@@ -154,6 +157,10 @@ class Watch:
                 self.timeline.record(EventName.ACKNOWLEDGED, float(str(arrival["received_at"])),
                                      alert=self.target.alert, via="link", by=str(payload.get("by", "")))
                 continue
+            at = float(str(arrival["received_at"]))
+            if arrival.get("path") == SMTP_PATH:
+                self._mail(payload, at)
+                continue
             receiver = unescape_receiver(str(payload.get("receiver", "")))
             for alert in payload.get("alerts") or []:
                 labels, notes = alert.get("labels") or {}, alert.get("annotations") or {}
@@ -162,12 +169,27 @@ class Watch:
                 if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
                     continue
                 status = str(alert.get("status", payload.get("status", "")))
-                if self._once("delivered", receiver, status):
-                    self.timeline.record(
-                        EventName.DELIVERED, float(str(arrival["received_at"])), alert=self.target.alert,
-                        receiver=receiver, contact_group=self.target.group_of(receiver) or "", status=status,
-                        runbook_url=notes.get("runbook_url", ""), path=arrival.get("path", ""),
-                        group_key=payload.get("groupKey", ""), annotations=json.dumps(notes, sort_keys=True))
+                self._delivered(at, receiver, status, "webhook", notes, path=arrival.get("path", ""),
+                                group_key=payload.get("groupKey", ""))
+
+    def _mail(self, payload: Mapping[str, object], at: float) -> None:
+        """An email: its recipients name the receiver (email_configs `to`), its body the alerts."""
+        body = str(payload.get("html") or payload.get("text") or "")
+        for alert in mailed_alerts(body):
+            if not self.target.matches(alert.labels):
+                continue
+            for address in payload.get("rcpt_tos") or []:  # type: ignore[attr-defined]
+                receiver = self.target.email_receivers.get(str(address).lower(), str(address))
+                self._delivered(at, receiver, alert.status, "email", alert.annotations, to=str(address))
+
+    def _delivered(self, at: float, receiver: str, status: str, channel: str, notes: Mapping[str, str],
+                   **where: str) -> None:
+        if self._once("delivered", receiver, status, channel):
+            self.timeline.record(
+                EventName.DELIVERED, at, alert=self.target.alert, receiver=receiver, channel=channel,
+                contact_group=self.target.group_of(receiver) or "", status=status,
+                runbook_url=notes.get("runbook_url", ""), annotations=json.dumps(dict(notes), sort_keys=True),
+                **where)
 
 
 def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:

@@ -12,41 +12,14 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import threading
-import time
-from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-KEEP = 10_000
-MAX_WAIT_S = 10.0
+from alertdrill.sink.arrivals import Arrivals
+
 MAX_BODY = 4 * 1024 * 1024
 ACK_PAGE = ("<!doctype html><title>Acknowledged</title>"
             "<p>Acknowledged by {by}. The alert's drill clock has recorded it; now recover the service.</p>")
-
-
-class Arrivals:
-    def __init__(self) -> None:
-        self._items: deque[dict[str, object]] = deque(maxlen=KEEP)
-        self._seq = 0
-        self._cond = threading.Condition()
-
-    def add(self, path: str, payload: object) -> int:
-        with self._cond:
-            self._seq += 1
-            self._items.append({"seq": self._seq, "received_at": time.time(), "path": path, "payload": payload})
-            self._cond.notify_all()
-            return self._seq
-
-    def after(self, seq: int, timeout_s: float) -> tuple[list[dict[str, object]], int]:
-        deadline = time.monotonic() + min(max(timeout_s, 0.0), MAX_WAIT_S)
-        with self._cond:
-            while self._seq <= seq:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            return [a for a in self._items if int(str(a["seq"])) > seq], self._seq
 
 
 def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
@@ -101,9 +74,9 @@ def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(listen: str) -> ThreadingHTTPServer:
+def serve(listen: str, arrivals: Arrivals | None = None) -> ThreadingHTTPServer:
     host, _, port = listen.rpartition(":")
-    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(Arrivals()))
+    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(arrivals or Arrivals()))
     server.daemon_threads = True
     return server
 
@@ -117,14 +90,23 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--listen", default="127.0.0.1:9095")
+    parser.add_argument("--smtp", default="", help="also receive email (SMTP) here, e.g. 127.0.0.1:9096")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    server = serve(args.listen)
+    arrivals = Arrivals()
+    server = serve(args.listen, arrivals)
+    smtp = None
+    if args.smtp:
+        from alertdrill.sink.smtp import start_smtp
+
+        smtp = start_smtp(args.smtp, arrivals)
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
+        if smtp is not None:
+            smtp.stop()
         server.server_close()
 
 
