@@ -4,13 +4,17 @@ ports in a temporary folder; it is stopped at the end, so the suite can run besi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
+from alertdrill.lab.processes import free_port
+from alertdrill.polling import poll_until
 from alertdrill.testing import Project, lab_project
 
 pytest_plugins = ["pytester"]
@@ -21,6 +25,11 @@ REPO = Path(__file__).resolve().parents[1]
 TEST_FAULTS = {
     "noop": {"type": "command", "inject": "true", "revert": "true"},
     "marker": {"type": "command", "inject": "touch injected.marker", "revert": "rm -f injected.marker"},
+    "brief-marker": {"type": "command", "inject": "touch brief.marker", "revert": "rm -f brief.marker",
+                     "max_duration": "2 seconds"},
+    "synthetic-page": {"type": "synthetic-alert", "alertname": "SyntheticPage",
+                       "labels": {"team": "payments", "severity": "page"},
+                       "annotations": {"runbook_url": "https://wiki.example.invalid/runbooks/payments-api-down.md"}},
 }
 
 
@@ -28,6 +37,26 @@ TEST_FAULTS = {
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     with lab_project(REPO, tmp_path_factory.mktemp("lab-project"), TEST_FAULTS) as project:
         yield project
+
+
+@pytest.fixture
+def pushgateway(tmp_path: Path) -> Iterator[str]:
+    """A real Pushgateway on a free port (Debian's prometheus-pushgateway), stopped afterwards."""
+    binary = shutil.which("prometheus-pushgateway")
+    if binary is None:
+        pytest.skip("prometheus-pushgateway is not installed (scripts/setup --with-test-tools installs it)")
+    address = f"127.0.0.1:{free_port()}"
+    process = subprocess.Popen([binary, f"--web.listen-address={address}"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        def ready() -> bool:
+            return requests.get(f"http://{address}/-/ready", timeout=1).status_code == 200
+
+        assert poll_until(ready, 10, 0.05, on_error=(requests.RequestException,)), "pushgateway did not start"
+        yield f"http://{address}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def alertdrill(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

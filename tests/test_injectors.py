@@ -48,8 +48,8 @@ def test_process_kill_kills_and_revert_restarts(project: Project) -> None:
     try:
         injector = build(project, "payments-api-down")
         injector.inject()
-        assert not services.running("payments-api")
-        with pytest.raises(InjectorError, match="nothing to kill"):
+        assert not services.running("payments-api") and injector.verify() is None
+        with pytest.raises(InjectorError, match="nothing to signal"):
             injector.inject()
         injector.revert()
         assert services.running("payments-api")

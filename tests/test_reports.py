@@ -4,21 +4,15 @@ Pushgateway, contact-group summaries through Apprise to a real local endpoint.""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 import xmlschema
 
 from alertdrill.catalog.contact_groups import ContactGroup, ContactGroups
-from alertdrill.lab.processes import free_port
 from alertdrill.model.scorecard import Check, DrillResult, EventRecord, PhaseResult, Scorecard
 from alertdrill.notifiers.publish import publish
 from alertdrill.observers.clients import SinkClient
-from alertdrill.polling import poll_until
 from alertdrill.reports.junit import render_junit
 from alertdrill.reports.metrics import push, registry_for, write_textfile
 from alertdrill.reports.writer import render_html
@@ -81,25 +75,6 @@ def test_metrics_textfile_carries_phases_and_outcomes(tmp_path: Path) -> None:
             'feature="drills/x.feature",phase="alert"} 2.5') in text
     assert 'alertdrill_drill_passed{alert="PaymentsApiDown",contact_group="storefront-oncall",drill="inventory"' in text
     assert 'phase="alert"} 2.5' in text and text.count("alertdrill_phase_seconds{") == 1  # missed: absent
-
-
-@pytest.fixture
-def pushgateway(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("prometheus-pushgateway")
-    if binary is None:
-        pytest.skip("prometheus-pushgateway is not installed (scripts/setup --with-test-tools installs it)")
-    address = f"127.0.0.1:{free_port()}"
-    process = subprocess.Popen([binary, f"--web.listen-address={address}"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        def ready() -> bool:
-            return requests.get(f"http://{address}/-/ready", timeout=1).status_code == 200
-
-        assert poll_until(ready, 10, 0.05, on_error=(requests.RequestException,)), "pushgateway did not start"
-        yield f"http://{address}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_results_are_pushed_to_a_real_pushgateway(pushgateway: str) -> None:

@@ -78,7 +78,8 @@ def test_unknown_injector_type_lists_the_known_ones(project: Project) -> None:
     config.write_text(config.read_text().replace("type: command", "type: teleport", 1))
     done = alertdrill("run", "--dry-run", "--config", str(config))
     assert done.returncode == 2
-    assert "unknown type 'teleport'" in done.stderr and "command, http-error, process-kill" in done.stderr
+    known = "command, http-error, http-proxy, kubernetes, metric, process, process-kill, stress, synthetic-alert"
+    assert "unknown type 'teleport'" in done.stderr and known in done.stderr
 
 
 def test_unreachable_prometheus_is_exit_2_before_injection(project: Project) -> None:

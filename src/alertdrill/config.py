@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
@@ -42,6 +43,7 @@ class FaultConfig:
     type: str
     options: Mapping[str, object]
     source: str = ""  # file:line, for messages
+    max_duration_s: float | None = None  # `max_duration:` of the fault; default the config's max_fault_duration
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class Settings:
     metrics_textfile: Path | None = None  # node_exporter textfile collector file
     pushgateway: str = ""  # Pushgateway URL to push drill results to
     publish: bool = True  # send each contact group its drills' summary through its notify URLs
+    kubeconfig: str | None = None  # for kubernetes faults; default: the client's (KUBECONFIG, ~/.kube/config)
+    kubernetes_contexts: tuple[str, ...] = ()  # the only contexts kubernetes faults may act on
+    guards: Mapping[str, str] = field(default_factory=dict)  # name -> PromQL; non-empty result aborts a drill
+    max_fault_duration_s: float = 900.0  # no fault stays longer than this, whatever else happens
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
 
     @property
@@ -172,9 +178,29 @@ def _faults(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, FaultConfig]:
         if not isinstance(kind, str) or not kind:
             raise doc.error(f"fault {name!r} has no type", "faults", name,
                             fix="add `type: command` (or process-kill, http-error, ...)")
-        options = {k: v for k, v in spec.items() if k != "type"}
-        faults[name] = FaultConfig(name, kind, options, f"{doc.path}:{doc.line('faults', name)}")
+        options = {k: v for k, v in spec.items() if k not in ("type", "max_duration")}
+        limit = _duration(doc, spec.get("max_duration"), "faults", name, "max_duration")
+        faults[name] = FaultConfig(name, kind, options, f"{doc.path}:{doc.line('faults', name)}", limit)
     return faults
+
+
+def _duration(doc: YamlDoc, value: object, *keys: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(str(value))
+    except ValueError as exc:
+        raise doc.error(f"{keys[-1]}: {exc}", *keys, fix="e.g. 15 minutes") from None
+
+
+def _guards(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, str]:
+    guards = {}
+    for name, expr in raw.items():
+        if not isinstance(expr, str) or not expr.strip():
+            raise doc.error(f"guard {name!r} needs a PromQL expression", "guards", name,
+                            fix="e.g. checkout-slo: 'sum(rate(http_errors_total[1m])) > 50'")
+        guards[str(name)] = expr
+    return guards
 
 
 def _services(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, ServiceConfig]:
@@ -233,6 +259,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     rel = lambda value: (root / str(value)).absolute() if value else None  # noqa: E731
     sink = _mapping(doc, raw.get("sink"), "sink")
     metrics = _mapping(doc, raw.get("metrics"), "metrics")
+    kube = _mapping(doc, raw.get("kubernetes"), "kubernetes")
     rules: list[Path] = []
     patterns = raw.get("rules") or []
     if not isinstance(patterns, list):
@@ -271,5 +298,9 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         pushgateway=_url(doc, "metrics.pushgateway", gateway) if (gateway := env.get(
             ENV_VARS["pushgateway"]) or metrics.get("pushgateway")) else "",
         publish=env.get(ENV_VARS["publish"], "1").lower() in TRUE and raw.get("publish", True) is not False,
+        kubeconfig=str(kube["kubeconfig"]) if kube.get("kubeconfig") else None,
+        kubernetes_contexts=_strings(doc, kube, "allowed_contexts"),
+        guards=_guards(doc, _mapping(doc, raw.get("guards"), "guards")),
+        max_fault_duration_s=_duration(doc, raw.get("max_fault_duration"), "max_fault_duration") or 900.0,
     )
     return settings

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+import requests
+
 from alertdrill.environment import Environment, needs_sink
 from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError
 from alertdrill.faults.base import Injector
@@ -45,12 +47,14 @@ from alertdrill.model.spec import (
     Step,
 )
 from alertdrill.observers import Watch, WatchTarget
+from alertdrill.observers.guards import Guards
 from alertdrill.observers.watch import hot_groups
 from alertdrill.polling import poll_until
 from alertdrill.recovery import RunbookRunner
 
 HEARTBEAT_S = 5.0
 RESOLVED_GRACE_S = 5.0  # how long a recovered drill waits for the resolved notification
+VERIFY_S = 10.0  # how long an injector's own check may take to see its fault hold
 OUTAGE_S = 5.0  # an observer failing this long ends the wait: the drill cannot be judged
 
 
@@ -88,7 +92,12 @@ class DrillSession:
         self._shown = 0
         self._performed = 0
         self._heartbeat = time.monotonic()
-        self._runbooks = RunbookRunner(spec, env, self.timeline)
+        self._runbooks = RunbookRunner(spec, env, self.timeline, stopped=self._stopped)
+        self._guards: Guards | None = None
+        self._expiry: threading.Timer | None = None
+        self._revert_lock = threading.Lock()
+        self._notes: list[str] = []
+        self.aborted: str | None = None
         self._ack = Acknowledgement(spec, env, self.timeline) if spec.manual else None
 
     # -- steps -------------------------------------------------------------------------------
@@ -133,6 +142,12 @@ class DrillSession:
         fault = self.env.settings.faults[step.fault]
         injector = self.env.injector(fault)
         self._alert_quiet()
+        self._guards = Guards(self.env.settings.guards, self.env.prometheus(), self.timeline)
+        holding = self._guards.holding()
+        if holding:
+            raise DrillError(f"{holding} before the fault; nothing was injected",
+                             fix="wait until the guard's condition clears, or fix the guard")
+        labels: dict[str, str] = {}
         if self.spec.alert:
             labels = self._fresh_group(self.spec.alert)
             target = WatchTarget(self.spec.alert, time.time(), self.env.group_of, labels,
@@ -141,11 +156,53 @@ class DrillSession:
             self._watch = Watch(target, self.timeline, self.env.prometheus(), self.env.alertmanager(),
                                 self.env.sink() if needs_sink(self.spec) else None,
                                 self.env.settings.poll_interval_s).start()
+        if hasattr(injector, "with_labels"):
+            injector.with_labels(labels)  # e.g. a synthetic alert carries the drill's fresh-group label
+        note = getattr(injector, "note", "")
+        self._notes += [str(note)] if note else []
         self._entry = self.env.ledger.record(self.spec.name, fault, self.env.settings.config_path)
         self._injector = injector
         self.progress(f"injecting {step.fault}: {injector.describe()}")
         injector.inject()
         self.timeline.record(EventName.FAULT_INJECTED, fault=step.fault, type=fault.type)
+        limit = fault.max_duration_s or self.env.settings.max_fault_duration_s
+        self._expiry = threading.Timer(limit, self._expire, args=(limit,))
+        self._expiry.daemon = True
+        self._expiry.start()
+        self._guards.start()
+        self._verify(injector)
+
+    def _verify(self, injector: Injector) -> None:
+        """The injector's own check that the fault holds (when it has one), awaited briefly."""
+        verify = getattr(injector, "verify", None)
+        if verify is None:
+            return
+        problem: list[str] = []
+
+        def holds() -> bool:
+            try:
+                problem[:] = [p] if (p := verify()) else []
+            except (requests.RequestException, OSError, InjectorError) as exc:
+                problem[:] = [f"{type(exc).__name__}: {exc}"]
+            return not problem
+
+        if not poll_until(holds, VERIFY_S, 0.1):
+            raise DrillError(f"the fault did not take effect: {problem[0] if problem else 'unknown'}",
+                             fix="check the fault's target and options")
+        self.timeline.record(EventName.FAULT_VERIFIED)
+
+    def _expire(self, limit: float) -> None:
+        """The fault's maximum duration passed: revert it now, whatever the drill is doing."""
+        if self._injector is None:
+            return
+        self.aborted = f"the fault reached its maximum duration ({secs(limit)}) and was reverted"
+        self.timeline.record(EventName.FAULT_EXPIRED, limit_s=f"{limit:g}")
+        self._revert()
+
+    def _stopped(self) -> str | None:
+        """Why the drill must stop now: a guard tripped or the fault expired."""
+        return self.aborted or (f"aborted by {self._guards.tripped}" if self._guards and self._guards.tripped
+                                else None)
 
     def _fresh_group(self, alert: str) -> dict[str, str]:
         """Make this drill's Alertmanager group new, or say when it cannot be (DESIGN.md: hot groups)."""
@@ -183,11 +240,17 @@ class DrillSession:
     def _wait(self, what: str, done: Callable[[list[Event]], bool], deadline: float) -> bool:
         watch = self._watch
         return self.timeline.wait_for(
-            lambda evs: done(list(evs)) or (watch is not None and watch.outage(OUTAGE_S) is not None),
+            lambda evs: (done(list(evs)) or (watch is not None and watch.outage(OUTAGE_S) is not None)
+                         or self._stopped() is not None),
             deadline - time.time(), on_tick=lambda left: self._show_progress(what, left))
 
     def _verdict(self, check: Check) -> None:
         self._show_progress(check.name, 0.0)
+        stopped = self._stopped()
+        if stopped:
+            raise DrillError(f"{stopped}; the fault was reverted" if "reverted" not in stopped else stopped,
+                             fix="find out why the guard's condition held" if "guard" in stopped else
+                             "raise the fault's max_duration (or max_fault_duration) if the drill needs longer")
         self.checks.append(check)
         if not check.passed:
             trouble = self._watch.outage(OUTAGE_S) if self._watch else None
@@ -256,7 +319,11 @@ class DrillSession:
             error = (f"interrupted after {self._performed} of {len(self.spec.steps)} steps, before the verdict"
                      + ("; the fault was reverted" if self._injector is not None else ""))
         with deferred_signals() as caught:
+            if self._expiry is not None:
+                self._expiry.cancel()
             revert_error = self._revert()
+            if self._guards is not None:
+                self._guards.stop()
             if self._watch is not None:
                 self._watch.stop()
             if self._ack is not None:
@@ -264,27 +331,30 @@ class DrillSession:
         if revert_error:
             error = f"{error}; {revert_error}" if error else revert_error
         self.result = score(self.spec, self.timeline.events(), self.checks, error=error,
-                            duration_s=time.monotonic() - self._started, runbook_steps=self._runbooks.results)
+                            duration_s=time.monotonic() - self._started, runbook_steps=self._runbooks.results,
+                            notes=self._notes)
         if caught:
             raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")
         return self.result
 
     def _revert(self) -> str | None:
-        if self._injector is None:
+        """Revert once, from whichever thread gets here first (the drill, or the max-duration timer)."""
+        with self._revert_lock:
+            if self._injector is None:
+                return None
+            try:
+                self._injector.revert()
+            except (InjectorError, OSError, requests.RequestException) as exc:
+                self.timeline.record(EventName.DRILL_ERROR, error=str(exc))
+                return (f"revert failed: {exc}; the fault may still be in place; its ledger entry is kept "
+                        "for `alertdrill cleanup`")
+            finally:
+                self._injector = None
+            self.timeline.record(EventName.FAULT_REVERTED)
+            if self._entry is not None:
+                self.env.ledger.clear(self._entry)
+            self.progress("fault reverted")
             return None
-        try:
-            self._injector.revert()
-        except (InjectorError, OSError) as exc:
-            self.timeline.record(EventName.DRILL_ERROR, error=str(exc))
-            return (f"revert failed: {exc}; the fault may still be in place; its ledger entry is kept "
-                    "for `alertdrill cleanup`")
-        finally:
-            self._injector = None
-        self.timeline.record(EventName.FAULT_REVERTED)
-        if self._entry is not None:
-            self.env.ledger.clear(self._entry)
-        self.progress("fault reverted")
-        return None
 
     @staticmethod
     def _describe(failure: BaseException | None) -> str | None:

@@ -31,8 +31,10 @@ class StepOutcome:
 
 
 class RunbookRunner:
-    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline) -> None:
-        self.spec, self.env, self.timeline = spec, env, timeline
+    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline,
+                 stopped: Callable[[], str | None] = lambda: None) -> None:
+        """`stopped()` says why the drill must end now (a guard, the fault's maximum duration), or None."""
+        self.spec, self.env, self.timeline, self.stopped = spec, env, timeline, stopped
         self.linked: str | None = None
         self.results: list[RunbookStepResult] = []  # every step's last outcome, for the scorecard
 
@@ -86,12 +88,16 @@ class RunbookRunner:
         attempts = [0]
 
         def all_succeed() -> bool:  # a Diagnose step is a question asked again, not an event
+            if self.stopped():
+                return True
             attempts[0] += 1
             outcomes[:] = [self._run(s) for s in book.steps_in("diagnose")]
             return all(o.ok for o in outcomes)
 
         found = poll_until(all_succeed, deadline - time.time(), RETRY_S)
         self._keep("locate", book, outcomes, attempts[0])
+        if self.stopped():
+            return Check(name, False, expected, "stopped", str(self.stopped()))
         if found:
             self.timeline.record(EventName.LOCATED, runbook=display_path(book.path, self.env.settings.root),
                                  steps="; ".join(o.summary for o in outcomes))
@@ -119,11 +125,16 @@ class RunbookRunner:
         seen = {"healthy": False, "resolved": False}
 
         def recovered() -> bool:  # health is a query result; Prometheus pushes nothing
+            if self.stopped():
+                return True
             seen["healthy"] = all(prometheus.query(s.healthy) for s in services)
             seen["resolved"] = not alert or not prometheus.alert_active(alert)
             return seen["healthy"] and seen["resolved"]
 
-        if poll_until(recovered, deadline - time.time(), RETRY_S):
+        done = poll_until(recovered, deadline - time.time(), RETRY_S)
+        if self.stopped():
+            return Check(name, False, expected, "stopped", str(self.stopped()))
+        if done:
             self.timeline.record(EventName.RECOVERED, steps="; ".join(o.summary for o in outcomes))
             return Check(name, True, expected, "healthy, alert resolved")
         state = ", ".join(text for key, text in (("healthy", "not healthy"), ("resolved", "alert still firing"))

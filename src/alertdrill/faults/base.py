@@ -52,6 +52,13 @@ def option(fault: FaultConfig, key: str, kind: object, default: object = ...) ->
     return value
 
 
+def mapping_option(fault: FaultConfig, key: str) -> dict[str, str]:
+    """A `key: {name: value}` option as strings (empty when absent)."""
+    value = option(fault, key, dict, {}) or {}
+    assert isinstance(value, dict)
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def unknown_options(fault: FaultConfig, allowed: Mapping[str, object] | set[str]) -> None:
     extra = sorted(set(fault.options) - set(allowed))
     if extra:

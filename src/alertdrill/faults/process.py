@@ -1,10 +1,13 @@
-"""`type: process-kill`: signal a process found by lab service name or pid file; revert restarts it."""
+"""`type: process` (alias `process-kill`): signal processes found by lab service, pid file, pid or a
+command-line match. SIGSTOP freezes them (revert continues them); any other signal ends them (revert
+restarts: the lab service, or the `restart:` command)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,6 +16,9 @@ from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.faults.base import InjectorContext, option, require_ok, unknown_options
 from alertdrill.lab import processes
 from alertdrill.lab.services import LabServices
+
+MAX_MATCHES = 20  # a command match that finds more than this is a mistake, not a target
+ENDING = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
 def _signal(name: str) -> signal.Signals:
@@ -23,51 +29,124 @@ def _signal(name: str) -> signal.Signals:
         raise ConfigError(f"unknown signal {name!r}", fix="use e.g. KILL, TERM, STOP") from None
 
 
-@dataclass(frozen=True)
-class ProcessKillFault:
-    type_name: ClassVar[str] = "process-kill"
+def matching_pids(pattern: str) -> list[int]:
+    """Live processes whose command line matches `pattern` (this process and its parents excluded)."""
+    regex, mine = re.compile(pattern), {os.getpid(), os.getppid()}
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) not in mine:
+            command = processes.cmdline(int(entry.name))
+            if command and regex.search(command):
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def process_state(pid: int) -> str:
+    """`R`, `S`, `T` (stopped), `Z`... from /proc; "" when gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+@dataclass
+class ProcessFault:
+    type_name: ClassVar[str] = "process"
     context: InjectorContext
-    pidfile: Path
     sig: signal.Signals
     service: str | None = None
+    pidfile: Path | None = None
+    pid: int | None = None
+    match: str | None = None
     restart: str | None = None
+    targets: list[int] = field(default_factory=list)
 
     @classmethod
-    def from_config(cls, fault: FaultConfig, context: InjectorContext) -> ProcessKillFault:
-        unknown_options(fault, {"service", "pidfile", "signal", "restart"})
+    def from_config(cls, fault: FaultConfig, context: InjectorContext) -> ProcessFault:
+        unknown_options(fault, {"service", "pidfile", "pid", "match", "signal", "restart"})
+        sig = _signal(str(option(fault, "signal", str, "KILL")))
         service = option(fault, "service", str, None)
         pidfile = option(fault, "pidfile", str, None)
+        pid = option(fault, "pid", int, None)
+        match = option(fault, "match", str, None)
         restart = option(fault, "restart", str, None)
-        sig = _signal(str(option(fault, "signal", str, "KILL")))
+        chosen = [k for k, v in (("service", service), ("pidfile", pidfile), ("pid", pid), ("match", match)) if v]
+        if len(chosen) != 1:
+            raise ConfigError(f"fault {fault.name!r} ({fault.type}) needs exactly one of service, pidfile, pid, match"
+                              + (f" (it has {', '.join(chosen)})" if chosen else ""), fix=f"at {fault.source}")
+        if match:
+            try:
+                re.compile(str(match))
+            except re.error as exc:
+                raise ConfigError(f"fault {fault.name!r}: match is not a regex ({exc})",
+                                  fix=f"at {fault.source}") from None
         if service:
             services = LabServices(context.settings)
             services.require(str(service), fault.source)
-            return cls(context, services.pidfile(str(service)), sig, str(service), restart)  # type: ignore[arg-type]
-        if not pidfile or not restart:
-            raise ConfigError(f"fault {fault.name!r} (process-kill) needs `service:` (a lab service) or "
-                              "`pidfile:` and `restart:`", fix=f"add them at {fault.source}")
-        return cls(context, context.cwd / str(pidfile), sig, None, str(restart))
+            return cls(context, sig, service=str(service), pidfile=services.pidfile(str(service)),
+                       restart=str(restart) if restart else None)
+        if sig in ENDING and not restart:
+            raise ConfigError(f"fault {fault.name!r} ends a process that is not a lab service, so its revert needs "
+                              "`restart:` (a command that starts it again)", fix=f"add it at {fault.source}")
+        return cls(context, sig, pidfile=context.cwd / str(pidfile) if pidfile else None,
+                   pid=int(str(pid)) if pid else None, match=str(match) if match else None,
+                   restart=str(restart) if restart else None)
+
+    def _find(self) -> list[int]:
+        if self.match:
+            found = matching_pids(self.match)
+            if len(found) > MAX_MATCHES:
+                raise InjectorError(f"`{self.match}` matches {len(found)} processes (more than {MAX_MATCHES})",
+                                    fix="make the match narrower")
+            return found
+        pid = self.pid if self.pid else processes.read_pid(self.pidfile) if self.pidfile else None
+        return [pid] if pid is not None and processes.is_alive(pid) else []
 
     def inject(self) -> None:
-        pid = processes.read_pid(self.pidfile)
-        if pid is None or not processes.is_alive(pid):
-            raise InjectorError(f"no running process in {self.pidfile}: nothing to kill",
+        self.targets = self._find()
+        if not self.targets:
+            raise InjectorError(f"no running process for {self._what()}: nothing to signal",
                                 fix="start it first (alertdrill lab up)")
-        os.kill(pid, self.sig)
-        if self.sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT) and not processes.wait_dead(pid, 5.0):
-            raise InjectorError(f"process {pid} did not die after {self.sig.name}")
+        for pid in self.targets:
+            os.kill(pid, self.sig)
+        if self.sig in ENDING:
+            alive = [pid for pid in self.targets if not processes.wait_dead(pid, 5.0)]
+            if alive:
+                raise InjectorError(f"process(es) {alive} did not end after {self.sig.name}")
+
+    def verify(self) -> str | None:
+        """None when the fault holds: the processes are gone (or stopped, for SIGSTOP)."""
+        if self.sig == signal.SIGSTOP:
+            running = [p for p in self.targets if process_state(p) not in ("T", "t", "")]
+            return f"process(es) {running} are not stopped" if running else None
+        if self.sig in ENDING:
+            alive = [p for p in self.targets if processes.is_alive(p)]
+            return f"process(es) {alive} still run" if alive else None
+        return None
 
     def revert(self) -> None:
-        pid = processes.read_pid(self.pidfile)
-        if pid is not None and processes.is_alive(pid):
-            if self.sig == signal.SIGSTOP:
-                os.kill(pid, signal.SIGCONT)
+        if self.sig == signal.SIGSTOP:
+            for pid in self.targets or self._find():
+                if processes.is_alive(pid):
+                    os.kill(pid, signal.SIGCONT)
+            return
+        if self.sig not in ENDING:
+            return
+        if self._find():  # already running again (a person, or a restart policy, brought it back)
             return
         if self.restart:
             require_ok(self.context.shell(self.restart), "restart command")
         elif self.service:
             LabServices(self.context.settings).start(self.service)
 
+    def _what(self) -> str:
+        return (f"lab service {self.service}" if self.service else f"pid {self.pid}" if self.pid else
+                f"command matching `{self.match}`" if self.match else f"pid in {self.pidfile}")
+
     def describe(self) -> str:
-        target = f"lab service {self.service}" if self.service else f"pid in {self.pidfile}"
-        return f"send {self.sig.name} to {target}, revert by restarting it"
+        revert = "continue it" if self.sig == signal.SIGSTOP else "restart it" if self.sig in ENDING else "nothing"
+        return f"send {self.sig.name} to {self._what()}, revert: {revert}"
+
+
+ProcessKillFault = ProcessFault  # the name issue 3's configs use (`type: process-kill`)

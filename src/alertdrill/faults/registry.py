@@ -16,9 +16,16 @@ GROUP = "alertdrill.injectors"
 def _builtins() -> dict[str, InjectorFactory]:
     from alertdrill.faults.command import CommandFault
     from alertdrill.faults.http_error import HttpErrorFault
-    from alertdrill.faults.process import ProcessKillFault
+    from alertdrill.faults.http_proxy import HttpProxyFault
+    from alertdrill.faults.kubernetes import KubernetesFault
+    from alertdrill.faults.metric import MetricFault
+    from alertdrill.faults.process import ProcessFault
+    from alertdrill.faults.stress import StressFault
+    from alertdrill.faults.synthetic_alert import SyntheticAlertFault
 
-    return {"command": CommandFault, "process-kill": ProcessKillFault, "http-error": HttpErrorFault}
+    return {"command": CommandFault, "process": ProcessFault, "process-kill": ProcessFault,
+            "http-error": HttpErrorFault, "http-proxy": HttpProxyFault, "stress": StressFault,
+            "metric": MetricFault, "synthetic-alert": SyntheticAlertFault, "kubernetes": KubernetesFault}
 
 
 @dataclass(frozen=True)

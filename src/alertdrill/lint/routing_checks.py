@@ -7,12 +7,23 @@ from alertdrill.lint.repository import Repository, drill_key
 from alertdrill.model.spec import AlertFires, ReachesContactGroup
 
 
-def reached(repo: Repository, alert: str) -> list[str]:
-    """Receivers the alert's static labels reach, each once, in routing order."""
+def synthetic_labels(repo: Repository, fault: str | None) -> dict[str, str] | None:
+    """The labels of a synthetic alert a fault posts (its alert needs no rule), else None."""
+    config = repo.settings.faults.get(fault or "")
+    if config is None or config.type != "synthetic-alert":
+        return None
+    labels = config.options.get("labels") or {}
+    return {**{str(k): str(v) for k, v in dict(labels).items()},  # type: ignore[call-overload]
+            "alertname": str(config.options.get("alertname", ""))}
+
+
+def reached(repo: Repository, alert: str, labels: dict[str, str] | None = None) -> list[str]:
+    """Receivers the alert's static labels (or the given ones) reach, each once, in routing order."""
     rule = repo.rule(alert)
-    if rule is None or repo.routes is None:
+    if repo.routes is None or (rule is None and labels is None):
         return []
-    return list(dict.fromkeys(repo.routes.receivers_for(rule.routing_labels())))
+    chosen = labels if labels is not None else rule.routing_labels()  # type: ignore[union-attr]
+    return list(dict.fromkeys(repo.routes.receivers_for(chosen)))
 
 
 def routing_findings(repo: Repository) -> list[Finding]:
@@ -54,7 +65,8 @@ def drill_findings(repo: Repository) -> list[Finding]:
         reach = next((s for s in drill.steps if isinstance(s, ReachesContactGroup)), None)
         if fires is None:
             continue
-        if repo.rules and repo.rule(fires.alert) is None:
+        synthetic = synthetic_labels(repo, drill.fault)
+        if repo.rules and repo.rule(fires.alert) is None and synthetic is None:
             found.append(Finding("drills/unknown-alert", ERROR, drill.feature, fires.line,
                                  f"no rule in {', '.join(repo.show(p) for p in repo.settings.rules)} "
                                  f"defines {fires.alert}", "fix the alert name or add the rule",
@@ -68,10 +80,11 @@ def drill_findings(repo: Repository) -> list[Finding]:
                                  f"the drill expects email, but receiver {receiver} has no email_configs",
                                  f"add email_configs to {receiver} in {repo.show(repo.routes.path)} or drop "
                                  "`by email`", alert=fires.alert, drill=key))
-        routed = reached(repo, fires.alert)
+        routed = reached(repo, fires.alert, synthetic)
         if routed and receiver not in routed:
             rule = repo.rule(fires.alert)
-            labels = ", ".join(f"{k}={v}" for k, v in sorted(rule.routing_labels().items())) if rule else ""
+            shown = synthetic if synthetic is not None else rule.routing_labels() if rule else {}
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
             found.append(Finding("drills/wrong-route", ERROR, drill.feature, reach.line,
                                  f"{fires.alert} ({labels}) is routed to {', '.join(routed)}, not to "
                                  f"{receiver} (contact group {reach.group})",

@@ -24,6 +24,9 @@ class EventName(StrEnum):
     LOCATED = "fault_located"
     RECOVERED = "service_recovered"
     DEADLINE_MISSED = "deadline_missed"
+    FAULT_VERIFIED = "fault_verified"    # the injector's own check: the fault holds
+    GUARD_TRIPPED = "guard_tripped"      # a stop condition held: the drill is aborted
+    FAULT_EXPIRED = "fault_max_duration"  # the fault reached its maximum duration and was reverted
     FAULT_REVERTED = "fault_reverted"
     SILENCE_EXPIRED = "silence_expired"  # the acknowledging silence, expired so the next drill is not muted
     DRILL_ERROR = "drill_error"

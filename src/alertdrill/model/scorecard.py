@@ -63,6 +63,7 @@ class DrillResult:
     error: str | None = None
     duration_s: float = 0.0
     manual: bool = False
+    notes: list[str] = field(default_factory=list)  # what a reader must know (e.g. a synthetic alert)
     runbook_steps: list[RunbookStepResult] = field(default_factory=list)
 
     def failed_checks(self) -> list[Check]:

@@ -217,7 +217,8 @@ def event_records(events: Events) -> list[EventRecord]:
 
 
 def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | None = None,
-          duration_s: float = 0.0, runbook_steps: Sequence[RunbookStepResult] = ()) -> DrillResult:
+          duration_s: float = 0.0, runbook_steps: Sequence[RunbookStepResult] = (),
+          notes: Sequence[str] = ()) -> DrillResult:
     phase_results = phases(spec, events)
     if error:
         status = "error"
@@ -228,4 +229,5 @@ def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | 
     return DrillResult(name=spec.name, feature=spec.feature, status=status, alert=spec.alert,
                        contact_group=spec.contact_group, phases=phase_results, checks=list(checks),
                        events=event_records(events), fault=spec.fault, error=error,
-                       duration_s=round(duration_s, 3), manual=spec.manual, runbook_steps=list(runbook_steps))
+                       duration_s=round(duration_s, 3), manual=spec.manual, runbook_steps=list(runbook_steps),
+                       notes=list(notes))

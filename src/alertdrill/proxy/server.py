@@ -1,0 +1,168 @@
+"""HTTP fault proxy. Forwards every request to `--target`; while a fault is set, a share of requests
+(`rate`) is delayed (`latency_ms`), answered with an error (`status`) or dropped (connection closed
+with no answer). Control: `GET|PUT|DELETE /-/alertdrill/fault` with JSON
+`{"rate": 1.0, "status": 503, "latency_ms": 0, "drop": false}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import signal
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+CONTROL = "/-/alertdrill/fault"
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
+MAX_LATENCY_MS = 600_000
+FORWARD_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class Fault:
+    rate: float = 0.0
+    status: int | None = None
+    latency_ms: int = 0
+    drop: bool = False
+
+    @classmethod
+    def parse(cls, body: object) -> Fault:
+        if not isinstance(body, dict):
+            raise ValueError("the fault is a JSON object")
+        fault = cls(float(body.get("rate", 1.0)), int(body["status"]) if body.get("status") else None,
+                    int(body.get("latency_ms", 0)), bool(body.get("drop", False)))
+        if not 0 <= fault.rate <= 1 or not 0 <= fault.latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(f"rate must be in [0, 1] and latency_ms in [0, {MAX_LATENCY_MS}]")
+        if fault.status is not None and not 100 <= fault.status <= 599:
+            raise ValueError("status must be an HTTP status code")
+        return fault
+
+
+class FaultState:
+    def __init__(self) -> None:
+        self._fault = Fault()
+        self._lock = threading.Lock()
+        self._random = random.Random()
+
+    def get(self) -> Fault:
+        with self._lock:
+            return self._fault
+
+    def set(self, fault: Fault) -> None:
+        with self._lock:
+            self._fault = fault
+
+    def hits(self) -> Fault | None:
+        """The fault, when this request is one of the share it applies to."""
+        fault = self.get()
+        with self._lock:
+            return fault if fault.rate > 0 and self._random.random() < fault.rate else None
+
+
+def make_handler(target: str, state: FaultState) -> type[BaseHTTPRequestHandler]:
+    parts = urlsplit(target)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _reply(self, code: int, body: bytes, content_type: str = "application/json") -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _body(self) -> bytes:
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def _control(self) -> None:
+            if self.command in ("PUT", "POST"):
+                try:
+                    state.set(Fault.parse(json.loads(self._body() or b"{}")))
+                except (ValueError, KeyError, TypeError) as exc:
+                    self._reply(400, json.dumps({"error": str(exc)}).encode())
+                    return
+            elif self.command == "DELETE":
+                state.set(Fault())
+            self._reply(200, json.dumps(asdict(state.get())).encode())
+
+        def _forward(self) -> None:
+            body = self._body()
+            fault = state.hits()
+            if fault and fault.latency_ms:
+                time.sleep(fault.latency_ms / 1000)
+            if fault and fault.drop:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault and fault.status:
+                self._reply(fault.status, b"alertdrill fault proxy: injected error\n", "text/plain")
+                return
+            connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
+                                                    timeout=FORWARD_TIMEOUT_S)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
+                connection.request(self.command, self.path, body=body or None, headers=headers)
+                answer = connection.getresponse()
+                data = answer.read()
+            except OSError as exc:
+                self._reply(502, f"alertdrill fault proxy: target unreachable ({exc})\n".encode(), "text/plain")
+                return
+            finally:
+                connection.close()
+            self.send_response(answer.status)
+            for key, value in answer.getheaders():
+                if key.lower() not in HOP_BY_HOP | {"content-length"}:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self) -> None:
+            if self.path.split("?")[0] == CONTROL:
+                self._control()
+            else:
+                self._forward()
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle  # noqa: N815
+
+    return Handler
+
+
+def serve(listen: str, target: str) -> ThreadingHTTPServer:
+    host, _, port = listen.rpartition(":")
+    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(target, FaultState()))
+    server.daemon_threads = True
+    return server
+
+
+def _terminate(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--listen", required=True, help="host:port, e.g. 127.0.0.1:9111")
+    parser.add_argument("--target", required=True, help="base URL, e.g. http://127.0.0.1:9102")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    server = serve(args.listen, args.target)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
