@@ -93,7 +93,7 @@ def proxy() -> Iterator[str]:
     """The fault proxy (a real process) in front of a real HTTP server."""
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Target)) as target:
         listen = f"127.0.0.1:{free_port()}"
-        child = subprocess.Popen([sys.executable, "-m", "alertdrill.proxy.server", "--listen", listen,
+        child = subprocess.Popen([sys.executable, "-m", "alertdrill", "proxy", "--listen", listen,
                                   "--target", f"http://{target}"])
         try:
             url = f"http://{listen}"

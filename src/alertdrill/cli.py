@@ -1,4 +1,4 @@
-"""`alertdrill run | lab | cleanup | lint | sink | steps`.
+"""`alertdrill run | lab | cleanup | lint | history | sink | proxy | steps` (schedule and surprise: later).
 
 `run` validates every drill first (one-line errors, exit 2, nothing injected), then runs them
 through pytest with the plugin: the same path as `pytest drills/`.
@@ -167,7 +167,16 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_sink(args: argparse.Namespace) -> int:
     from alertdrill.sink.server import main as sink_main
 
-    sink_main(["--listen", args.listen])
+    sink_main(["--listen", args.listen] + (["--smtp", args.smtp] if args.smtp else []))
+    return 0
+
+
+def cmd_proxy(args: argparse.Namespace) -> int:
+    from alertdrill.proxy.server import main as proxy_main
+
+    print(f"fault proxy on {args.listen} -> {args.target}; faults are switched on by `type: http-proxy`",
+          flush=True)
+    proxy_main(["--listen", args.listen, "--target", args.target])
     return 0
 
 
@@ -218,7 +227,12 @@ def parser() -> argparse.ArgumentParser:
     history.set_defaults(func=cmd_history)
     sink = command("sink", "run the webhook notification sink in the foreground")
     sink.add_argument("--listen", default="127.0.0.1:9095")
+    sink.add_argument("--smtp", metavar="HOST:PORT", help="also receive email (SMTP) here")
     sink.set_defaults(func=cmd_sink)
+    proxy = command("proxy", "run the HTTP fault proxy between a client (or a scrape) and a target")
+    proxy.add_argument("--listen", required=True, metavar="HOST:PORT", help="e.g. 127.0.0.1:9111")
+    proxy.add_argument("--target", required=True, metavar="URL", help="e.g. http://127.0.0.1:9102")
+    proxy.set_defaults(func=cmd_proxy)
     command("steps", "list the drill sentences").set_defaults(func=cmd_steps)
     return top
 
