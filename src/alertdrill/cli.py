@@ -1,4 +1,4 @@
-"""`alertdrill run | lab | cleanup | lint | history | sink | proxy | steps` (schedule and surprise: later).
+"""`alertdrill run | lab | cleanup | lint | history | sink | proxy | steps | schedule | surprise | abort`.
 
 `run` validates every drill first (one-line errors, exit 2, nothing injected), then runs them
 through pytest with the plugin: the same path as `pytest drills/`.
@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alertdrill import __version__
 from alertdrill.catalog.features import compile_all, display_path
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.errors import AlertdrillError
+from alertdrill.model.spec import DrillSpec
 
+ABORT_WAIT_S = 30.0  # how long `alertdrill abort` waits to see the faults reverted
 PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 2, 3: 2, 4: 2, 5: 2}
 
 
@@ -28,11 +30,10 @@ def _settings(args: argparse.Namespace) -> Settings:
                                    preflight=False if getattr(args, "no_preflight", False) else None)
 
 
-def _plan(settings: Settings, paths: list[Path]) -> int:
+def _plan(settings: Settings, drills: list[DrillSpec]) -> int:
     from alertdrill.environment import Environment
 
     env = Environment(settings)
-    drills = compile_all(paths, settings)
     print(f"{len(drills)} drill(s), nothing will be injected (--dry-run):")
     for drill in drills:
         fault = settings.faults[drill.fault or ""]
@@ -51,8 +52,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [settings.root / "drills"]
     drills = compile_all(paths, settings)  # every file checked before anything runs
+    for name in args.scenario or []:
+        if not any(d.name == name for d in drills):
+            raise AlertdrillError(f"no scenario named {name!r} in {', '.join(map(str, paths))}",
+                                  fix="use a name `alertdrill run --dry-run` lists")
+    if args.scenario:
+        drills = [d for d in drills if d.name in args.scenario]
     if args.dry_run:
-        return _plan(settings, paths)
+        return _plan(settings, drills)
     if not drills:
         raise AlertdrillError(f"no drills in {', '.join(map(str, paths))}", fix="add Scenario blocks to .feature files")
     Environment(settings).require_reachable(sink=any(needs_sink(d) for d in drills))
@@ -66,6 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args += ["--alertdrill-alertmanager", args.alertmanager]
     if not settings.preflight:
         pytest_args += ["--alertdrill-no-preflight"]
+    for name in args.scenario or []:
+        pytest_args += ["--alertdrill-scenario", name]
     tags = args.tags or settings.tags
     if tags:
         pytest_args += ["-m", tags]
@@ -180,6 +189,107 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _on_sigterm(stop: Callable[[], None]) -> None:
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop())
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Run due drills (long-lived), list what runs when, or write Kubernetes CronJobs."""
+    from alertdrill.schedule.clock import SystemClock
+    from alertdrill.schedule.jobs import load_schedule
+    from alertdrill.schedule.runner import SubprocessRunner
+    from alertdrill.schedule.scheduler import Scheduler, upcoming
+
+    settings = _settings(args)
+    config = load_schedule(settings)
+    if not config.jobs:
+        raise AlertdrillError("no schedules: nothing to run", path=settings.config_path,
+                              fix="add schedules: {jobs: {NAME: {cron: 'H 10 * * MON', drills: [...]}}} "
+                                  "or tag a scenario @cron:H_10_*_*_MON")
+    if args.emit:
+        return _emit_kubernetes(args, settings, config.jobs)
+    if args.next:
+        for moment, job in upcoming(config.jobs, SystemClock().now(), args.count):
+            local = moment.strftime("%a %Y-%m-%d %H:%M %Z")
+            print(f"{local:28} {job.name:32} {', '.join(job.scenarios) or ', '.join(job.paths)}")
+        return 0
+    scheduler = Scheduler(config.jobs, SubprocessRunner(settings, settings.state_dir / "schedule" / "logs"),
+                          SystemClock(), max_parallel=config.max_parallel,
+                          say=lambda line: print(line, flush=True),
+                          record_file=settings.state_dir / "schedule" / "runs.jsonl")
+    _on_sigterm(scheduler.stop)
+    print(f"alertdrill schedule: {len(config.jobs)} schedule(s), up to {config.max_parallel} drill(s) at once "
+          "on distinct targets; SIGTERM stops (running drills revert first)", flush=True)
+    scheduler.run()
+    print("alertdrill schedule: stopped", flush=True)
+    return 0
+
+
+def _emit_kubernetes(args: argparse.Namespace, settings: Settings, jobs: Sequence[object]) -> int:
+    import yaml
+
+    from alertdrill.schedule.kubernetes import manifests
+
+    if not args.image:
+        raise AlertdrillError("--emit kubernetes needs --image", fix="build it from the Containerfile: "
+                              "podman build -t registry.example.com/drills:1 -f Containerfile .")
+    out = Path(args.out or settings.root / "deploy" / "cronjobs")
+    out.mkdir(parents=True, exist_ok=True)
+    docs = manifests(jobs, image=args.image, namespace=args.namespace, secret=args.secret,  # type: ignore[arg-type]
+                     pushgateway=settings.pushgateway)
+    for doc in docs:
+        path = out / f"{doc['metadata']['name']}.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        print(f"{display_path(path, Path.cwd())}: CronJob {doc['metadata']['name']} '{doc['spec']['schedule']}' "
+              f"({doc['spec']['timeZone']})")
+    return 0
+
+
+def cmd_surprise(args: argparse.Namespace) -> int:
+    """Pick a drill and a moment at random (secret: audit log only), wait, run it for people."""
+    from alertdrill.schedule.clock import SystemClock
+    from alertdrill.schedule.runner import SubprocessRunner
+    from alertdrill.schedule.surprise import SURPRISE_ENV, Surprise, load_surprise
+
+    settings = _settings(args)
+    config = load_surprise(settings)
+    runner = SubprocessRunner(settings, config.audit_log.parent / "logs", env=SURPRISE_ENV)
+    surprise = Surprise(config, settings, runner, SystemClock(), seed=args.seed,
+                        say=lambda line: print(line, flush=True))
+    _on_sigterm(surprise.stop)
+    surprise.run(once=args.once)
+    return 0
+
+
+def cmd_abort(args: argparse.Namespace) -> int:
+    """The kill switch: end every running drill of this project and revert its fault now."""
+    import getpass
+
+    from alertdrill.environment import Environment
+    from alertdrill.killswitch import request_abort
+
+    env = Environment(_settings(args))
+    running = [e for e in env.ledger.entries() if e.owner_alive]
+    if not running:
+        print("no drill is running: nothing to abort")
+        return 0
+    from alertdrill.polling import poll_until
+
+    by = args.by or getpass.getuser()
+    for entry in running:
+        request_abort(env.ledger, entry, by)
+        print(f"kill switch pulled for {entry.drill!r} (fault {entry.fault}, run pid {entry.pid}) by {by}")
+    ids = {e.id for e in running}
+    if poll_until(lambda: not ids & {e.id for e in env.ledger.entries()}, ABORT_WAIT_S, 0.1):
+        print("every aborted drill has reverted its fault")
+        return 0
+    print(f"not reverted within {ABORT_WAIT_S:g} s: run `alertdrill cleanup` once the run has ended", file=sys.stderr)
+    return 1
+
+
 def cmd_steps(_args: argparse.Namespace) -> int:
     from alertdrill.grammar import PHRASES
 
@@ -205,6 +315,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--alertmanager", metavar="URL", help=f"env {ENV_VARS['alertmanager']}")
     run.add_argument("--tags", metavar="EXPR", help=f"marker expression over feature tags (env {ENV_VARS['tags']})")
     run.add_argument("--dry-run", action="store_true", help="validate and print the plan; inject nothing")
+    run.add_argument("--scenario", action="append", metavar="NAME", help="run only this scenario (repeatable)")
     run.add_argument("--no-preflight", action="store_true",
                      help=f"run drills even when lint finds problems in their files (env {ENV_VARS['preflight']}=0)")
     run.set_defaults(func=cmd_run)
@@ -234,6 +345,23 @@ def parser() -> argparse.ArgumentParser:
     proxy.add_argument("--target", required=True, metavar="URL", help="e.g. http://127.0.0.1:9102")
     proxy.set_defaults(func=cmd_proxy)
     command("steps", "list the drill sentences").set_defaults(func=cmd_steps)
+    schedule = command("schedule", "run drills on their schedules until SIGTERM (or list / emit them)")
+    schedule.add_argument("--next", action="store_true", help="list what runs when, and exit")
+    schedule.add_argument("--count", type=int, default=10, help="with --next: how many (default 10)")
+    schedule.add_argument("--emit", choices=["kubernetes"], help="write CronJob manifests instead of running")
+    schedule.add_argument("--image", help="with --emit: the image built from the Containerfile")
+    schedule.add_argument("--namespace", default="alertdrill", help="with --emit (default alertdrill)")
+    schedule.add_argument("--secret", default="alertdrill",
+                          help="with --emit: Secret whose key history-url holds the shared history URL")
+    schedule.add_argument("--out", metavar="DIR", help="with --emit (default deploy/cronjobs/)")
+    schedule.set_defaults(func=cmd_schedule)
+    surprise = command("surprise", "run surprise drills for people at random allowed moments")
+    surprise.add_argument("--seed", type=int, help="make the pick reproducible (it is written to the audit log)")
+    surprise.add_argument("--once", action="store_true", help="stop after one surprise drill")
+    surprise.set_defaults(func=cmd_surprise)
+    abort = command("abort", "kill switch: end the running drill(s) and revert their fault now")
+    abort.add_argument("--by", metavar="NAME", help="who pulls it (default: your user name)")
+    abort.set_defaults(func=cmd_abort)
     return top
 
 

@@ -31,6 +31,7 @@ ENV_VARS = {
     "history": "ALERTDRILL_HISTORY",
     "pushgateway": "ALERTDRILL_PUSHGATEWAY",
     "publish": "ALERTDRILL_PUBLISH",
+    "surprise": "ALERTDRILL_SURPRISE",
 }
 TRUE = ("1", "true", "yes", "on")
 
@@ -91,6 +92,7 @@ class Settings:
     steady_timeout_s: float = 30.0
     command_timeout_s: float = 60.0
     manual: bool = False  # every drill is for people (as if tagged @manual)
+    surprise: bool = False  # a surprise drill: for people, and not called a drill until acknowledged
     preflight: bool = True  # lint findings that concern a drill stop it before injection
     history: str = ""  # SQLAlchemy URL of the run history; default: SQLite in the state folder
     metrics_textfile: Path | None = None  # node_exporter textfile collector file
@@ -291,6 +293,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         steady_timeout_s=_number(doc, raw, "steady_timeout", 30.0),
         command_timeout_s=_number(doc, raw, "command_timeout", 60.0),
         manual=(env[ENV_VARS["manual"]].lower() in TRUE) if env.get(ENV_VARS["manual"]) else raw.get("manual") is True,
+        surprise=env.get(ENV_VARS["surprise"], "").lower() in TRUE,
         runbook_hosts=_strings(doc, raw, "runbook_hosts"),
         preflight=env.get(ENV_VARS["preflight"], "1").lower() in TRUE,
         history=_history_url(env.get(ENV_VARS["history"]) or str(raw.get("history") or ""), root),

@@ -20,6 +20,7 @@ from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, Injector
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import LedgerEntry
 from alertdrill.human import Acknowledgement
+from alertdrill.killswitch import KillSwitch
 from alertdrill.model.events import Event, EventName, Timeline
 from alertdrill.model.scorecard import Check, DrillResult
 from alertdrill.model.scoring import (
@@ -98,7 +99,8 @@ class DrillSession:
         self._revert_lock = threading.Lock()
         self._notes: list[str] = []
         self.aborted: str | None = None
-        self._ack = Acknowledgement(spec, env, self.timeline) if spec.manual else None
+        self._kill = KillSwitch(env.settings.sink_public_url, env.ledger, self.timeline, self._pull)
+        self._ack = Acknowledgement(spec, env, self.timeline, self._kill.link) if spec.manual else None
 
     # -- steps -------------------------------------------------------------------------------
     def perform(self, step: Step) -> None:
@@ -151,7 +153,7 @@ class DrillSession:
         if self.spec.alert:
             labels = self._fresh_group(self.spec.alert)
             target = WatchTarget(self.spec.alert, time.time(), self.env.group_of, labels,
-                                 ack_token=self._ack.token if self._ack else "",
+                                 ack_token=self._ack.token if self._ack else "", abort_token=self._kill.token,
                                  email_receivers=self.env.email_receivers())
             self._watch = Watch(target, self.timeline, self.env.prometheus(), self.env.alertmanager(),
                                 self.env.sink() if needs_sink(self.spec) else None,
@@ -170,6 +172,9 @@ class DrillSession:
         self._expiry.daemon = True
         self._expiry.start()
         self._guards.start()
+        self._kill.arm(self._entry.id)
+        self.progress(f"  kill switch: {self._kill.link if needs_sink(self.spec) else ''}"
+                      f"{' or ' if needs_sink(self.spec) else ''}`alertdrill abort --by NAME`")
         self._verify(injector)
 
     def _verify(self, injector: Injector) -> None:
@@ -199,10 +204,23 @@ class DrillSession:
         self.timeline.record(EventName.FAULT_EXPIRED, limit_s=f"{limit:g}")
         self._revert()
 
+    def _pull(self) -> None:
+        """A person pulled the kill switch: revert now (the waiting step then ends with `_stopped`)."""
+        self.progress(f"{self._kill_reason()}: reverting now")
+        self._revert()
+
+    def _kill_reason(self) -> str | None:
+        pulled = next((e for e in self.timeline.events() if e.name == EventName.KILL_SWITCH), None)
+        if pulled is None:
+            return None
+        when = time.strftime("%H:%M:%S", time.gmtime(pulled.at))
+        return (f"aborted by the kill switch, pulled by {pulled.detail('by') or 'someone'} at {when} UTC "
+                f"({pulled.detail('via')})")
+
     def _stopped(self) -> str | None:
-        """Why the drill must stop now: a guard tripped or the fault expired."""
-        return self.aborted or (f"aborted by {self._guards.tripped}" if self._guards and self._guards.tripped
-                                else None)
+        """Why the drill must stop now: a person pulled the kill switch, a guard tripped, the fault expired."""
+        return (self._kill_reason() or self.aborted
+                or (f"aborted by {self._guards.tripped}" if self._guards and self._guards.tripped else None))
 
     def _fresh_group(self, alert: str) -> dict[str, str]:
         """Make this drill's Alertmanager group new, or say when it cannot be (DESIGN.md: hot groups)."""
@@ -250,7 +268,8 @@ class DrillSession:
         if stopped:
             raise DrillError(f"{stopped}; the fault was reverted" if "reverted" not in stopped else stopped,
                              fix="find out why the guard's condition held" if "guard" in stopped else
-                             "raise the fault's max_duration (or max_fault_duration) if the drill needs longer")
+                             "nothing to fix in alertdrill: a person ended the drill" if "kill switch" in stopped
+                             else "raise the fault's max_duration (or max_fault_duration) if the drill needs longer")
         self.checks.append(check)
         if not check.passed:
             trouble = self._watch.outage(OUTAGE_S) if self._watch else None
@@ -291,6 +310,8 @@ class DrillSession:
         ack = acknowledgement(self.timeline.events())
         if ack is not None:
             self.timeline.record(EventName.LOCATED, ack.at, via=ack.detail("via"), by=ack.detail("by"))
+            if self.spec.surprise:
+                self._ack.announce(self.progress)
         self._verdict(check_acknowledged(step, self.spec.alert or "", self._ack.link, self.timeline.events()))
 
     def _recover(self, step: Recovers) -> None:
@@ -324,6 +345,7 @@ class DrillSession:
             revert_error = self._revert()
             if self._guards is not None:
                 self._guards.stop()
+            self._kill.disarm()
             if self._watch is not None:
                 self._watch.stop()
             if self._ack is not None:

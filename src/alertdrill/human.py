@@ -4,6 +4,9 @@ Locate is a person's acknowledgement: opening the drill's link (served by the si
 Alertmanager silence for the alert. The link goes to the contact group's `notify` URLs (Apprise) and
 to the console. A silence made as an acknowledgement is expired when the drill ends, so it cannot
 mute the next drill of the same alert.
+
+A surprise drill is not called a drill until someone acknowledges it; then the contact group is told
+it is a drill (with the kill switch), so nobody escalates it as a real outage beyond the drill.
 """
 
 from __future__ import annotations
@@ -20,24 +23,47 @@ from alertdrill.notifiers import send
 
 
 class Acknowledgement:
-    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline) -> None:
+    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline, kill_link: str) -> None:
         self.spec, self.env, self.timeline = spec, env, timeline
         self.token = secrets.token_urlsafe(12)
         self.link = f"{env.settings.sink_public_url}/ack/{self.token}"
+        self.kill_link = kill_link
+
+    def _send(self, title: str, body: str, progress: Callable[[str], None]) -> list[str]:
+        group = self.spec.contact_group
+        urls = self.env.contact_groups.groups[group].notify if group and group in self.env.contact_groups else ()
+        outcomes = send(urls, title, body)
+        for failed in (o for o in outcomes if not o.ok):
+            progress(f"  could not notify {failed.url}: {failed.problem}")
+        return [o.url for o in outcomes if o.ok]
 
     def request(self, progress: Callable[[str], None]) -> None:
         """Send the link to the drill's contact group and show it; record where it went."""
         alert, group = self.spec.alert or "the alert", self.spec.contact_group
-        urls = self.env.contact_groups.groups[group].notify if group and group in self.env.contact_groups else ()
-        body = (f"{alert} is firing for {group or 'your team'}. This is an alertdrill drill "
-                f"({self.spec.name}).\nAcknowledge: {self.link}\n"
-                f"(a silence for {alert} in Alertmanager also counts), then recover the service.")
-        outcomes = send(urls, f"[drill] {alert}: acknowledge", body)
-        sent = [o.url for o in outcomes if o.ok]
-        for failed in (o for o in outcomes if not o.ok):
-            progress(f"  could not send the acknowledgement link to {failed.url}: {failed.problem}")
+        if self.spec.surprise:  # people must treat it as real until they acknowledge
+            title = f"{alert}: acknowledge"
+            body = (f"{alert} is firing for {group or 'your team'}.\nAcknowledge: {self.link}\n"
+                    f"(a silence for {alert} in Alertmanager also counts), then recover the service.")
+        else:
+            title = f"[drill] {alert}: acknowledge"
+            body = (f"{alert} is firing for {group or 'your team'}. This is an alertdrill drill "
+                    f"({self.spec.name}).\nAcknowledge: {self.link}\n"
+                    f"(a silence for {alert} in Alertmanager also counts), then recover the service.\n"
+                    f"Stop the drill at once (reverts the fault): {self.kill_link}")
+        sent = self._send(title, body, progress)
         self.timeline.record(EventName.ACK_REQUESTED, link=self.link, sent_to=", ".join(sent) or "console only")
         progress(f"waiting for a person: acknowledge at {self.link} or silence {alert} in Alertmanager")
+
+    def announce(self, progress: Callable[[str], None]) -> None:
+        """After the acknowledgement of a surprise drill: say it is a drill, and how to stop it."""
+        alert = self.spec.alert or "the alert"
+        body = (f"{alert}, which you acknowledged, is a SURPRISE DRILL run by alertdrill, not a real outage. "
+                f"Do not escalate beyond the drill. Recover the service as you would; the fault is reverted "
+                f"automatically at the recovery deadline.\nStop the drill now: {self.kill_link} "
+                f"(or `alertdrill abort --by NAME` on the drill machine)")
+        sent = self._send(f"[drill] {alert} is a surprise drill", body, progress)
+        self.timeline.record(EventName.DRILL_ANNOUNCED, sent_to=", ".join(sent) or "console only")
+        progress(f"announced as a drill to {', '.join(sent) or 'the console only'}")
 
     def expire_silences(self) -> None:
         """Expire the silences people made to acknowledge (best effort: the drill is over either way)."""

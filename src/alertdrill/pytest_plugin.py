@@ -45,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--alertdrill-prometheus", default=None, metavar="URL", help="override prometheus:")
     group.addoption("--alertdrill-alertmanager", default=None, metavar="URL", help="override alertmanager:")
     group.addoption("--alertdrill-quiet", action="store_true", help="no live progress lines")
+    group.addoption("--alertdrill-scenario", action="append", default=[], metavar="NAME",
+                    help="run only the scenario with this name (repeatable)")
     group.addoption("--alertdrill-no-preflight", action="store_true",
                     help=f"run drills even when lint finds problems in their files (env {ENV_VARS['preflight']}=0)")
 
@@ -134,7 +136,8 @@ class FeatureFile(pytest.Module):
         bdd_feature.features.pop(str(self.path.absolute()), None)  # pytest-bdd caches parsed files
         for index, template in enumerate(parse_feature(self.path)):
             for tag in template.tags | template.feature.tags:
-                self.config.addinivalue_line("markers", f"{tag}: feature tag")
+                if ":" not in tag:  # `@cron:...` tags are schedules, not marks
+                    self.config.addinivalue_line("markers", f"{tag}: feature tag")
             function = scenario(str(self.path.absolute()), template.name,
                                 features_base_dir=str(self.path.parent))(lambda: None)
             function = pytest.mark.alertdrill(function)
@@ -159,6 +162,21 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if parent.config.stash[RUN].settings_for(file_path) is None:
         return None  # not an alertdrill project: leave the file to plain pytest-bdd users
     return FeatureFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_apply_tag(tag: str, function: object) -> bool | None:
+    """Tags with a colon carry values (`@cron:H_10_*_*_MON`): they are read by alertdrill, not marks."""
+    return True if ":" in tag else None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("alertdrill_scenario") or [])
+    if not wanted:
+        return
+    keep = [i for i in items if (found := _spec_of(i)) is None or found[1].name in wanted]
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
 
 
 def _spec_of(item: pytest.Item) -> tuple[Settings, DrillSpec] | None:

@@ -141,7 +141,8 @@ def compile_feature(path: Path, settings: Settings, groups: ContactGroups) -> li
             checker.check(template.name, template.line_number, steps)
             tags = frozenset(template.tags | template.feature.tags)
             drills.append(DrillSpec(template.name + suffix, shown, template.line_number, tuple(steps), tags,
-                                    manual=MANUAL_TAG in tags or settings.manual))
+                                    manual=MANUAL_TAG in tags or settings.manual or settings.surprise,
+                                    surprise=settings.surprise))
     return drills
 
 

@@ -27,6 +27,8 @@ class EventName(StrEnum):
     FAULT_VERIFIED = "fault_verified"    # the injector's own check: the fault holds
     GUARD_TRIPPED = "guard_tripped"      # a stop condition held: the drill is aborted
     FAULT_EXPIRED = "fault_max_duration"  # the fault reached its maximum duration and was reverted
+    KILL_SWITCH = "kill_switch_pulled"   # a person ended the drill (link or `alertdrill abort`)
+    DRILL_ANNOUNCED = "drill_announced"  # a surprise drill, told to be a drill after acknowledgement
     FAULT_REVERTED = "fault_reverted"
     SILENCE_EXPIRED = "silence_expired"  # the acknowledging silence, expired so the next drill is not muted
     DRILL_ERROR = "drill_error"

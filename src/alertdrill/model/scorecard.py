@@ -50,6 +50,17 @@ class RunbookStepResult:
 
 
 @dataclass(frozen=True)
+class Aborted:
+    """Why a drill was ended before its verdict, by whom and when."""
+
+    reason: str  # "kill switch", "guard", "max duration"
+    by: str
+    at: str
+    via: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class DrillResult:
     name: str
     feature: str
@@ -65,6 +76,8 @@ class DrillResult:
     manual: bool = False
     notes: list[str] = field(default_factory=list)  # what a reader must know (e.g. a synthetic alert)
     runbook_steps: list[RunbookStepResult] = field(default_factory=list)
+    surprise: bool = False
+    aborted: Aborted | None = None
 
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]

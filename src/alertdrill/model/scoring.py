@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from alertdrill.model.events import Event, EventName
-from alertdrill.model.scorecard import Check, DrillResult, EventRecord, PhaseResult, RunbookStepResult, iso
+from alertdrill.model.scorecard import (
+    Aborted,
+    Check,
+    DrillResult,
+    EventRecord,
+    PhaseResult,
+    RunbookStepResult,
+    iso,
+)
 from alertdrill.model.spec import AlertFires, DrillSpec, LinksRunbook, LocatesFault, ReachesContactGroup
 
 Events = Sequence[Event]
@@ -216,6 +224,19 @@ def event_records(events: Events) -> list[EventRecord]:
             for e in sorted(events, key=lambda e: e.at)]
 
 
+def aborted(events: Events) -> Aborted | None:
+    """The first thing that ended the drill early: a person's kill switch, a guard, the maximum duration."""
+    for event in events:
+        if event.name == EventName.KILL_SWITCH:
+            return Aborted("kill switch", event.detail("by") or "someone", iso(event.at), event.detail("via"))
+        if event.name == EventName.GUARD_TRIPPED:
+            return Aborted("guard", "alertdrill", iso(event.at), "guard", event.detail("guard"))
+        if event.name == EventName.FAULT_EXPIRED:
+            return Aborted("max duration", "alertdrill", iso(event.at), "timer",
+                           f"limit {event.detail('limit_s')} s")
+    return None
+
+
 def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | None = None,
           duration_s: float = 0.0, runbook_steps: Sequence[RunbookStepResult] = (),
           notes: Sequence[str] = ()) -> DrillResult:
@@ -230,4 +251,4 @@ def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | 
                        contact_group=spec.contact_group, phases=phase_results, checks=list(checks),
                        events=event_records(events), fault=spec.fault, error=error,
                        duration_s=round(duration_s, 3), manual=spec.manual, runbook_steps=list(runbook_steps),
-                       notes=list(notes))
+                       notes=list(notes), surprise=spec.surprise, aborted=aborted(events))

@@ -67,6 +67,7 @@ class DrillSpec:
     steps: tuple[Step, ...]
     tags: frozenset[str] = field(default_factory=frozenset)
     manual: bool = False  # a drill for people: locate is their acknowledgement, recovery their action
+    surprise: bool = False  # people are not told it is a drill until they acknowledge (implies manual)
 
     def first(self, kind: type) -> Step | None:
         return next((s for s in self.steps if isinstance(s, kind)), None)

@@ -32,6 +32,7 @@ class WatchTarget:
     group_of: Callable[[str], str | None]  # receiver -> contact group
     labels: Mapping[str, str] = field(default_factory=dict)  # labels this drill's alerts carry
     ack_token: str = ""  # a drill for people: the token of its acknowledgement link
+    abort_token: str = ""  # the token of the drill's kill-switch link
     email_receivers: Mapping[str, str] = field(default_factory=dict)  # address -> receiver (email_configs)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -156,6 +157,11 @@ class Watch:
             if token and arrival.get("path") == f"/ack/{token}" and self._once("ack", token):
                 self.timeline.record(EventName.ACKNOWLEDGED, float(str(arrival["received_at"])),
                                      alert=self.target.alert, via="link", by=str(payload.get("by", "")))
+                continue
+            token = self.target.abort_token
+            if token and arrival.get("path") == f"/abort/{token}" and self._once("abort", token):
+                self.timeline.record(EventName.KILL_SWITCH, float(str(arrival["received_at"])),
+                                     via="link", by=str(payload.get("by", "")))
                 continue
             at = float(str(arrival["received_at"]))
             if arrival.get("path") == SMTP_PATH:

@@ -3,8 +3,9 @@
 `POST <any path>` stores an Alertmanager webhook payload, timestamped on receipt (this process's
 clock). `GET /events?after=N&timeout=S` long-polls: it answers as soon as an arrival newer than N
 exists, or after S seconds (at most 10) with none. So the harness sees arrivals pushed, not polled.
-`GET /ack/<token>?by=NAME` is the acknowledgement link of a drill for people: it is stored like a
-webhook (path `/ack/<token>`) and answers a page a person can read.
+`GET /ack/<token>?by=NAME` is the acknowledgement link of a drill for people and
+`GET /abort/<token>?by=NAME` a drill's kill switch: each is stored like a webhook (path
+`/ack/<token>`, `/abort/<token>`) and answers a page a person can read.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 from alertdrill.sink.arrivals import Arrivals
 
 MAX_BODY = 4 * 1024 * 1024
-ACK_PAGE = ("<!doctype html><title>Acknowledged</title>"
-            "<p>Acknowledged by {by}. The alert's drill clock has recorded it; now recover the service.</p>")
+PAGES = {
+    "ack": ("<!doctype html><title>Acknowledged</title>"
+            "<p>Acknowledged by {by}. The alert's drill clock has recorded it; now recover the service.</p>"),
+    "abort": ("<!doctype html><title>Drill stopped</title>"
+              "<p>Kill switch pulled by {by}. The drill ends now and its fault is being reverted.</p>"),
+}
 
 
 def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
@@ -51,10 +56,10 @@ def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
                     return
                 items, last = arrivals.after(after, timeout)
                 self.reply(200, {"events": items, "last": last})
-            elif url.path.startswith("/ack/") and len(url.path) > len("/ack/"):
+            elif (kind := url.path.split("/")[1]) in PAGES and len(url.path) > len(kind) + 2:
                 by = parse_qs(url.query).get("by", [""])[0][:100]
-                arrivals.add(url.path, {"ack": url.path[len("/ack/"):], "by": by or self.client_address[0]})
-                self.reply(200, ACK_PAGE.format(by=html.escape(by or "you")), "text/html; charset=utf-8")
+                arrivals.add(url.path, {kind: url.path[len(kind) + 2:], "by": by or self.client_address[0]})
+                self.reply(200, PAGES[kind].format(by=html.escape(by or "you")), "text/html; charset=utf-8")
             else:
                 self.reply(404, {"error": "POST webhooks anywhere; GET /events?after=N&timeout=S"})
 
