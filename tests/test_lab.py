@@ -79,3 +79,26 @@ def test_fresh_groups_only_touch_the_labs_own_prometheus(lab: Project) -> None:
     settings = lab.settings()
     assert lab_owns_prometheus(settings)
     assert not lab_owns_prometheus(settings.with_overrides(prometheus="http://127.0.0.1:1"))
+
+
+def test_concurrent_drills_share_the_run_label_without_reloads(lab: Project) -> None:
+    """Many drills starting at once (threads of one run) each get the current label for a new alert;
+    none of them reloads Prometheus, and none loses another's update of the label state."""
+    import threading
+
+    from alertdrill.lab.fresh_groups import _load_state, start_fresh_group
+
+    settings = lab.settings()
+    before = _load_state(settings)
+    assert before is not None
+    alerts = [f"ConcurrentProbe{i}" for i in range(20)]
+    got: dict[str, dict[str, str] | None] = {}
+    threads = [threading.Thread(target=lambda a=a: got.__setitem__(a, start_fresh_group(settings, a)))
+               for a in alerts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(labels == before[0] for labels in got.values()), got  # no reload: the label stayed
+    after = _load_state(settings)
+    assert after is not None and set(alerts) <= set(after[1])  # every update kept

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alertdrill import __version__
-from alertdrill.catalog.features import compile_all, display_path
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.errors import AlertdrillError
 from alertdrill.model.spec import DrillSpec
@@ -47,6 +46,7 @@ def _plan(settings: Settings, drills: list[DrillSpec]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
+    from alertdrill.catalog.features import compile_all
     from alertdrill.environment import Environment, needs_sink
 
     settings = _settings(args)
@@ -107,6 +107,7 @@ class _InterruptRecorder:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    from alertdrill.catalog.paths import display_path
     from alertdrill.lab.lab import Lab
     from alertdrill.lab.services import LabServices
 
@@ -231,6 +232,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 def _emit_kubernetes(args: argparse.Namespace, settings: Settings, jobs: Sequence[object]) -> int:
     import yaml
 
+    from alertdrill.catalog.paths import display_path
     from alertdrill.schedule.kubernetes import manifests
 
     if not args.image:

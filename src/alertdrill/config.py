@@ -68,6 +68,7 @@ class LabConfig:
     alertmanager_bin: str = "prometheus-alertmanager"
     ready_timeout_s: float = 30.0
     run_label: str = "drill_run"  # external label that makes each drill's Alertmanager group new
+    scrape: tuple[tuple[str, str], ...] = ()  # extra (job, host:port) targets, e.g. a Pushgateway
 
 
 @dataclass(frozen=True)
@@ -225,11 +226,17 @@ def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> LabConfig:
         if not isinstance(port, int) or not 0 < port < 65536:
             raise doc.error(f"lab service {name!r} needs a port number", "lab", "services", name)
         services.append(LabService(name, port))
+    scrape = []
+    for job, target in _mapping(doc, raw.get("scrape"), "lab", "scrape").items():
+        if not isinstance(target, str) or ":" not in target:
+            raise doc.error(f"lab scrape target {job!r} must be host:port", "lab", "scrape", job,
+                            fix="e.g. pushgateway: 127.0.0.1:9091")
+        scrape.append((str(job), target))
     return LabConfig(dir=root / str(raw.get("dir", ".lab")), services=tuple(services),
                      prometheus_bin=str(raw.get("prometheus_bin", "prometheus")),
                      alertmanager_bin=str(raw.get("alertmanager_bin", "prometheus-alertmanager")),
                      ready_timeout_s=float(str(raw.get("ready_timeout", 30))),
-                     run_label=str(raw.get("run_label", "drill_run")))
+                     run_label=str(raw.get("run_label", "drill_run")), scrape=tuple(scrape))
 
 
 def _number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float) -> float:

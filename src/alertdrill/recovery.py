@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from alertdrill.catalog.features import display_path
+from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
 from alertdrill.environment import Environment
 from alertdrill.errors import PromQLError

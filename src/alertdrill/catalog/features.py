@@ -10,6 +10,7 @@ from pytest_bdd.parser import FeatureParser, ScenarioTemplate
 
 from alertdrill import grammar
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.runbooks import load_runbooks
 from alertdrill.config import Settings
 from alertdrill.errors import SpecError
@@ -24,13 +25,6 @@ from alertdrill.model.spec import (
     SteadyState,
     Step,
 )
-
-
-def display_path(path: Path, root: Path) -> str:
-    try:
-        return str(path.absolute().relative_to(root.absolute()))
-    except ValueError:
-        return str(path)
 
 
 def parse_feature(path: Path) -> list[ScenarioTemplate]:

@@ -46,6 +46,9 @@ def prometheus_config(settings: Settings, external_labels: dict[str, str] | None
         "scrape_configs": [
             {"job_name": s.name, "static_configs": [{"targets": [f"127.0.0.1:{s.port}"]}]}
             for s in settings.lab.services
+        ] + [
+            {"job_name": job, "honor_labels": True, "static_configs": [{"targets": [target]}]}
+            for job, target in settings.lab.scrape
         ],
     }
 

@@ -11,7 +11,9 @@ import json
 import random
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from alertdrill.serving import http_server, serve_until_stopped
 
 LOAD_RPS = 20
 
@@ -97,22 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     state = State(args.name)
     stop = threading.Event()
     threading.Thread(target=synthetic_load, args=(state, stop), daemon=True).start()
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(state))
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.server_close()
-
-
-def _terminate(*_: object) -> None:
-    raise KeyboardInterrupt
+    serve_until_stopped(http_server(f"{args.host}:{args.port}", make_handler(state)), on_stop=stop.set)
 
 
 if __name__ == "__main__":
-    import signal
-
-    signal.signal(signal.SIGTERM, _terminate)
     main()

@@ -13,8 +13,12 @@ only when the alert was already drilled under the current label.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -57,6 +61,24 @@ def _save_state(settings: Settings, labels: dict[str, str], alerts: list[str]) -
     _state_file(settings).write_text(json.dumps({"labels": labels, "alerts": alerts}))
 
 
+_THREADS = threading.Lock()  # flock is per open file, not per thread: threads queue here first
+
+
+@contextmanager
+def _locked(settings: Settings) -> Iterator[None]:
+    """One drill at a time reads and updates the label state (threads of one run, and other runs):
+    concurrent drills would otherwise lose each other's updates or reload Prometheus together."""
+    assert settings.lab is not None
+    lock = settings.lab.dir / "config" / "run-label.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with _THREADS, open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def reset(settings: Settings) -> None:
     """A lab that just started has no groups: every alert is fresh."""
     _save_state(settings, {}, [])
@@ -70,6 +92,11 @@ def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -
     """
     if not lab_owns_prometheus(settings):
         return None
+    with _locked(settings):
+        return _fresh_labels(settings, alert, timeout_s)
+
+
+def _fresh_labels(settings: Settings, alert: str, timeout_s: float) -> dict[str, str]:
     assert settings.lab is not None
     state = _load_state(settings)
     if state is not None and alert not in state[1]:

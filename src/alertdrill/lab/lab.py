@@ -88,6 +88,19 @@ class Lab:
         fresh_groups.reset(self.settings)
         logs = self.config.dir / "logs"
         try:
+            # Prometheus first: it finds the Alertmanager only on a 5 s discovery throttle after it starts,
+            # the floor of `lab up`; everything else starts inside that time.
+            progress("starting Prometheus and Alertmanager")
+            prom = urlsplit(self.settings.prometheus)
+            processes.spawn("prometheus", [prom_bin, f"--config.file={prom_cfg}",
+                                           f"--storage.tsdb.path={self.config.dir / 'data' / 'prometheus'}",
+                                           f"--web.listen-address={prom.netloc}", "--web.enable-lifecycle",
+                                           "--log.level=warn"], self.run_dir, logs)
+            am = urlsplit(self.settings.alertmanager)
+            processes.spawn("alertmanager", [am_bin, f"--config.file={am_cfg}",
+                                             f"--storage.path={self.config.dir / 'data' / 'alertmanager'}",
+                                             f"--web.listen-address={am.netloc}", "--cluster.listen-address=",
+                                             "--log.level=warn"], self.run_dir, logs)
             progress("starting sink and demo services")
             smtp = ["--smtp", self.settings.sink_smtp] if self.settings.sink_smtp else []
             processes.spawn("sink", [sys.executable, "-m", "alertdrill.sink.server", "--listen",
@@ -95,17 +108,6 @@ class Lab:
             services = LabServices(self.settings)
             for service in self.config.services:
                 services.start(service.name)
-            progress("starting Alertmanager and Prometheus")
-            am = urlsplit(self.settings.alertmanager)
-            processes.spawn("alertmanager", [am_bin, f"--config.file={am_cfg}",
-                                             f"--storage.path={self.config.dir / 'data' / 'alertmanager'}",
-                                             f"--web.listen-address={am.netloc}", "--cluster.listen-address=",
-                                             "--log.level=warn"], self.run_dir, logs)
-            prom = urlsplit(self.settings.prometheus)
-            processes.spawn("prometheus", [prom_bin, f"--config.file={prom_cfg}",
-                                           f"--storage.tsdb.path={self.config.dir / 'data' / 'prometheus'}",
-                                           f"--web.listen-address={prom.netloc}", "--web.enable-lifecycle",
-                                           "--log.level=warn"], self.run_dir, logs)
             progress("waiting until Prometheus has discovered Alertmanager and scraped every target")
             failed = readiness.wait_ready(
                 readiness.conditions(self.settings.prometheus, self.settings.alertmanager,

@@ -10,13 +10,14 @@ import argparse
 import http.client
 import json
 import random
-import signal
 import socket
 import threading
 import time
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+from alertdrill.serving import http_server, serve_until_stopped
 
 CONTROL = "/-/alertdrill/fault"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
@@ -139,14 +140,7 @@ def make_handler(target: str, state: FaultState) -> type[BaseHTTPRequestHandler]
 
 
 def serve(listen: str, target: str) -> ThreadingHTTPServer:
-    host, _, port = listen.rpartition(":")
-    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(target, FaultState()))
-    server.daemon_threads = True
-    return server
-
-
-def _terminate(*_: object) -> None:
-    raise KeyboardInterrupt
+    return http_server(listen, make_handler(target, FaultState()))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -154,14 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listen", required=True, help="host:port, e.g. 127.0.0.1:9111")
     parser.add_argument("--target", required=True, help="base URL, e.g. http://127.0.0.1:9102")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    server = serve(args.listen, args.target)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(serve(args.listen, args.target))
 
 
 if __name__ == "__main__":

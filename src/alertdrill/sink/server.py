@@ -16,6 +16,7 @@ import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from alertdrill.serving import http_server, serve_until_stopped
 from alertdrill.sink.arrivals import Arrivals
 
 MAX_BODY = 4 * 1024 * 1024
@@ -80,24 +81,14 @@ def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
 
 
 def serve(listen: str, arrivals: Arrivals | None = None) -> ThreadingHTTPServer:
-    host, _, port = listen.rpartition(":")
-    server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), make_handler(arrivals or Arrivals()))
-    server.daemon_threads = True
-    return server
-
-
-def _terminate(*_: object) -> None:
-    raise KeyboardInterrupt
+    return http_server(listen, make_handler(arrivals or Arrivals()))
 
 
 def main(argv: list[str] | None = None) -> None:
-    import signal
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--listen", default="127.0.0.1:9095")
     parser.add_argument("--smtp", default="", help="also receive email (SMTP) here, e.g. 127.0.0.1:9096")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
     arrivals = Arrivals()
     server = serve(args.listen, arrivals)
     smtp = None
@@ -105,14 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         from alertdrill.sink.smtp import start_smtp
 
         smtp = start_smtp(args.smtp, arrivals)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if smtp is not None:
-            smtp.stop()
-        server.server_close()
+    serve_until_stopped(server, on_stop=smtp.stop if smtp is not None else None)
 
 
 if __name__ == "__main__":
