@@ -18,18 +18,15 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import requests
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,11 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chaos
 import concurrency
 from pollers import polling_drill, settle
-from truth import Sample, deliveries, harness_of, raw_samples, recorder, truth_of
+from truth import Sample, deliveries, first_sample, harness_of, recorder, truth_of
 
 from alertdrill.lab.processes import free_port
-from alertdrill.polling import poll_until
-from alertdrill.testing import Project, copy_project
+from alertdrill.testing import Project, copy_project, running_pushgateway
 
 REPO = Path(__file__).resolve().parents[1]
 ALERT = "PaymentsApiDown"
@@ -91,24 +87,6 @@ def prepare(dest: Path, truth_listen: str, size: Size, pushgateway: str | None) 
     return project, features
 
 
-@contextmanager
-def pushgateway_process() -> Iterator[str | None]:
-    binary = shutil.which("prometheus-pushgateway")
-    if binary is None:
-        yield None
-        return
-    address = f"127.0.0.1:{free_port()}"
-    child = subprocess.Popen([binary, f"--web.listen-address={address}"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    try:
-        assert poll_until(lambda: requests.get(f"http://{address}/-/ready", timeout=1).ok, 10, 0.05,
-                          on_error=(requests.RequestException,)), "the Pushgateway did not start"
-        yield f"http://{address}"
-    finally:
-        child.terminate()
-        child.wait(timeout=10)
-
-
 def injected_truth(project: Project) -> float:
     return float((project.root / ".bench-injected").read_text())
 
@@ -122,7 +100,7 @@ def accuracy(project: Project, drills: int, truth_file: Path, say: bool) -> list
             raise SystemExit(f"benchmark drill {index} did not pass:\n{result.stdout}\n{result.stderr}")
         drill = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())["drills"][0]
         harness = harness_of(drill)
-        truth = truth_of(ALERT, harness["injected"], prometheus, deliveries(truth_file), time.time())
+        truth = truth_of(ALERT, harness["injected"], prometheus, deliveries(truth_file))
         truth["injected"] = injected_truth(project)
         samples.append(Sample(ALERT, harness, truth))
         if say:
@@ -156,8 +134,7 @@ def side_by_side(project: Project, runs: int, folder: Path, say: bool) -> tuple[
             settle(prometheus, 'up{job="payments-api"} == 1')
             seen = drill()  # type: ignore[operator]
             injected = injected_truth(project)
-            firing = next(ts for ts, _ in raw_samples(prometheus, f'ALERTS{{alertname="{ALERT}",alertstate="firing"}}',
-                                                      time.time()) if ts >= injected)
+            firing = first_sample(prometheus, ALERT, "firing", injected)
             samples.append(Sample(ALERT, {}, {"injected": injected, "firing": firing}, {name: seen} if seen else {}))
             if say:
                 print(f"  {name} drill {index + 1}/{runs}: saw firing "
@@ -181,8 +158,7 @@ def concurrent(project: Project, level: int, feature: Path, truth_file: Path, fo
             harness = harness_of(drill)
         except KeyError:
             continue  # a drill that never saw its alert has nothing to compare
-        sample = Sample(drill["alert"], harness, truth_of(drill["alert"], harness["injected"], prometheus, arrivals,
-                                                           time.time()))
+        sample = Sample(drill["alert"], harness, truth_of(drill["alert"], harness["injected"], prometheus, arrivals))
         for phase, value in sample.errors_ms().items():
             errors[phase].append(abs(value))
             signed.setdefault(phase, []).append(round(value, 1))
@@ -288,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="alertdrill-bench-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
-        gateway = stack.enter_context(pushgateway_process()) if size.levels else None
+        gateway = stack.enter_context(running_pushgateway()) if size.levels else None
         if size.levels and gateway is None:
             notes.append("concurrency skipped: prometheus-pushgateway is not installed")
         project, features = prepare(folder / "project", truth_listen, size, gateway)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,15 +62,19 @@ def raw_samples(prometheus: str, expr: str, at: float) -> list[tuple[float, floa
     return sorted((float(ts), float(v)) for series in answer.json()["data"]["result"] for ts, v in series["values"])
 
 
+def first_sample(prometheus: str, alert: str, state: str, after: float) -> float:
+    """When Prometheus first evaluated `alert` into `state` at or after `after` (its raw sample's time)."""
+    expr = f'ALERTS{{alertname="{alert}",alertstate="{state}"}}'
+    return next(ts for ts, _ in raw_samples(prometheus, expr, time.time()) if ts >= after)
+
+
 def deliveries(truth_file: Path) -> list[dict]:
     return [json.loads(line) for line in truth_file.read_text().splitlines() if line.strip()]
 
 
-def truth_of(alert: str, injected: float, prometheus: str, arrivals: list[dict], at: float) -> dict[str, float]:
-    pending = next(ts for ts, _ in raw_samples(prometheus, f'ALERTS{{alertname="{alert}",alertstate="pending"}}',
-                                               at) if ts >= injected)
-    firing = next(ts for ts, _ in raw_samples(prometheus, f'ALERTS{{alertname="{alert}",alertstate="firing"}}', at)
-                  if ts >= injected)
+def truth_of(alert: str, injected: float, prometheus: str, arrivals: list[dict]) -> dict[str, float]:
+    pending = first_sample(prometheus, alert, "pending", injected)
+    firing = first_sample(prometheus, alert, "firing", injected)
     delivered = min(e["t"] for e in arrivals if e["t"] >= injected and e["payload"].get("status") == "firing"
                     and any(a["labels"].get("alertname") == alert for a in e["payload"].get("alerts", [])))
     return {"pending": pending, "firing": firing, "delivered": delivered}

@@ -4,18 +4,14 @@ ports in a temporary folder; it is stopped at the end, so the suite can run besi
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from alertdrill.lab.processes import free_port
-from alertdrill.polling import poll_until
-from alertdrill.testing import Project, lab_project
+from alertdrill.testing import Project, lab_project, running_pushgateway
 
 pytest_plugins = ["pytester"]
 
@@ -40,23 +36,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
 
 
 @pytest.fixture
-def pushgateway(tmp_path: Path) -> Iterator[str]:
+def pushgateway() -> Iterator[str]:
     """A real Pushgateway on a free port (Debian's prometheus-pushgateway), stopped afterwards."""
-    binary = shutil.which("prometheus-pushgateway")
-    if binary is None:
-        pytest.skip("prometheus-pushgateway is not installed (scripts/setup --with-test-tools installs it)")
-    address = f"127.0.0.1:{free_port()}"
-    process = subprocess.Popen([binary, f"--web.listen-address={address}"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        def ready() -> bool:
-            return requests.get(f"http://{address}/-/ready", timeout=1).status_code == 200
-
-        assert poll_until(ready, 10, 0.05, on_error=(requests.RequestException,)), "pushgateway did not start"
-        yield f"http://{address}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_pushgateway() as url:
+        if url is None:
+            pytest.skip("prometheus-pushgateway is not installed (scripts/setup --with-test-tools installs it)")
+        yield url
 
 
 def alertdrill(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

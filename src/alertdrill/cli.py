@@ -11,11 +11,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alertdrill import __version__
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.errors import AlertdrillError
 from alertdrill.model.spec import DrillSpec
+
+if TYPE_CHECKING:
+    from alertdrill.schedule.jobs import Job
 
 ABORT_WAIT_S = 30.0  # how long `alertdrill abort` waits to see the faults reverted
 PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 2, 3: 2, 4: 2, 5: 2}
@@ -229,7 +233,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
-def _emit_kubernetes(args: argparse.Namespace, settings: Settings, jobs: Sequence[object]) -> int:
+def _emit_kubernetes(args: argparse.Namespace, settings: Settings, jobs: Sequence[Job]) -> int:
     import yaml
 
     from alertdrill.catalog.paths import display_path
@@ -240,7 +244,7 @@ def _emit_kubernetes(args: argparse.Namespace, settings: Settings, jobs: Sequenc
                               "podman build -t registry.example.com/drills:1 -f Containerfile .")
     out = Path(args.out or settings.root / "deploy" / "cronjobs")
     out.mkdir(parents=True, exist_ok=True)
-    docs = manifests(jobs, image=args.image, namespace=args.namespace, secret=args.secret,  # type: ignore[arg-type]
+    docs = manifests(jobs, image=args.image, namespace=args.namespace, secret=args.secret,
                      pushgateway=settings.pushgateway)
     for doc in docs:
         path = out / f"{doc['metadata']['name']}.yaml"

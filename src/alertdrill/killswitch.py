@@ -12,13 +12,17 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.model.events import EventName, Timeline
+from alertdrill.model.events import Event, EventName, Timeline
 
 CHECK_S = 0.2  # how often the request file is looked for; the link wakes the drill at once
+
+
+def pulled(events: Iterable[Event]) -> bool:
+    return any(e.name == EventName.KILL_SWITCH for e in events)
 
 
 def request_path(ledger: Ledger, entry_id: str) -> Path:
@@ -47,13 +51,11 @@ class KillSwitch:
         self._thread.start()
         return self
 
-    def _pulled(self) -> bool:
-        return any(e.name == EventName.KILL_SWITCH for e in self.timeline.events())
 
     def _watch(self) -> None:
         request = request_path(self.ledger, self._entry_id)
         while not self._stop.is_set():
-            if self.timeline.wait_for(lambda evs: any(e.name == EventName.KILL_SWITCH for e in evs), CHECK_S):
+            if self.timeline.wait_for(pulled, CHECK_S):
                 break
             if request.exists():
                 try:
@@ -63,7 +65,7 @@ class KillSwitch:
                     by, at = "", time.time()
                 self.timeline.record(EventName.KILL_SWITCH, at, via="command", by=by or "someone")
                 break
-        if self._pulled() and not self._stop.is_set():
+        if pulled(self.timeline.events()) and not self._stop.is_set():
             self.on_pull()
 
     def disarm(self) -> None:

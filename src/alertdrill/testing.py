@@ -1,4 +1,5 @@
-"""Public testing helpers: a private copy of a project on free ports, and a lab that runs it.
+"""Public testing helpers: a private copy of a project on free ports, a lab that runs it, and a
+Pushgateway (for `metric` faults and pushed results).
 
     with lab_project(Path("."), tmp_path) as project:
         subprocess.run(["alertdrill", "run", "--config", str(project.config_path)])
@@ -9,16 +10,19 @@ Every process the lab starts is stopped on exit, so tests can run beside a devel
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
 import yaml
 
 from alertdrill.config import Settings, load_settings
 from alertdrill.lab.lab import Lab
 from alertdrill.lab.processes import free_port
+from alertdrill.polling import poll_until
 
 PROJECT_PARTS = ("alertdrill.yml", "alerts", "drills", "notifiers", "runbooks")
 
@@ -78,3 +82,24 @@ def lab_project(source: Path, dest: Path,
     project = copy_project(source, dest, extra_faults)
     with running_lab(project):
         yield project
+
+
+@contextmanager
+def running_pushgateway() -> Iterator[str | None]:
+    """A real Pushgateway (Debian's prometheus-pushgateway) on a free port, stopped on exit; its URL,
+    or None when the binary is not installed."""
+    binary = shutil.which("prometheus-pushgateway")
+    if binary is None:
+        yield None
+        return
+    address = f"127.0.0.1:{free_port()}"
+    child = subprocess.Popen([binary, f"--web.listen-address={address}"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        if not poll_until(lambda: requests.get(f"http://{address}/-/ready", timeout=1).ok, 10, 0.05,
+                          on_error=(requests.RequestException,)):
+            raise RuntimeError(f"the Pushgateway on {address} did not become ready within 10 s")
+        yield f"http://{address}"
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
