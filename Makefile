@@ -1,5 +1,7 @@
-# The two commands of the README. Both install what they need first (scripts/setup).
-.PHONY: setup demo test bench lint lab-down
+# The two commands of the README. Both install what they need first (scripts/setup) into .venv;
+# the system Python is never touched.
+.PHONY: setup demo test check bench lab-down
+PY := .venv/bin/python
 
 setup:
 	@scripts/setup
@@ -8,18 +10,28 @@ setup:
 demo:
 	@scripts/demo
 
-## The test suite (CI runs exactly this).
+## The fast habit (< 60 s): lint, format, types, import rules, and the tests that need no lab.
+check:
+	@scripts/setup --with-test-tools >/dev/null
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m mypy
+	.venv/bin/lint-imports
+	$(PY) -m pytest -q -m "not live" -p no:cacheprovider
+
+## The full test suite (CI runs exactly this).
 test:
 	@scripts/setup --with-test-tools
-	python3 -m ruff check src tests benchmarks
-	python3 -m mypy
-	python3 -m pytest
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mypy
+	.venv/bin/lint-imports
+	$(PY) -m pytest
 
 ## Benchmarks on a private lab: table on stdout, JSON in benchmarks/results.json (a few minutes).
 bench:
 	@scripts/setup --with-test-tools
-	python3 -m pip install -q -r benchmarks/requirements.txt
-	python3 benchmarks/run.py
+	$(PY) -m pip install -q -r benchmarks/requirements.txt
+	$(PY) benchmarks/run.py
 
 lab-down:
-	@python3 -m alertdrill lab down
+	@$(PY) -m alertdrill lab down

@@ -56,11 +56,11 @@ def write_level(root: Path, level: int, pushgateway: str) -> tuple[Path, list[st
 
 
 def main() -> None:
-    from alertdrill.catalog.features import compile_feature
     from alertdrill.config import load_settings
-    from alertdrill.engine import DrillSession
-    from alertdrill.environment import Environment
-    from alertdrill.model.scorecard import DrillResult
+    from alertdrill.drill.environment import Environment
+    from alertdrill.drill.session import DrillSession
+    from alertdrill.score.scorecard import DrillResult
+    from alertdrill.spec.features import compile_feature
 
     config, feature, out = (Path(a) for a in sys.argv[1:4])
     settings = load_settings(config)

@@ -36,7 +36,7 @@ import concurrency
 from pollers import polling_drill, settle
 from truth import Sample, deliveries, first_sample, harness_of, recorder, truth_of
 
-from alertdrill.lab.processes import free_port
+from alertdrill.processes import free_port
 from alertdrill.testing import Project, copy_project, running_pushgateway
 
 REPO = Path(__file__).resolve().parents[1]

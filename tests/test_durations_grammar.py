@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from alertdrill import grammar
 from alertdrill.durations import parse_duration
-from alertdrill.model.spec import AlertFires, ReachesContactGroup, SteadyState
+from alertdrill.spec import grammar
+from alertdrill.spec.model import AlertFires, ReachesContactGroup, SteadyState
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from alertdrill.config import load_settings
-from alertdrill.engine import DrillSession
-from alertdrill.environment import Environment
-from alertdrill.model.spec import AlertFires, DrillSpec, InjectFault
+from alertdrill.drill.environment import Environment
+from alertdrill.drill.session import DrillSession
+from alertdrill.spec.model import AlertFires, DrillSpec, InjectFault
 from tests.conftest import REPO
 
 SPEC = DrillSpec("d", "drills/x.feature", 2, (InjectFault("payments-api-down"), AlertFires("PaymentsApiDown", 60)))

@@ -18,7 +18,7 @@ import requests
 import yaml
 
 from alertdrill.config import Settings
-from alertdrill.observers.clients import SinkClient
+from alertdrill.observe.clients import SinkClient
 from alertdrill.testing import Project
 from tests.conftest import alertdrill
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from alertdrill import processes
 from alertdrill.config import FaultConfig, load_settings
 from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.process import process_state
-from alertdrill.lab import processes
-from alertdrill.lab.processes import free_port
 from alertdrill.polling import poll_until
+from alertdrill.processes import free_port
 from alertdrill.testing import copy_project
 from tests.conftest import REPO
 from tests.test_links_and_notifiers import serving

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from alertdrill.config import Settings
-from alertdrill.observers.clients import SinkClient
+from alertdrill.observe.clients import SinkClient
 from alertdrill.polling import poll_until
 from alertdrill.testing import Project
 from tests.conftest import alertdrill

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from alertdrill import processes
 from alertdrill.errors import LabError
-from alertdrill.lab import processes
 from alertdrill.lab.lab import Lab
 from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO, alertdrill

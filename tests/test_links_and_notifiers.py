@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from alertdrill.notifiers import redact, send
-from alertdrill.observers.clients import SinkClient
-from alertdrill.observers.links import link_problem
+from alertdrill.catalog.links import link_problem
+from alertdrill.observe.clients import SinkClient
+from alertdrill.publish.notifiers import redact, send
 from alertdrill.sink.server import serve
 
 

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from alertdrill.lab import processes
+from alertdrill import processes
 from alertdrill.testing import lab_project
 from tests.conftest import REPO
 

@@ -10,12 +10,12 @@ import requests
 import xmlschema
 
 from alertdrill.catalog.contact_groups import ContactGroup, ContactGroups
-from alertdrill.model.scorecard import Check, DrillResult, EventRecord, PhaseResult, Scorecard
-from alertdrill.notifiers.publish import publish
-from alertdrill.observers.clients import SinkClient
-from alertdrill.reports.junit import render_junit
-from alertdrill.reports.metrics import push, registry_for, write_textfile
-from alertdrill.reports.writer import render_html
+from alertdrill.observe.clients import SinkClient
+from alertdrill.publish.notifiers.publish import publish
+from alertdrill.publish.reports.junit import render_junit
+from alertdrill.publish.reports.metrics import push, registry_for, write_textfile
+from alertdrill.publish.reports.writer import render_html
+from alertdrill.score.scorecard import Check, DrillResult, EventRecord, PhaseResult, Scorecard
 from tests.conftest import REPO
 from tests.test_links_and_notifiers import serving
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from alertdrill.lab.processes import free_port
-from alertdrill.observers.clients import SinkClient
-from alertdrill.observers.watch import unescape_receiver
+from alertdrill.observe.clients import SinkClient
+from alertdrill.observe.watch import unescape_receiver
+from alertdrill.processes import free_port
 from alertdrill.sink.server import serve
 
 

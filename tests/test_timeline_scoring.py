@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from alertdrill.model.events import EventName, Timeline
-from alertdrill.model.scoring import check_fires, check_reaches, phases, score
-from alertdrill.model.spec import AlertFires, DrillSpec, InjectFault, ReachesContactGroup
+from alertdrill.score.events import EventName, Timeline
+from alertdrill.score.scoring import check_fires, check_reaches, phases, score
+from alertdrill.spec.model import AlertFires, DrillSpec, InjectFault, ReachesContactGroup
 
 T0 = 1_800_000_000.0
 SPEC = DrillSpec("d", "drills/x.feature", 3, (InjectFault("f"), AlertFires("A", 60.0),

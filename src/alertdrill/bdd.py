@@ -9,7 +9,7 @@ from inspect import Parameter, Signature
 from parse import compile as compile_format
 from pytest_bdd import step
 
-from alertdrill.grammar import PHRASES, Phrase
+from alertdrill.spec.grammar import PHRASES, Phrase
 
 
 def _step_function(phrase: Phrase) -> Callable[..., None]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from alertdrill import __version__
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
 from alertdrill.errors import AlertdrillError
-from alertdrill.model.spec import DrillSpec
+from alertdrill.spec.model import DrillSpec
 
 if TYPE_CHECKING:
     from alertdrill.schedule.jobs import Job
@@ -34,7 +34,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _plan(settings: Settings, drills: list[DrillSpec]) -> int:
-    from alertdrill.environment import Environment
+    from alertdrill.drill.environment import Environment
 
     env = Environment(settings)
     print(f"{len(drills)} drill(s), nothing will be injected (--dry-run):")
@@ -50,8 +50,8 @@ def _plan(settings: Settings, drills: list[DrillSpec]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
-    from alertdrill.catalog.features import compile_all
-    from alertdrill.environment import Environment, needs_sink
+    from alertdrill.drill.environment import Environment, needs_sink
+    from alertdrill.spec.features import compile_all
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [settings.root / "drills"]
@@ -143,7 +143,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    from alertdrill.environment import Environment
+    from alertdrill.drill.environment import Environment
 
     env = Environment(_settings(args))
     outcomes = env.revert_orphans()
@@ -169,7 +169,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """Per alert and contact group: time to alert / locate / recover over time, and regressions."""
-    from alertdrill.history import History, history_report
+    from alertdrill.publish.history import History, history_report
 
     settings = _settings(args)
     history = History(args.db or settings.history_url)
@@ -274,8 +274,8 @@ def cmd_abort(args: argparse.Namespace) -> int:
     """The kill switch: end every running drill of this project and revert its fault now."""
     import getpass
 
-    from alertdrill.environment import Environment
-    from alertdrill.killswitch import request_abort
+    from alertdrill.drill.environment import Environment
+    from alertdrill.drill.killswitch import request_abort
 
     env = Environment(_settings(args))
     running = [e for e in env.ledger.entries() if e.owner_alive]
@@ -297,7 +297,7 @@ def cmd_abort(args: argparse.Namespace) -> int:
 
 
 def cmd_steps(_args: argparse.Namespace) -> int:
-    from alertdrill.grammar import PHRASES
+    from alertdrill.spec.grammar import PHRASES
 
     for phrase in PHRASES:
         print(f"{phrase.keyword.capitalize()} {phrase.example}")

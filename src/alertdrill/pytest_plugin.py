@@ -20,18 +20,18 @@ import pytest
 from pytest_bdd import feature as bdd_feature
 from pytest_bdd import scenario
 
-from alertdrill.catalog.features import compile_feature, parse_feature
 from alertdrill.catalog.runbooks import load_runbooks
 from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
-from alertdrill.engine import DrillSession
-from alertdrill.environment import Environment, needs_sink
+from alertdrill.drill.environment import Environment, needs_sink
+from alertdrill.drill.session import DrillSession
 from alertdrill.errors import AlertdrillError, ConfigError, DrillFailed
 from alertdrill.lint import Finding, preflight
 from alertdrill.lint.repository import drill_key
-from alertdrill.model.scorecard import DrillResult, Scorecard
-from alertdrill.model.spec import DrillSpec
-from alertdrill.outputs import deliver
-from alertdrill.reports.writer import new_run_id
+from alertdrill.publish.deliver import deliver
+from alertdrill.publish.reports.writer import new_run_id
+from alertdrill.score.scorecard import DrillResult, Scorecard
+from alertdrill.spec.features import compile_feature, parse_feature
+from alertdrill.spec.model import DrillSpec
 
 pytest_plugins = ["alertdrill.bdd"]
 

@@ -21,8 +21,8 @@ import yaml
 
 from alertdrill.config import Settings, load_settings
 from alertdrill.lab.lab import Lab
-from alertdrill.lab.processes import free_port
 from alertdrill.polling import poll_until
+from alertdrill.processes import free_port
 
 PROJECT_PARTS = ("alertdrill.yml", "alerts", "drills", "notifiers", "runbooks")
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from alertdrill.config import FaultConfig
-from alertdrill.lab.processes import is_alive
+from alertdrill.processes import is_alive
 
 
 @dataclass(frozen=True)

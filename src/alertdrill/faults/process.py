@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from alertdrill import processes
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.faults.base import InjectorContext, option, require_ok, unknown_options
-from alertdrill.lab import processes
 from alertdrill.lab.services import LabServices
 
 MAX_MATCHES = 20  # a command match that finds more than this is a mistake, not a target

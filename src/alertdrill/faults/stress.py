@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from alertdrill import processes
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.faults.base import InjectorContext, option, unknown_options
-from alertdrill.lab import processes
 
 MAX_SECONDS = 3600.0
 MAX_CPU = 64

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import requests
 
+from alertdrill import processes
 from alertdrill.config import Settings
 from alertdrill.errors import LabError
-from alertdrill.lab import processes
 from alertdrill.lab.configs import write_prometheus_config
 from alertdrill.lab.readiness import get_data
 from alertdrill.polling import poll_until

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from alertdrill import processes
 from alertdrill.config import LabConfig, Settings
 from alertdrill.errors import LabError
-from alertdrill.lab import fresh_groups, processes, readiness
+from alertdrill.lab import fresh_groups, readiness
 from alertdrill.lab.configs import write_configs
 from alertdrill.lab.services import LabServices
 

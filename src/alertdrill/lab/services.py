@@ -10,9 +10,9 @@ from pathlib import Path
 
 import requests
 
+from alertdrill import processes
 from alertdrill.config import LabConfig, LabService, Settings
 from alertdrill.errors import ConfigError, LabError
-from alertdrill.lab import processes
 from alertdrill.polling import poll_until
 
 PORT_WAIT_S = 5.0  # how long a restart waits for the old process's port to be released

@@ -18,7 +18,7 @@ from alertdrill.catalog.routes import Route
 from alertdrill.catalog.rules import AlertRule, Intervals
 from alertdrill.lint.findings import ERROR, WARNING, Finding
 from alertdrill.lint.repository import Repository, drill_key
-from alertdrill.model.spec import AlertFires, ReachesContactGroup
+from alertdrill.spec.model import AlertFires, ReachesContactGroup
 
 MISSION_ALERT_S = 60.0  # 1-5-10: an alert within one minute
 

@@ -8,7 +8,7 @@ from alertdrill.config import Settings
 from alertdrill.lint.findings import ERROR, Finding
 from alertdrill.lint.report import lint
 from alertdrill.lint.repository import drill_key
-from alertdrill.model.spec import DrillSpec
+from alertdrill.spec.model import DrillSpec
 
 
 def preflight(settings: Settings, drills: Iterable[DrillSpec]) -> dict[str, list[Finding]]:

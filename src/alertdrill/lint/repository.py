@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from alertdrill.catalog.contact_groups import ContactGroups
-from alertdrill.catalog.features import compile_feature, display_path, feature_files
 from alertdrill.catalog.routes import RoutingTree, load_routing_tree
 from alertdrill.catalog.rules import AlertRule, Intervals, load_intervals, load_rules
 from alertdrill.catalog.runbooks import Runbook, parse_runbook
 from alertdrill.config import Settings
 from alertdrill.errors import AlertdrillError
-from alertdrill.model.spec import DrillSpec
+from alertdrill.spec.features import compile_feature, display_path, feature_files
+from alertdrill.spec.model import DrillSpec
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alertdrill.lint.findings import ERROR, Finding
 from alertdrill.lint.repository import Repository, drill_key
-from alertdrill.model.spec import AlertFires, ReachesContactGroup
+from alertdrill.spec.model import AlertFires, ReachesContactGroup
 
 
 def synthetic_labels(repo: Repository, fault: str | None) -> dict[str, str] | None:

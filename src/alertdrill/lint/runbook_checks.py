@@ -5,7 +5,7 @@ from __future__ import annotations
 from alertdrill.catalog.runbooks import find_runbook, runbook_for_url
 from alertdrill.lint.findings import ERROR, Finding
 from alertdrill.lint.repository import Repository, drill_key
-from alertdrill.model.spec import LinksRunbook
+from alertdrill.spec.model import LinksRunbook
 
 
 def runbook_findings(repo: Repository) -> list[Finding]:

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from alertdrill.catalog.features import compile_all, display_path
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.errors import ConfigError
-from alertdrill.model.spec import DrillSpec
+from alertdrill.spec.features import compile_all, display_path
+from alertdrill.spec.model import DrillSpec
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
 CRON_TAG = "cron:"  # `@cron:H_10_*_*_MON`: underscores stand for the spaces a tag cannot hold

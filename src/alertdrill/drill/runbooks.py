@@ -11,14 +11,14 @@ from pathlib import Path
 
 from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
-from alertdrill.environment import Environment
+from alertdrill.drill.environment import Environment
 from alertdrill.errors import PromQLError
-from alertdrill.model.events import EventName, Timeline
-from alertdrill.model.scorecard import Check, RunbookStepResult
-from alertdrill.model.scoring import secs
-from alertdrill.model.spec import DrillSpec, LocatesFault, Recovers
 from alertdrill.polling import poll_until
+from alertdrill.score.events import EventName, Timeline
+from alertdrill.score.scorecard import Check, RunbookStepResult
+from alertdrill.score.scoring import secs
 from alertdrill.shell import command_env, run_shell
+from alertdrill.spec.model import DrillSpec, LocatesFault, Recovers
 
 RETRY_S = 0.5
 

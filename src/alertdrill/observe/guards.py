@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import requests
 
 from alertdrill.errors import PromQLError
-from alertdrill.model.events import EventName, Timeline
-from alertdrill.observers.clients import Prometheus
+from alertdrill.observe.clients import Prometheus
+from alertdrill.score.events import EventName, Timeline
 
 INTERVAL_S = 1.0
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pytest_bdd import parsers
 
 from alertdrill.durations import parse_duration
-from alertdrill.model.spec import (
+from alertdrill.spec.model import (
     AlertFires,
     InjectFault,
     LinksRunbook,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.links import link_problem
 from alertdrill.catalog.routes import load_routing_tree
 from alertdrill.catalog.runbooks import runbook_problem
 from alertdrill.config import FaultConfig, Settings
@@ -13,9 +14,8 @@ from alertdrill.errors import InjectorError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.model.spec import DrillSpec, LinksRunbook, ReachesContactGroup
-from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, require_reachable
-from alertdrill.observers.links import link_problem
+from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, require_reachable
+from alertdrill.spec.model import DrillSpec, LinksRunbook, ReachesContactGroup
 
 Progress = Callable[[str], None]
 

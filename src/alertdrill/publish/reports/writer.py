@@ -14,9 +14,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from alertdrill.model.scorecard import Scorecard
-from alertdrill.reports.junit import render_junit
-from alertdrill.reports.timeline import timeline_view
+from alertdrill.publish.reports.junit import render_junit
+from alertdrill.publish.reports.timeline import timeline_view
+from alertdrill.score.scorecard import Scorecard
 
 
 def new_run_id(started_at: float) -> str:
@@ -25,7 +25,7 @@ def new_run_id(started_at: float) -> str:
 
 
 def _templates() -> Environment:
-    env = Environment(loader=PackageLoader("alertdrill", "reports/templates"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("alertdrill", "publish/reports/templates"), undefined=StrictUndefined,
                       autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["secs"] = lambda v: "-" if v is None else f"{v:.2f} s"
     env.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
@@ -57,7 +57,7 @@ def sparkline(values: list[float | None], width: float = 160, height: float = 32
 
 def render_html(data: Mapping[str, Any], trends: Mapping[str, list[float | None]] | None = None) -> str:
     """Self-contained HTML (inline CSS and SVG, no external resource); every user text is escaped."""
-    env = Environment(loader=PackageLoader("alertdrill", "reports/templates"), undefined=StrictUndefined,
+    env = Environment(loader=PackageLoader("alertdrill", "publish/reports/templates"), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2"], default=True), trim_blocks=True,
                       lstrip_blocks=True)
     views = [timeline_view(d) for d in data["drills"]]

@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import requests
 
-from alertdrill.environment import Environment
-from alertdrill.model.events import EventName, Timeline
-from alertdrill.model.spec import DrillSpec
-from alertdrill.notifiers import send
+from alertdrill.drill.environment import Environment
+from alertdrill.publish.notifiers import send
+from alertdrill.score.events import EventName, Timeline
+from alertdrill.spec.model import DrillSpec
 
 
 class Acknowledgement:

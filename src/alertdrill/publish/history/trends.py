@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from alertdrill.history.store import DrillRow
+from alertdrill.publish.history.store import DrillRow
 
 MEASURED = {"alert": "time to alert", "locate": "time to locate", "recover": "time to recover"}
 SLOWER_FACTOR, SLOWER_MIN_S = 1.5, 1.0  # a phase "regressed" when 50% and 1 s slower than last time

@@ -13,7 +13,7 @@ from typing import Any
 import apprise
 
 from alertdrill.catalog.contact_groups import ContactGroups
-from alertdrill.notifiers.send import QuietApprise, redact
+from alertdrill.publish.notifiers.send import QuietApprise, redact
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Reports render from the scorecard (JSON is the source): JSON, Markdown."""
 
-from alertdrill.reports.writer import write_reports
+from alertdrill.publish.reports.writer import write_reports
 
 __all__ = ["write_reports"]

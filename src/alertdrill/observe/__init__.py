@@ -4,6 +4,6 @@ Each runs in its own thread until stopped; none sleeps on a fixed schedule beyon
 interval, and the sink observer is pushed arrivals through a long poll.
 """
 
-from alertdrill.observers.watch import Watch, WatchTarget
+from alertdrill.observe.watch import Watch, WatchTarget
 
 __all__ = ["Watch", "WatchTarget"]

@@ -16,11 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.config import Settings
 from alertdrill.errors import ConfigError
-from alertdrill.history import History
-from alertdrill.model.scorecard import Scorecard
-from alertdrill.notifiers.publish import publish
-from alertdrill.reports import write_reports
-from alertdrill.reports.metrics import push, write_textfile
+from alertdrill.publish.history import History
+from alertdrill.publish.notifiers.publish import publish
+from alertdrill.publish.reports import write_reports
+from alertdrill.publish.reports.metrics import push, write_textfile
+from alertdrill.score.scorecard import Scorecard
 
 METRICS_FILE = "alertdrill.prom"
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from pytest_bdd.exceptions import GherkinParseError
 from pytest_bdd.parser import FeatureParser, ScenarioTemplate
 
-from alertdrill import grammar
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.runbooks import load_runbooks
 from alertdrill.config import Settings
 from alertdrill.errors import SpecError
-from alertdrill.model.spec import (
+from alertdrill.spec import grammar
+from alertdrill.spec.model import (
     AlertFires,
     DrillSpec,
     InjectFault,

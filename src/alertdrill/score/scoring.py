@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from alertdrill.model.events import Event, EventName
-from alertdrill.model.scorecard import (
+from alertdrill.score.events import Event, EventName
+from alertdrill.score.scorecard import (
     Aborted,
     Check,
     DrillResult,
@@ -18,7 +18,7 @@ from alertdrill.model.scorecard import (
     RunbookStepResult,
     iso,
 )
-from alertdrill.model.spec import AlertFires, DrillSpec, LinksRunbook, LocatesFault, ReachesContactGroup
+from alertdrill.spec.model import AlertFires, DrillSpec, LinksRunbook, LocatesFault, ReachesContactGroup
 
 Events = Sequence[Event]
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 import requests
 
-from alertdrill.model.events import EventName, Timeline
-from alertdrill.observers.clients import Alertmanager, Prometheus, SinkClient, parse_time
-from alertdrill.observers.email import mailed_alerts
+from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, parse_time
+from alertdrill.observe.email import mailed_alerts
+from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
 
 SLACK_S = 0.5  # server timestamps are compared with the harness clock: same machine, small skew

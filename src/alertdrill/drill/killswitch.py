@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.model.events import Event, EventName, Timeline
+from alertdrill.score.events import Event, EventName, Timeline
 
 CHECK_S = 0.2  # how often the request file is looked for; the link wakes the drill at once
 

@@ -15,15 +15,20 @@ from dataclasses import replace
 
 import requests
 
-from alertdrill.environment import Environment, needs_sink
+from alertdrill.drill.acknowledgement import Acknowledgement
+from alertdrill.drill.environment import Environment, needs_sink
+from alertdrill.drill.killswitch import KillSwitch
+from alertdrill.drill.runbooks import RunbookRunner
 from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import LedgerEntry
-from alertdrill.human import Acknowledgement
-from alertdrill.killswitch import KillSwitch
-from alertdrill.model.events import Event, EventName, Timeline
-from alertdrill.model.scorecard import Check, DrillResult
-from alertdrill.model.scoring import (
+from alertdrill.observe import Watch, WatchTarget
+from alertdrill.observe.guards import Guards
+from alertdrill.observe.watch import hot_groups
+from alertdrill.polling import poll_until
+from alertdrill.score.events import Event, EventName, Timeline
+from alertdrill.score.scorecard import Check, DrillResult
+from alertdrill.score.scoring import (
     acknowledgement,
     check_acknowledged,
     check_fires,
@@ -36,7 +41,7 @@ from alertdrill.model.scoring import (
     secs,
     wrong_route,
 )
-from alertdrill.model.spec import (
+from alertdrill.spec.model import (
     AlertFires,
     DrillSpec,
     InjectFault,
@@ -47,11 +52,6 @@ from alertdrill.model.spec import (
     SteadyState,
     Step,
 )
-from alertdrill.observers import Watch, WatchTarget
-from alertdrill.observers.guards import Guards
-from alertdrill.observers.watch import hot_groups
-from alertdrill.polling import poll_until
-from alertdrill.recovery import RunbookRunner
 
 HEARTBEAT_S = 5.0
 RESOLVED_GRACE_S = 5.0  # how long a recovered drill waits for the resolved notification

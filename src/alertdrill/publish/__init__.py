@@ -1,0 +1,1 @@
+"""The publish stage: everything made from a finished scorecard (reports, metrics, history, summaries)."""

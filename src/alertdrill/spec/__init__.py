@@ -1,0 +1,1 @@
+"""The spec stage: the drill vocabulary (grammar), the feature-file compiler and the drill model."""
