@@ -32,8 +32,10 @@ def test_feature_tags_select_drills_with_m(pytester: pytest.Pytester) -> None:
                                  "1/3 tests collected (2 deselected)*"])
 
 
-def test_steps_outside_a_drill_fail_with_a_clear_message(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest("")
-    pytester.makepyfile(test_x="def test_x(alertdrill_drill):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["*alertdrill steps run only in drills collected from feature files*"])
+def test_a_broken_fault_option_is_a_usage_error_before_any_drill(pytester: pytest.Pytester) -> None:
+    copy_project(REPO, pytester.path)
+    config = pytester.path / "alertdrill.yml"
+    config.write_text(config.read_text().replace("    service: payments-api\n", "    service: payments-api\n    colour: red\n", 1))
+    result = pytester.runpytest_subprocess("drills", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*fault 'payments-api-down' (process-kill) has unknown option(s) colour*"])

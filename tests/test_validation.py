@@ -35,7 +35,7 @@ def run_feature(project: Project, text: str) -> tuple[int, str]:
     (GOOD.replace('"payments-api" is', '"nope" is'), 3, 'unknown service "nope"'),
     (GOOD.replace("1 minute", "a while"), 5, "is not a duration"),
     (GOOD.replace("    When", "    Given"), 4, "is a When step, written as Given"),
-    (GOOD.replace("Feature: f\n", ""), 1, "malformed feature file: Misplaced or incorrect 'Scenario' keyword"),
+    (GOOD.replace("Feature: f\n", ""), 1, "malformed feature file: 'Scenario: s' is out of place here (expected a tag or Feature: or a comment)"),
     (GOOD + "    | a | b |\n    | c |\n", 7, "malformed feature file: inconsistent cell count"),
     (GOOD + '    And the alert reaches the contact group "ghosts" within 1 minute\n', 6,
      'unknown contact group "ghosts"'),
@@ -93,10 +93,13 @@ def test_unreachable_prometheus_is_exit_2_before_injection(project: Project) -> 
 
 def test_dry_run_prints_the_plan_and_injects_nothing(project: Project) -> None:
     project.write_feature("good.feature", GOOD)
-    done = alertdrill("run", "--dry-run", "--config", str(project.config_path))
-    assert done.returncode == 0
+    done = alertdrill("run", "--dry-run", "--config", str(project.config_path), "--prometheus", "http://127.0.0.1:9")
     assert "fault marker: run `touch injected.marker`" in done.stdout
     assert "Killing the payments API pages payments on-call  (drills/payments.feature:4)" in done.stdout
+    assert "runbook sh step (payments-api-down.md:16, remediate): alertdrill lab service start payments-api" \
+        in done.stdout
+    # --dry-run checks reachability too: with no Prometheus it is exit 2, after the plan was shown.
+    assert done.returncode == 2 and "Prometheus at http://127.0.0.1:9 is unreachable" in done.stderr
     assert not (project.root / "injected.marker").exists()
 
 

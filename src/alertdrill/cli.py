@@ -1,7 +1,7 @@
 """`alertdrill run | lab | cleanup | lint | history | sink | proxy | steps | schedule | surprise | abort`.
 
-`run` validates every drill first (one-line errors, exit 2, nothing injected), then runs them
-through pytest with the plugin: the same path as `pytest drills/`.
+`run` builds the plan (every drill checked: one-line errors, exit 2, nothing injected) and hands it to
+the runner, the same runner the pytest plugin's items call. Options come from `options.OPTIONS`.
 """
 
 from __future__ import annotations
@@ -13,101 +13,27 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alertdrill import __version__
-from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
+from alertdrill import __version__, options
+from alertdrill.config import Settings, find_config, load_settings
 from alertdrill.errors import AlertdrillError
-from alertdrill.spec.model import DrillSpec
 
 if TYPE_CHECKING:
     from alertdrill.schedule.jobs import Job
 
 ABORT_WAIT_S = 30.0  # how long `alertdrill abort` waits to see the faults reverted
-PYTEST_TO_EXIT = {0: 0, 1: 1, 2: 2, 3: 2, 4: 2, 5: 2}
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = load_settings(find_config(args.config))
-    return settings.with_overrides(prometheus=getattr(args, "prometheus", None),
-                                   alertmanager=getattr(args, "alertmanager", None),
-                                   report_dir=getattr(args, "report_dir", None),
-                                   preflight=False if getattr(args, "no_preflight", False) else None)
-
-
-def _plan(settings: Settings, drills: list[DrillSpec]) -> int:
-    from alertdrill.drill.environment import Environment
-
-    env = Environment(settings)
-    print(f"{len(drills)} drill(s), nothing will be injected (--dry-run):")
-    for drill in drills:
-        fault = settings.faults[drill.fault or ""]
-        budgets = ", ".join(f"{k} {v:g}s" for k, v in drill.budgets().items())
-        print(f"- {drill.name}  ({drill.feature}:{drill.line})" + ("  [for people: @manual]" if drill.manual else ""))
-        print(f"    fault {fault.name}: {env.injector(fault).describe()}")
-        print(f"    alert {drill.alert or '-'} -> contact group {drill.contact_group or '-'}; budgets: {budgets}")
-    return 0
+    settings = load_settings(find_config(getattr(args, "config", None)))
+    return settings.with_overrides(**options.from_arguments(vars(args)))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import pytest
+    from alertdrill.cli_run import run_command
 
-    from alertdrill.drill.environment import Environment, needs_sink
-    from alertdrill.spec.features import compile_all
-
-    settings = _settings(args)
-    paths = [Path(p) for p in args.paths] or [settings.root / "drills"]
-    drills = compile_all(paths, settings)  # every file checked before anything runs
-    for name in args.scenario or []:
-        if not any(d.name == name for d in drills):
-            raise AlertdrillError(f"no scenario named {name!r} in {', '.join(map(str, paths))}",
-                                  fix="use a name `alertdrill run --dry-run` lists")
-    if args.scenario:
-        drills = [d for d in drills if d.name in args.scenario]
-    if args.dry_run:
-        return _plan(settings, drills)
-    if not drills:
-        raise AlertdrillError(f"no drills in {', '.join(map(str, paths))}", fix="add Scenario blocks to .feature files")
-    Environment(settings).require_reachable(sink=any(needs_sink(d) for d in drills))
-    pytest_args = [str(p) for p in paths] + [
-        "-p", "no:cacheprovider", "--no-header", "-q", "-rN",
-        "-W", "ignore::pytest.PytestAssertRewriteWarning", "--rootdir", str(settings.root),
-        "--alertdrill-config", str(settings.config_path), "--alertdrill-report-dir", str(settings.report_dir)]
-    if args.prometheus:
-        pytest_args += ["--alertdrill-prometheus", args.prometheus]
-    if args.alertmanager:
-        pytest_args += ["--alertdrill-alertmanager", args.alertmanager]
-    if not settings.preflight:
-        pytest_args += ["--alertdrill-no-preflight"]
-    for name in args.scenario or []:
-        pytest_args += ["--alertdrill-scenario", name]
-    tags = args.tags or settings.tags
-    if tags:
-        pytest_args += ["-m", tags]
-    interrupted = _InterruptRecorder()
-    code = int(pytest.main(pytest_args, plugins=[interrupted]))
-    if interrupted.seen:
-        print("alertdrill: interrupted; the drill's fault was reverted (see the scorecard)", file=sys.stderr)
-        return 130
-    if interrupted.all_stopped_by_preflight:
-        print("alertdrill: preflight stopped every drill; nothing was injected (see `alertdrill lint`)",
-              file=sys.stderr)
-        return 2
-    return PYTEST_TO_EXIT.get(code, 2)
-
-
-class _InterruptRecorder:
-    """Tells an interrupted run (Ctrl-C, SIGTERM: exit 130) from a usage error (both are pytest's 2)."""
-
-    seen = False
-    all_stopped_by_preflight = False
-
-    def pytest_keyboard_interrupt(self) -> None:
-        self.seen = True
-
-    def pytest_sessionfinish(self, session: object) -> None:
-        from alertdrill.pytest_plugin import RUN
-
-        run = session.config.stash[RUN]  # type: ignore[attr-defined]
-        self.all_stopped_by_preflight = bool(run.results) and run.preflight_stopped == len(run.results)
+    chosen = options.from_arguments(vars(args))
+    return run_command(_settings(args), args.paths, tuple(chosen.get("scenario", ())),  # type: ignore[arg-type]
+                       dry_run=bool(chosen.get("dry_run")), show_progress=not chosen.get("quiet"))
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -181,7 +107,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_sink(args: argparse.Namespace) -> int:
     from alertdrill.sink.server import main as sink_main
 
-    sink_main(["--listen", args.listen] + (["--smtp", args.smtp] if args.smtp else []))
+    settings = _settings(args)
+    smtp = args.smtp or settings.sink_smtp
+    sink_main(["--listen", args.listen or settings.sink_listen] + (["--smtp", smtp] if smtp else []))
     return 0
 
 
@@ -311,19 +239,13 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text)
-        cmd.add_argument("--config", metavar="FILE", help=f"default alertdrill.yml (env {ENV_VARS['config']})")
+        options.add_arguments(cmd, name)
         return cmd
 
     run = command("run", "run drills and write the scorecard")
     run.add_argument("paths", nargs="*", metavar="PATH", help="feature files or folders (default drills/)")
-    run.add_argument("--report-dir", metavar="DIR", help=f"default reports/ (env {ENV_VARS['report_dir']})")
-    run.add_argument("--prometheus", metavar="URL", help=f"env {ENV_VARS['prometheus']}")
-    run.add_argument("--alertmanager", metavar="URL", help=f"env {ENV_VARS['alertmanager']}")
-    run.add_argument("--tags", metavar="EXPR", help=f"marker expression over feature tags (env {ENV_VARS['tags']})")
-    run.add_argument("--dry-run", action="store_true", help="validate and print the plan; inject nothing")
-    run.add_argument("--scenario", action="append", metavar="NAME", help="run only this scenario (repeatable)")
-    run.add_argument("--no-preflight", action="store_true",
-                     help=f"run drills even when lint finds problems in their files (env {ENV_VARS['preflight']}=0)")
+    run.add_argument("--no-preflight", dest="preflight", action="store_const", const="no",
+                     help="the same as --preflight no")
     run.set_defaults(func=cmd_run)
 
     lab = command("lab", "the local lab: real Prometheus, Alertmanager, sink, demo services")
@@ -338,12 +260,11 @@ def parser() -> argparse.ArgumentParser:
     lint.add_argument("--format", choices=["text", "json"], default="text", help="text for people, json for tools")
     lint.set_defaults(func=cmd_lint)
     history = command("history", "time to alert, locate and recover over time; regressions since the last run")
-    history.add_argument("--db", metavar="URL", help=f"SQLAlchemy URL (env {ENV_VARS['history']}; default "
-                                                     "SQLite in .alertdrill/)")
+    history.add_argument("--db", metavar="URL", help="the same as --history")
     history.add_argument("--format", choices=["text", "json"], default="text")
     history.set_defaults(func=cmd_history)
     sink = command("sink", "run the webhook notification sink in the foreground")
-    sink.add_argument("--listen", default="127.0.0.1:9095")
+    sink.add_argument("--listen", metavar="HOST:PORT", help="default: sink.listen of the configuration")
     sink.add_argument("--smtp", metavar="HOST:PORT", help="also receive email (SMTP) here")
     sink.set_defaults(func=cmd_sink)
     proxy = command("proxy", "run the HTTP fault proxy between a client (or a scrape) and a target")
@@ -384,3 +305,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("alertdrill: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `alertdrill lint --format json | head`
+        sys.stderr.close()
+        return 0

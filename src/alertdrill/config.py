@@ -14,26 +14,20 @@ from urllib.parse import urlsplit
 
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
+from alertdrill.options import from_environment, seconds
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
 DEFAULT_CONFIG = "alertdrill.yml"
+CONFIG_ENV = "ALERTDRILL_CONFIG"
 
-# Option name -> environment variable. Every option that a command line takes is here too.
-ENV_VARS = {
-    "config": "ALERTDRILL_CONFIG",
-    "prometheus": "ALERTDRILL_PROMETHEUS",
-    "alertmanager": "ALERTDRILL_ALERTMANAGER",
-    "report_dir": "ALERTDRILL_REPORT_DIR",
-    "tags": "ALERTDRILL_TAGS",
-    "poll_interval": "ALERTDRILL_POLL_INTERVAL",
-    "manual": "ALERTDRILL_MANUAL",
-    "preflight": "ALERTDRILL_PREFLIGHT",
-    "history": "ALERTDRILL_HISTORY",
-    "pushgateway": "ALERTDRILL_PUSHGATEWAY",
-    "publish": "ALERTDRILL_PUBLISH",
-    "surprise": "ALERTDRILL_SURPRISE",
-}
-TRUE = ("1", "true", "yes", "on")
+# Every top-level key of alertdrill.yml; anything else is a typo, reported with its line.
+KNOWN_KEYS = frozenset({
+    "prometheus", "alertmanager", "sink", "contact_groups", "runbooks", "rules", "prometheus_config",
+    "alertmanager_config", "services", "faults", "lab", "history", "metrics", "kubernetes", "guards",
+    "max_fault_duration", "runbook_hosts", "poll_interval", "steady_timeout", "command_timeout", "manual",
+    "publish", "schedules", "surprise", "mission", "serve", "tags",
+})
+LAB_KEYS = frozenset({"dir", "services", "prometheus_bin", "alertmanager_bin", "ready_timeout", "run_label", "scrape"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +98,7 @@ class Settings:
     guards: Mapping[str, str] = field(default_factory=dict)  # name -> PromQL; non-empty result aborts a drill
     max_fault_duration_s: float = 900.0  # no fault stays longer than this, whatever else happens
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
+    parallel: int = 1  # drills with disjoint targets at once; 0 = as many as the targets allow
 
     @property
     def root(self) -> Path:
@@ -132,16 +127,20 @@ class Settings:
         return self.lab
 
     def with_overrides(self, **values: object) -> Settings:
-        """Apply command-line values (None means "not given")."""
+        """Apply validated option values by option name (see `options.OPTIONS`); None means "not given"."""
         given = {k: v for k, v in values.items() if v is not None}
-        if "report_dir" in given:
-            given["report_dir"] = Path(str(given["report_dir"])).absolute()
-        return replace(self, **given)  # type: ignore[arg-type]
+        renamed = {"poll_interval": "poll_interval_s"}
+        fields = {renamed.get(k, k): v for k, v in given.items() if renamed.get(k, k) in self.__dataclass_fields__}
+        if "report_dir" in fields:
+            fields["report_dir"] = Path(str(fields["report_dir"])).absolute()
+        if "history" in fields:
+            fields["history"] = _history_url(str(fields["history"]), self.root)
+        return replace(self, **fields)  # type: ignore[arg-type]
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
     """The config file: explicit path, else $ALERTDRILL_CONFIG, else alertdrill.yml here or above."""
-    chosen = explicit or os.environ.get(ENV_VARS["config"])
+    chosen = explicit or os.environ.get(CONFIG_ENV)
     if chosen:
         path = Path(chosen).absolute()
         if not path.is_file():
@@ -218,7 +217,15 @@ def _services(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, ServiceConfi
     return services
 
 
+def _unknown_keys(doc: YamlDoc, raw: Mapping[str, object], known: frozenset[str], *where: str) -> None:
+    for key in raw:
+        if str(key) not in known:
+            raise doc.error(f"unknown key {'.'.join((*where, str(key)))!r}", *where, str(key),
+                            fix=f"known keys: {', '.join(sorted(known))}")
+
+
 def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> LabConfig:
+    _unknown_keys(doc, raw, LAB_KEYS, "lab")
     services = []
     for name, body in _mapping(doc, raw.get("services"), "lab", "services").items():
         spec = _mapping(doc, body, "lab", "services", name)
@@ -235,15 +242,19 @@ def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> LabConfig:
     return LabConfig(dir=root / str(raw.get("dir", ".lab")), services=tuple(services),
                      prometheus_bin=str(raw.get("prometheus_bin", "prometheus")),
                      alertmanager_bin=str(raw.get("alertmanager_bin", "prometheus-alertmanager")),
-                     ready_timeout_s=float(str(raw.get("ready_timeout", 30))),
+                     ready_timeout_s=_number(doc, raw, "ready_timeout", 30.0, "lab"),
                      run_label=str(raw.get("run_label", "drill_run")), scrape=tuple(scrape))
 
 
-def _number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float) -> float:
+def _number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float, *where: str) -> float:
+    """A positive, finite number of seconds, or a duration (`30s`, `1 minute`)."""
     value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise doc.error(f"{key} must be a positive number of seconds", key)
-    return float(value)
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError(f"{value!r} must be a number of seconds or a duration")
+        return seconds(str(value))
+    except ValueError as exc:
+        raise doc.error(f"{'.'.join((*where, key))}: {exc}", *where, key, fix="e.g. 30 or 30s") from None
 
 
 def _history_url(value: str, root: Path) -> str:
@@ -261,56 +272,59 @@ def _strings(doc: YamlDoc, raw: Mapping[str, object], key: str) -> tuple[str, ..
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """The file's settings, then the `ALERTDRILL_*` environment variables (validated, see `options`)."""
     env = os.environ if env is None else env
     doc = load_yaml(path, what="configuration file")
     raw = _mapping(doc, doc.data)
+    _unknown_keys(doc, raw, KNOWN_KEYS)
+    return _from_file(doc, raw, path).with_overrides(**from_environment(env))
+
+
+def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
     root = path.parent
     rel = lambda value: (root / str(value)).absolute() if value else None  # noqa: E731
     sink = _mapping(doc, raw.get("sink"), "sink")
     metrics = _mapping(doc, raw.get("metrics"), "metrics")
     kube = _mapping(doc, raw.get("kubernetes"), "kubernetes")
-    rules: list[Path] = []
-    patterns = raw.get("rules") or []
-    if not isinstance(patterns, list):
-        raise doc.error("rules must be a list of rule files (globs allowed)", "rules",
-                        fix="e.g. rules: [alerts/rules.yml]")
-    for pattern in patterns:
-        matches = sorted(root.glob(str(pattern)))
-        rules += matches or [root / str(pattern)]
-    prometheus = env.get(ENV_VARS["prometheus"]) or raw.get("prometheus", Settings.prometheus)
-    alertmanager = env.get(ENV_VARS["alertmanager"]) or raw.get("alertmanager", Settings.alertmanager)
-    settings = Settings(
+    return Settings(
         config_path=path.absolute(),
-        prometheus=_url(doc, "prometheus", prometheus),
-        alertmanager=_url(doc, "alertmanager", alertmanager),
+        prometheus=_url(doc, "prometheus", raw.get("prometheus", Settings.prometheus)),
+        alertmanager=_url(doc, "alertmanager", raw.get("alertmanager", Settings.alertmanager)),
         sink_listen=str(sink.get("listen", Settings.sink_listen)),
         sink_smtp=str(sink.get("smtp") or ""),
         sink_public=_url(doc, "sink.public_url", sink["public_url"]) if sink.get("public_url") else "",
         contact_groups=rel(raw.get("contact_groups", "notifiers/contact-groups.yml")),
         runbooks=rel(raw.get("runbooks", "runbooks")),
-        rules=tuple(rules),
+        rules=_rules(doc, raw, root),
         prometheus_config=rel(raw.get("prometheus_config")),
         alertmanager_config=rel(raw.get("alertmanager_config")),
         services=_services(doc, _mapping(doc, raw.get("services"), "services")),
         faults=_faults(doc, _mapping(doc, raw.get("faults"), "faults")),
         lab=_lab(doc, _mapping(doc, raw.get("lab"), "lab"), root),
-        report_dir=Path(env.get(ENV_VARS["report_dir"]) or root / "reports").absolute(),
-        tags=env.get(ENV_VARS["tags"], ""),
-        poll_interval_s=float(env.get(ENV_VARS["poll_interval"]) or _number(doc, raw, "poll_interval", 0.1)),
+        report_dir=(root / "reports").absolute(),
+        tags=str(raw.get("tags") or ""),
+        poll_interval_s=_number(doc, raw, "poll_interval", 0.1),
         steady_timeout_s=_number(doc, raw, "steady_timeout", 30.0),
         command_timeout_s=_number(doc, raw, "command_timeout", 60.0),
-        manual=(env[ENV_VARS["manual"]].lower() in TRUE) if env.get(ENV_VARS["manual"]) else raw.get("manual") is True,
-        surprise=env.get(ENV_VARS["surprise"], "").lower() in TRUE,
+        manual=raw.get("manual") is True,
         runbook_hosts=_strings(doc, raw, "runbook_hosts"),
-        preflight=env.get(ENV_VARS["preflight"], "1").lower() in TRUE,
-        history=_history_url(env.get(ENV_VARS["history"]) or str(raw.get("history") or ""), root),
+        history=_history_url(str(raw.get("history") or ""), root),
         metrics_textfile=rel(metrics.get("textfile")),
-        pushgateway=_url(doc, "metrics.pushgateway", gateway) if (gateway := env.get(
-            ENV_VARS["pushgateway"]) or metrics.get("pushgateway")) else "",
-        publish=env.get(ENV_VARS["publish"], "1").lower() in TRUE and raw.get("publish", True) is not False,
+        pushgateway=_url(doc, "metrics.pushgateway", metrics["pushgateway"]) if metrics.get("pushgateway") else "",
+        publish=raw.get("publish", True) is not False,
         kubeconfig=str(kube["kubeconfig"]) if kube.get("kubeconfig") else None,
         kubernetes_contexts=_strings(doc, kube, "allowed_contexts"),
         guards=_guards(doc, _mapping(doc, raw.get("guards"), "guards")),
         max_fault_duration_s=_duration(doc, raw.get("max_fault_duration"), "max_fault_duration") or 900.0,
     )
-    return settings
+
+
+def _rules(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> tuple[Path, ...]:
+    patterns = raw.get("rules") or []
+    if not isinstance(patterns, list):
+        raise doc.error("rules must be a list of rule files (globs allowed)", "rules",
+                        fix="e.g. rules: [alerts/rules.yml]")
+    rules: list[Path] = []
+    for pattern in patterns:
+        rules += sorted(root.glob(str(pattern))) or [root / str(pattern)]
+    return tuple(rules)

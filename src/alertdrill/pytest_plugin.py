@@ -1,54 +1,51 @@
 """The pytest plugin (`pytest11` entry point): `pytest drills/` runs feature files as drills.
 
-Collection compiles each feature file against the configuration, so a bad file is a collection
-error (`file:line: message (fix)`) and pytest stops before any drill runs. Before the first drill,
-Prometheus, Alertmanager and the sink must answer, and faults left by killed runs are reverted.
-Each scenario gets a `DrillSession` (fixture `alertdrill_drill`) that the shipped steps drive;
-its teardown reverts the fault. At the end the scorecard is written.
+A thin front end: each `.feature` file is compiled once at collection (a bad file is a collection
+error `file:line: message (fix)`), each scenario becomes a `DrillItem`, and after collection the
+plan (injectors built, preflight) is made and the runner prepared (servers reachable, faults of
+killed runs reverted). An item runs its drill through the same `Runner` as `alertdrill run`: a drill
+that could not run is a pytest *error*, a missed expectation a *failure*. At the end the scorecard
+is written. pytest's internals are touched only in `alertdrill.pytest_compat`.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-import types
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from pytest_bdd import feature as bdd_feature
-from pytest_bdd import scenario
 
-from alertdrill.catalog.runbooks import load_runbooks
-from alertdrill.config import ENV_VARS, Settings, find_config, load_settings
-from alertdrill.drill.environment import Environment, needs_sink
-from alertdrill.drill.session import DrillSession
-from alertdrill.errors import AlertdrillError, ConfigError, DrillFailed
-from alertdrill.lint import Finding, preflight
-from alertdrill.lint.repository import drill_key
+from alertdrill import options
+from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.config import Settings, find_config, load_settings
+from alertdrill.drill.environment import Environment
+from alertdrill.drill.plan import PlannedDrill, plan_drills
+from alertdrill.drill.runner import Runner
+from alertdrill.errors import AlertdrillError, ConfigError, DrillError, DrillFailed
+from alertdrill.publish.console import summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
+from alertdrill.pytest_compat import terminal_line
 from alertdrill.score.scorecard import DrillResult, Scorecard
-from alertdrill.spec.features import compile_feature, parse_feature
+from alertdrill.spec.features import compile_feature
 from alertdrill.spec.model import DrillSpec
 
-pytest_plugins = ["alertdrill.bdd"]
+NOT_FOR_PYTEST = ("dry_run", "tags", "parallel")  # pytest has --collect-only and -m; items run in order
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alertdrill", "alertdrill drills")
-    group.addoption("--alertdrill-config", default=None, metavar="FILE",
-                    help=f"alertdrill.yml to use (env {ENV_VARS['config']}; default: nearest above the feature)")
-    group.addoption("--alertdrill-report-dir", default=None, metavar="DIR",
-                    help=f"where scorecards go (env {ENV_VARS['report_dir']}; default reports/ by the config)")
-    group.addoption("--alertdrill-prometheus", default=None, metavar="URL", help="override prometheus:")
-    group.addoption("--alertdrill-alertmanager", default=None, metavar="URL", help="override alertmanager:")
-    group.addoption("--alertdrill-quiet", action="store_true", help="no live progress lines")
-    group.addoption("--alertdrill-scenario", action="append", default=[], metavar="NAME",
-                    help="run only the scenario with this name (repeatable)")
-    group.addoption("--alertdrill-no-preflight", action="store_true",
-                    help=f"run drills even when lint finds problems in their files (env {ENV_VARS['preflight']}=0)")
+    for option in options.OPTIONS:
+        if "run" not in option.commands or option.name in NOT_FOR_PYTEST:
+            continue
+        action = "store_true" if option.switch else "append" if option.repeat else "store"
+        group.addoption(option.pytest_flag, dest=f"alertdrill_{option.name}", action=action,
+                        default=None, help=option.full_help(), **({} if option.switch else {"metavar": option.metavar}))
+    group.addoption("--alertdrill-no-preflight", dest="alertdrill_preflight", action="store_const", const="no",
+                    help="the same as --alertdrill-preflight no")
 
 
 @dataclass
@@ -58,11 +55,10 @@ class DrillRun:
     config: pytest.Config
     started_at: float = field(default_factory=time.time)
     settings_by_path: dict[Path, Settings] = field(default_factory=dict)
-    envs: dict[Path, Environment] = field(default_factory=dict)
-    results: list[DrillResult] = field(default_factory=list)
+    groups: dict[Path, ContactGroups] = field(default_factory=dict)
+    runners: dict[Path, Runner] = field(default_factory=dict)
     report: Path | None = None
-    blocked: dict[str, list[Finding]] = field(default_factory=dict)  # drill key -> preflight findings
-    preflight_stopped: int = 0
+    card: Scorecard | None = None
 
     def settings_for(self, feature: Path) -> Settings | None:
         explicit = self.config.getoption("alertdrill_config")
@@ -73,34 +69,25 @@ class DrillRun:
                 raise
             return None
         if path not in self.settings_by_path:
-            self.settings_by_path[path] = load_settings(path).with_overrides(
-                prometheus=self.config.getoption("alertdrill_prometheus"),
-                alertmanager=self.config.getoption("alertdrill_alertmanager"),
-                report_dir=self.config.getoption("alertdrill_report_dir"),
-                preflight=False if self.config.getoption("alertdrill_no_preflight") else None)
+            given = {o.name: self.config.getoption(f"alertdrill_{o.name}", None) for o in options.OPTIONS}
+            self.settings_by_path[path] = load_settings(path).with_overrides(**options.from_arguments(given))
         return self.settings_by_path[path]
 
-    def env_for(self, settings: Settings) -> Environment:
-        if settings.config_path not in self.envs:
-            self.envs[settings.config_path] = Environment(settings, progress=self.progress)
-        return self.envs[settings.config_path]
+    def groups_for(self, settings: Settings) -> ContactGroups:
+        if settings.config_path not in self.groups:
+            self.groups[settings.config_path] = ContactGroups.load(settings.contact_groups)
+        return self.groups[settings.config_path]
+
+    def results(self) -> list[DrillResult]:
+        return [result for runner in self.runners.values() for result in runner.results]
 
     def progress(self, message: str) -> None:
-        if self.config.getoption("alertdrill_quiet"):
-            return
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None:
-            return
-        if capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(f"    {message}")
-        else:
-            reporter.write_line(f"    {message}")
+        if not self.config.getoption("alertdrill_quiet"):
+            terminal_line(self.config, f"    {message}")
 
 
 RUN = pytest.StashKey[DrillRun]()
-SPEC = pytest.StashKey[tuple[Settings, DrillSpec]]()
+PLANNED = pytest.StashKey[tuple[Runner, PlannedDrill]]()
 
 
 def _raise_interrupt(signum: int, _frame: object) -> None:
@@ -113,7 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # SIGTERM takes the same path as Ctrl-C: fixtures tear down, so the fault is reverted.
+    # SIGTERM takes the same path as Ctrl-C: the running drill's session reverts its fault.
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
         signal.signal(signal.SIGTERM, _raise_interrupt)
 
@@ -123,37 +110,55 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-class FeatureFile(pytest.Module):
-    """A `.feature` file seen as a test module whose functions are its scenarios."""
+class FeatureFile(pytest.File):
+    """A `.feature` file; its scenarios (one per example row of an outline) are its items."""
 
-    def _getobj(self) -> types.ModuleType:
+    def collect(self) -> Iterator[DrillItem]:
         run = self.config.stash[RUN]
         settings = run.settings_for(self.path)
         assert settings is not None
-        specs = compile_feature(self.path, settings, run.env_for(settings).contact_groups)
-        module = types.ModuleType(f"alertdrill_feature_{self.path.stem}")
-        module.__file__ = str(self.path)
-        bdd_feature.features.pop(str(self.path.absolute()), None)  # pytest-bdd caches parsed files
-        for index, template in enumerate(parse_feature(self.path)):
-            for tag in template.tags | template.feature.tags:
+        for index, spec in enumerate(compile_feature(self.path, settings, run.groups_for(settings))):
+            name = f"test_{index:02d}_" + "".join(c if c.isalnum() else "_" for c in spec.name.lower())
+            item = DrillItem.from_parent(self, name=name.rstrip("_"), spec=spec, settings=settings)
+            for tag in sorted(spec.tags):
                 if ":" not in tag:  # `@cron:...` tags are schedules, not marks
                     self.config.addinivalue_line("markers", f"{tag}: feature tag")
-            function = scenario(str(self.path.absolute()), template.name,
-                                features_base_dir=str(self.path.parent))(lambda: None)
-            function = pytest.mark.alertdrill(function)
-            function.__alertdrill_specs__ = [s for s in specs if s.line == template.line_number]
-            function.__alertdrill_settings__ = settings
-            name = f"test_{index:02d}_" + "".join(c if c.isalnum() else "_" for c in template.name.lower())
-            setattr(module, name.rstrip("_"), function)
-        return module
-
-    def istestfunction(self, obj: object, name: str) -> bool:
-        return hasattr(obj, "__alertdrill_specs__")
+                    item.add_marker(tag)
+            item.add_marker("alertdrill")
+            yield item
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
         if isinstance(excinfo.value, AlertdrillError):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
+
+
+class DrillItem(pytest.Item):
+    """One drill. `setup` runs it (so a drill that cannot run is a pytest error), `runtest` judges it."""
+
+    def __init__(self, *, spec: DrillSpec, settings: Settings, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.spec, self.settings = spec, settings
+        self.result: DrillResult | None = None
+
+    def setup(self) -> None:
+        runner, planned = self.stash[PLANNED]
+        self.result = runner.run_drill(planned)
+        if self.result.status == "error":
+            raise DrillError(self.result.verdict())
+
+    def runtest(self) -> None:
+        if self.result is not None and self.result.status == "failed":
+            raise DrillFailed(self.result.verdict())
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+        if isinstance(excinfo.value, DrillFailed | AlertdrillError):
+            kind = "failed" if isinstance(excinfo.value, DrillFailed) else "could not run"
+            return f"{self.spec.feature}:{self.spec.line}: drill {self.spec.name!r} {kind}: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.spec.line - 1, f"drill: {self.spec.name}"
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -164,65 +169,33 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return FeatureFile.from_parent(parent, path=file_path)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_bdd_apply_tag(tag: str, function: object) -> bool | None:
-    """Tags with a colon carry values (`@cron:H_10_*_*_MON`): they are read by alertdrill, not marks."""
-    return True if ":" in tag else None
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = set(config.getoption("alertdrill_scenario") or [])
     if not wanted:
         return
-    keep = [i for i in items if (found := _spec_of(i)) is None or found[1].name in wanted]
+    keep = [i for i in items if not isinstance(i, DrillItem) or i.spec.name in wanted]
     config.hook.pytest_deselected(items=[i for i in items if i not in keep])
     items[:] = keep
 
 
-def _spec_of(item: pytest.Item) -> tuple[Settings, DrillSpec] | None:
-    function = getattr(item, "obj", None)
-    specs = getattr(function, "__alertdrill_specs__", None)
-    if not specs:
-        return None
-    example = getattr(item, "callspec", None)
-    context = example.params.get("_pytest_bdd_example", {}) if example else {}
-    suffix = f" [{', '.join(context.values())}]" if context else ""
-    chosen = next((s for s in specs if s.name.endswith(suffix)), specs[0]) if suffix else specs[0]
-    return function.__alertdrill_settings__, chosen  # type: ignore[union-attr]
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
+    """The plan per configuration (injectors built, preflight), then servers reachable: exit 4 otherwise."""
     run = session.config.stash[RUN]
-    selected = [(item, found) for item in session.items if (found := _spec_of(item))]
-    for item, found in selected:
-        item.stash[SPEC] = found
-    by_config: dict[Path, list[DrillSpec]] = {}
-    for _, (settings, spec) in selected:
-        by_config.setdefault(settings.config_path, []).append(spec)
-    for path, specs in by_config.items():
-        env = run.env_for(run.settings_by_path[path])
-        try:
-            load_runbooks(env.settings.runbooks)  # a broken runbook stops the run before any injection
-            if env.settings.preflight:
-                run.blocked.update(preflight(env.settings, specs))
-            env.require_reachable(sink=any(needs_sink(d) for d in specs))
-            for entry, outcome in env.revert_orphans():
-                run.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
-        except AlertdrillError as exc:
-            raise pytest.UsageError(str(exc)) from None
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item,
-                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """A missed expectation or a drill that cannot run is one line for a person, not a traceback."""
-    report: pytest.TestReport = yield
-    excinfo = call.excinfo
-    if excinfo is not None and isinstance(excinfo.value, DrillFailed | AlertdrillError) and SPEC in item.stash:
-        _, spec = item.stash[SPEC]
-        kind = "failed" if isinstance(excinfo.value, DrillFailed) else "could not run"
-        report.longrepr = f"{spec.feature}:{spec.line}: drill {spec.name!r} {kind}: {excinfo.value}"
-    return report
+    by_config: dict[Path, list[DrillItem]] = {}
+    for item in session.items:
+        if isinstance(item, DrillItem):
+            by_config.setdefault(item.settings.config_path, []).append(item)
+    try:
+        for path, items in by_config.items():
+            settings = run.settings_by_path[path]
+            plan = plan_drills(settings, run.groups_for(settings), [i.spec for i in items])
+            runner = run.runners[path] = Runner(plan, Environment(settings, progress=run.progress), run.progress)
+            for item, planned in zip(items, plan.drills, strict=True):
+                item.stash[PLANNED] = (runner, planned)
+            if not session.config.option.collectonly:
+                runner.prepare()
+    except AlertdrillError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
@@ -232,49 +205,21 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return None
 
 
-@pytest.fixture
-def alertdrill_drill(request: pytest.FixtureRequest) -> Iterator[DrillSession]:
-    """The `DrillSession` of the current scenario; its teardown reverts the fault and scores it."""
-    run = request.config.stash[RUN]
-    if SPEC not in request.node.stash:
-        pytest.fail("alertdrill steps run only in drills collected from feature files with an alertdrill.yml")
-    settings, spec = request.node.stash[SPEC]
-    run.progress(f"drill: {spec.name}")
-    blocked = [f.one_line() for f in run.blocked.get(drill_key(spec), [])]
-    run.preflight_stopped += bool(blocked)
-    session = DrillSession(spec, run.env_for(settings), progress=run.progress, preflight=blocked)
-    try:
-        yield session
-    finally:
-        try:
-            session.close()
-        finally:
-            if session.result is not None:
-                run.results.append(session.result)
-                run.progress(f"{session.result.status}: {session.result.verdict()}")
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
-    if not run.results:
+    results = run.results()
+    if not results:
         return
-    settings = next(iter(run.settings_by_path.values()))
-    card = Scorecard(new_run_id(run.started_at), run.started_at, time.time(), list(run.results))
-    run.report = deliver(card, settings, run.env_for(settings).contact_groups, run.progress)
+    runner = next(iter(run.runners.values()))
+    run.card = Scorecard(new_run_id(run.started_at), run.started_at, time.time(), results)
+    run.report = deliver(run.card, runner.plan.settings, runner.plan.contact_groups, run.progress)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     run = terminalreporter.config.stash[RUN]
-    if not run.results or run.report is None:
+    if run.card is None:
         return
     terminalreporter.section("alertdrill scorecard")
-    for result in run.results:
-        phases = "  ".join(f"{name} {p.elapsed_s if p.elapsed_s is not None else '-'}/{p.budget_s:g}s"
-                           for name, p in result.phases.items())
-        terminalreporter.write_line(f"{result.status.upper():7} {result.name}  {phases}")
-        if result.status != "passed":
-            terminalreporter.write_line(f"        {result.verdict()}")
-    terminalreporter.write_line(f"scorecard: {run.report / 'scorecard.json'} (also scorecard.md, scorecard.html, "
-                                f"junit.xml, alertdrill.prom; "
-                                f"{run.report.parent / 'latest'} is the newest run)")
+    for line in summary_lines(run.card, run.report):
+        terminalreporter.write_line(line)

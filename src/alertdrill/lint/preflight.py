@@ -13,10 +13,12 @@ from alertdrill.spec.model import DrillSpec
 
 def preflight(settings: Settings, drills: Iterable[DrillSpec]) -> dict[str, list[Finding]]:
     """drill key -> its blocking findings (only drills that have some)."""
-    wanted = {drill_key(d) for d in drills}
-    features = {settings.root / d.feature for d in drills} if wanted else set()
+    chosen = list(drills)
+    wanted = {drill_key(d) for d in chosen}
     blocked: dict[str, list[Finding]] = {}
-    for finding in lint(settings, sorted(features)).findings:
+    if not wanted:
+        return blocked
+    for finding in lint(settings, drills=chosen).findings:
         if finding.severity == ERROR and finding.drill in wanted:
             blocked.setdefault(finding.drill, []).append(finding)
     return blocked

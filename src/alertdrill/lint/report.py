@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from alertdrill.lint.repository import Repository
 from alertdrill.lint.routing_checks import drill_findings, reached, routing_findings
 from alertdrill.lint.rule_checks import rule_findings
 from alertdrill.lint.runbook_checks import runbook_findings, unlinked_runbooks
+from alertdrill.spec.model import DrillSpec
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,9 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(seen.values(), key=lambda f: (f.path, f.line, f.rule))
 
 
-def lint(settings: Settings, drill_paths: Iterable[Path] | None = None) -> LintReport:
-    repo = Repository.load(settings, drill_paths)
+def lint(settings: Settings, drill_paths: Iterable[Path] | None = None,
+         drills: Sequence[DrillSpec] | None = None) -> LintReport:
+    repo = Repository.load(settings, drill_paths, drills)
     paths = alert_paths(repo)
     findings = _dedupe([*rule_findings(repo), *routing_findings(repo), *drill_findings(repo),
                         *runbook_findings(repo), *budget_findings(repo, paths)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,8 +43,10 @@ class Repository:
         return next((r for r in self.rules if r.name == alert), None)
 
     @classmethod
-    def load(cls, settings: Settings, drill_paths: Iterable[Path] | None = None) -> Repository:
-        """Read what can be read; a file that cannot be read becomes a finding, not a crash."""
+    def load(cls, settings: Settings, drill_paths: Iterable[Path] | None = None,
+             drills: Sequence[DrillSpec] | None = None) -> Repository:
+        """Read what can be read; a file that cannot be read becomes a finding, not a crash.
+        `drills`: already compiled drills (a run's plan), so no feature file is parsed twice."""
         repo = cls(settings)
         groups = repo._attempt(partial(ContactGroups.load, settings.contact_groups))
         repo.groups = groups
@@ -61,7 +63,9 @@ class Repository:
                 book = repo._attempt(partial(parse_runbook, path))
                 if book is not None:
                     repo.runbooks.append(book)
-        if groups is not None:
+        if drills is not None:
+            repo.drills = list(drills)
+        elif groups is not None:
             paths = list(drill_paths) if drill_paths is not None else [settings.root / "drills"]
             for path in feature_files(p for p in paths if p.exists()):
                 repo.drills += repo._attempt(partial(compile_feature, path, settings, groups)) or []

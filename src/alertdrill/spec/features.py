@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pytest_bdd.exceptions import GherkinParseError
-from pytest_bdd.parser import FeatureParser, ScenarioTemplate
-
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.runbooks import load_runbooks
 from alertdrill.config import Settings
 from alertdrill.errors import SpecError
 from alertdrill.spec import grammar
+from alertdrill.spec.gherkin import ParsedScenario, parse_feature
 from alertdrill.spec.model import (
     AlertFires,
     DrillSpec,
@@ -27,42 +25,23 @@ from alertdrill.spec.model import (
 )
 
 
-def parse_feature(path: Path) -> list[ScenarioTemplate]:
-    try:
-        feature = FeatureParser(str(path.parent), path.name).parse()
-    except GherkinParseError as exc:
-        lines = [ln.split("): ", 1)[-1] for ln in (exc.message or "").splitlines()
-                 if ln.strip() and not ln.startswith(("Unknown parsing error", "Parser errors"))]
-        first = lines[0] if lines else "malformed Gherkin"
-        raise SpecError(f"malformed feature file: {first}", path=path, line=exc.line,
-                        fix="see https://cucumber.io/docs/gherkin/reference/") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read feature file: {exc}", path=path) from None
-    if not feature.scenarios:
-        raise SpecError("feature file has no Scenario", path=path, line=feature.line_number,
-                        fix="add a `Scenario:` with Given/When/Then steps")
-    return list(feature.scenarios.values())
-
-
-def _compile_steps(template: ScenarioTemplate, path: Path, context: dict[str, str]) -> list[Step]:
+def _compile_steps(scenario: ParsedScenario, path: Path) -> list[Step]:
     steps: list[Step] = []
-    for step in template.render(context).steps:
-        found = grammar.match(step.type, step.name)
+    for step in scenario.steps:
+        found = grammar.match(step.keyword, step.text)
         if found is None:
-            wanted = grammar.keyword_of(step.name)
+            wanted = grammar.keyword_of(step.text)
             if wanted:
-                raise SpecError(f'"{step.name}" is a {wanted.capitalize()} step, written as '
-                                f"{step.keyword.strip()}", path=path, line=step.line_number,
-                                fix=f"start it with {wanted.capitalize()}")
-            hint = grammar.closest(step.name)
-            raise SpecError(f'unknown step "{step.keyword.strip()} {step.name}"', path=path,
-                            line=step.line_number,
+                raise SpecError(f'"{step.text}" is a {wanted.capitalize()} step, written as {step.written}',
+                                path=path, line=step.line, fix=f"start it with {wanted.capitalize()}")
+            hint = grammar.closest(step.text)
+            raise SpecError(f'unknown step "{step.written} {step.text}"', path=path, line=step.line,
                             fix=f'did you mean "{hint}"?' if hint else "see `alertdrill steps`")
         phrase, args = found
         try:
-            steps.append(phrase.build(args, step.line_number))
+            steps.append(phrase.build(args, step.line))
         except ValueError as exc:
-            raise SpecError(str(exc), path=path, line=step.line_number) from None
+            raise SpecError(str(exc), path=path, line=step.line) from None
     return steps
 
 
@@ -127,16 +106,12 @@ def compile_feature(path: Path, settings: Settings, groups: ContactGroups) -> li
     checker = _Checker(settings, groups, path)
     drills = []
     shown = display_path(path, settings.root)
-    for template in parse_feature(path):
-        contexts = [c for ex in template.examples for c in ex.as_contexts()] or [{}]
-        for context in contexts:
-            steps = _compile_steps(template, path, context)
-            suffix = f" [{', '.join(context.values())}]" if context else ""
-            checker.check(template.name, template.line_number, steps)
-            tags = frozenset(template.tags | template.feature.tags)
-            drills.append(DrillSpec(template.name + suffix, shown, template.line_number, tuple(steps), tags,
-                                    manual=MANUAL_TAG in tags or settings.manual or settings.surprise,
-                                    surprise=settings.surprise))
+    for scenario in parse_feature(path):
+        steps = _compile_steps(scenario, path)
+        checker.check(scenario.name, scenario.line, steps)
+        drills.append(DrillSpec(scenario.name, shown, scenario.line, tuple(steps), scenario.tags,
+                                manual=MANUAL_TAG in scenario.tags or settings.manual or settings.surprise,
+                                surprise=settings.surprise))
     return drills
 
 

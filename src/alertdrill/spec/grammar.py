@@ -1,7 +1,7 @@
 """The drill vocabulary: one table of step phrases.
 
-The compiler (`catalog.features`) and the pytest-bdd step definitions (`bdd`) are both generated
-from `PHRASES`, so what the preflight accepts and what pytest runs cannot drift apart.
+The compiler (`spec.features`) reads every step through `PHRASES`; the runner performs the compiled
+steps, so what preflight accepts and what runs cannot drift apart.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from pytest_bdd import parsers
+from parse import Parser
+from parse import compile as compile_format
 
 from alertdrill.durations import parse_duration
 from alertdrill.spec.model import (
@@ -33,8 +34,13 @@ class Phrase:
     example: str
 
     @property
-    def parser(self) -> parsers.parse:
-        return parsers.parse(self.pattern)
+    def parser(self) -> Parser:
+        return compile_format(self.pattern)
+
+    def arguments(self, text: str) -> dict[str, object] | None:
+        """The phrase's parameters when `text` is this phrase, else None."""
+        found = self.parser.parse(text)
+        return dict(found.named) if found is not None and not isinstance(found, Parser) else None
 
 
 def _budget(args: Mapping[str, object]) -> float:
@@ -75,8 +81,8 @@ PHRASES: tuple[Phrase, ...] = (
 
 def match(keyword: str, text: str) -> tuple[Phrase, dict[str, object]] | None:
     for phrase in PHRASES:
-        if phrase.keyword == keyword and phrase.parser.is_matching(text):
-            return phrase, dict(phrase.parser.parse_arguments(text) or {})
+        if phrase.keyword == keyword and (args := phrase.arguments(text)) is not None:
+            return phrase, args
     return None
 
 
@@ -89,4 +95,4 @@ def closest(text: str) -> str | None:
 
 def keyword_of(text: str) -> str | None:
     """The keyword a phrase needs, when `text` matches a phrase under another keyword."""
-    return next((p.keyword for p in PHRASES if p.parser.is_matching(text)), None)
+    return next((p.keyword for p in PHRASES if p.arguments(text) is not None), None)

@@ -1,0 +1,79 @@
+"""`alertdrill run`: build the plan (every file checked, exit 2 before anything is injected), then
+either show it (`--dry-run`: preflight and reachability included) or hand it to the runner.
+No pytest in between: the output is alertdrill's own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from alertdrill.config import Settings
+from alertdrill.drill.environment import Environment
+from alertdrill.drill.plan import DrillPlan, Selection, build_plan
+from alertdrill.drill.runner import ExitStatus, Runner
+from alertdrill.errors import ConfigError
+from alertdrill.publish.console import summary_lines
+from alertdrill.publish.deliver import deliver
+from alertdrill.publish.reports.writer import new_run_id
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def quiet(_message: str) -> None:
+    return None
+
+
+def run_command(settings: Settings, paths: list[str], scenarios: tuple[str, ...], dry_run: bool,
+                show_progress: bool = True) -> int:
+    selection = Selection(tuple(Path(p) for p in paths), scenarios, settings.tags)
+    plan = build_plan(settings, selection)
+    if not plan.drills:
+        where = ", ".join(paths) or str(settings.root / "drills")
+        raise ConfigError(f"no drills to run in {where}" + (f" with --tags {settings.tags!r}" if settings.tags else ""),
+                          fix="add Scenario blocks to .feature files, or change --tags / --scenario")
+    progress = say if show_progress else quiet
+    env = Environment(settings, progress=progress)
+    if dry_run:
+        return show_plan(plan, env)
+    runner = Runner(plan, env, progress)
+    outcome = runner.run()
+    if outcome.results:
+        card = outcome.scorecard(new_run_id(outcome.started_at))
+        run_dir = deliver(card, settings, plan.contact_groups, progress)
+        print("\n".join(["", *summary_lines(card, run_dir)]), flush=True)
+    status = outcome.exit_status()
+    if status is ExitStatus.INTERRUPTED:
+        print("alertdrill: interrupted; the drill's fault was reverted (see the scorecard)", file=sys.stderr)
+    elif status is ExitStatus.USAGE:
+        print("alertdrill: preflight stopped every drill; nothing was injected (see `alertdrill lint`)",
+              file=sys.stderr)
+    return int(status)
+
+
+def show_plan(plan: DrillPlan, env: Environment) -> int:
+    """Every drill, its fault, budgets, the runbook steps it would run, and what preflight says."""
+    from alertdrill.catalog.runbooks import load_runbooks
+
+    books = load_runbooks(plan.settings.runbooks)
+    print(f"{len(plan.drills)} drill(s), nothing will be injected (--dry-run):")
+    for planned in plan.drills:
+        drill = planned.spec
+        budgets = ", ".join(f"{k} {v:g}s" for k, v in drill.budgets().items())
+        print(f"- {drill.name}  ({drill.feature}:{drill.line})" + ("  [for people: @manual]" if drill.manual else ""))
+        print(f"    fault {drill.fault}: {planned.injector.describe()}")
+        print(f"    alert {drill.alert or '-'} -> contact group {drill.contact_group or '-'}; budgets: {budgets}")
+        for book in books:
+            if drill.alert and drill.alert in book.alerts:
+                for step in book.steps:
+                    if step.language == "sh":
+                        print(f"    runbook sh step ({book.path.name}:{step.line}, {step.section}): {step.code}")
+        for finding in planned.blocked:
+            print(f"    preflight stops it: {finding}")
+    env.require_reachable(sink=plan.needs_sink)
+    print("Prometheus and Alertmanager answer" + (" and the sink answers" if plan.needs_sink else ""))
+    if any(p.blocked for p in plan.drills):
+        print("alertdrill: preflight would stop the drill(s) above; nothing was injected", file=sys.stderr)
+        return int(ExitStatus.USAGE)
+    return int(ExitStatus.PASSED)
