@@ -21,7 +21,7 @@ from alertdrill.publish.history import History, history_report
 from alertdrill.publish.history.migrate import alembic_config
 from alertdrill.publish.history.schema import HEAD, metadata, phases
 from alertdrill.score.scorecard import DrillResult, EventRecord, PhaseResult, Scorecard
-from tests.conftest import alertdrill
+from tests.conftest import REPO, alertdrill
 
 T0 = 1795428000.0  # 2026-11-23T10:00:00Z
 INJECTED = [EventRecord("fault_injected", "2026-11-23T10:00:01.000Z", 0.0)]
@@ -205,13 +205,13 @@ def test_the_history_command_reads_it_in_text_and_json(history_url: str) -> None
     history = History(history_url)
     history.record(card(1, drill("kill the API", alert_s=2.0)))
     history.record(card(2, drill("kill the API", "failed", alert_s=None)))
-    text_out = alertdrill("history", "--db", history_url)
+    text_out = alertdrill("history", "--db", history_url, "--config", str(REPO / "alertdrill.yml"))
     assert text_out.returncode == 0, text_out.stderr
     assert "per alert                    measure          runs median s    p90 s   last s" in text_out.stdout
     assert "alert s" in text_out.stdout and "recover s" in text_out.stdout
     assert "  drills/payments.feature::kill the API: was passed, now failed (run run-2, before run-1)" \
         in text_out.stdout
-    done = alertdrill("history", "--db", history_url, "--format", "json")
+    done = alertdrill("history", "--db", history_url, "--config", str(REPO / "alertdrill.yml"), "--format", "json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["runs"], report["runs_not_injected"]) == (2, 0)
