@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.testing import Project, lab_project, running_pushgateway
+from alertdrill.testing import Project, lab_project, running_postgres, running_pushgateway
 
 pytest_plugins = ["pytester"]
 
@@ -41,6 +41,17 @@ def pushgateway() -> Iterator[str]:
     with running_pushgateway() as url:
         if url is None:
             pytest.skip("prometheus-pushgateway is not installed (scripts/setup --with-test-tools installs it)")
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server (Debian's postgresql) for the session; its SQLAlchemy URL. Missing
+    binaries fail the tests that need it: CI installs them, so a skip would hide a gap."""
+    with running_postgres() as url:
+        if url is None:
+            pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+                        "run scripts/setup --with-test-tools, or apt-get install postgresql", pytrace=False)
         yield url
 
 

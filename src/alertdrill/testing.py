@@ -1,5 +1,5 @@
-"""Public testing helpers: a private copy of a project on free ports, a lab that runs it, and a
-Pushgateway (for `metric` faults and pushed results).
+"""Public testing helpers: a private copy of a project on free ports, a lab that runs it, a
+Pushgateway (for `metric` faults and pushed results) and a throwaway PostgreSQL server (for history).
 
     with lab_project(Path("."), tmp_path) as project:
         subprocess.run(["alertdrill", "run", "--config", str(project.config_path)])
@@ -9,8 +9,11 @@ Every process the lab starts is stopped on exit, so tests can run beside a devel
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,3 +106,51 @@ def running_pushgateway() -> Iterator[str | None]:
     finally:
         child.terminate()
         child.wait(timeout=10)
+
+
+def postgres_bindir() -> Path | None:
+    """Where Debian's PostgreSQL server binaries are (the newest version installed), or None."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else None
+
+
+@contextmanager
+def running_postgres() -> Iterator[str | None]:
+    """A throwaway PostgreSQL server on a free loopback port (trust auth, no fsync), stopped and deleted
+    on exit; its SQLAlchemy URL (database `postgres`), or None when PostgreSQL is not installed.
+    As root, the server runs as the `postgres` user (it refuses to run as root)."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        yield None
+        return
+    root, port = Path(tempfile.mkdtemp(prefix="alertdrill-pg-")), free_port()
+    user = "postgres" if os.geteuid() == 0 else None
+    if user is not None:
+        shutil.chown(root, user)
+    log = root / "postgres.log"
+    try:
+        done = subprocess.run([bindir / "initdb", "-D", root / "data", "-U", "postgres", "--auth=trust", "--no-sync",
+                               "-E", "UTF8", "--locale=C"], user=user, cwd=root, capture_output=True, text=True,
+                              timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+        with log.open("w") as out:
+            child = subprocess.Popen([bindir / "postgres", "-D", root / "data", "-p", str(port), "-k", root,
+                                      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+                                     user=user, cwd=root, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            ready = [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+            if not poll_until(lambda: child.poll() is not None or subprocess.run(ready, check=False).returncode == 0,
+                              30, 0.1) or child.poll() is not None:
+                raise RuntimeError(f"PostgreSQL on port {port} did not become ready: {log.read_text()[-2000:]}")
+            yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            child.send_signal(signal.SIGINT)  # "fast" shutdown: disconnects the clients
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

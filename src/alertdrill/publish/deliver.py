@@ -31,7 +31,7 @@ def deliver(card: Scorecard, settings: Settings, groups: ContactGroups, progress
     trends: dict[str, list[float | None]] = {}
     try:
         history = History(settings.history_url)
-        history.record(data)
+        history.record(card)
         trends = history.trends()
     except (SQLAlchemyError, ConfigError) as exc:
         progress(f"history not written ({type(exc).__name__}): {str(exc).splitlines()[0][:200]}")

@@ -1,44 +1,51 @@
-"""The history store: one row per run, one per drill in a run, written from the scorecard JSON."""
+"""The history store: one row per run, one per drill in a run, one per phase of a drill, written from
+the typed scorecard. Opening a database migrates it to the newest schema (see `migrate`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import create_engine, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from alertdrill.errors import ConfigError
-
-PHASES = ("alert", "notify", "locate", "recover")
-
-metadata = MetaData()
-runs = Table("alertdrill_runs", metadata,
-             Column("run_id", String(64), primary_key=True),
-             Column("started_at", String(32), nullable=False),
-             Column("finished_at", String(32), nullable=False))
-drills = Table("alertdrill_drills", metadata,
-               Column("run_id", String(64), primary_key=True),
-               Column("drill", String(512), primary_key=True),  # "<feature>::<name>"
-               Column("status", String(16), nullable=False),
-               Column("alert", String(256)),
-               Column("contact_group", String(256)),
-               *(Column(f"{phase}_s", Float) for phase in PHASES),
-               *(Column(f"{phase}_budget_s", Float) for phase in PHASES))
+from alertdrill.publish.history.migrate import upgrade
+from alertdrill.publish.history.schema import PHASES, drills, phases, runs
+from alertdrill.score.events import EventName
+from alertdrill.score.scorecard import DrillResult, PhaseResult, Scorecard, iso
 
 
 @dataclass(frozen=True)
 class DrillRow:
+    """One drill of one recorded run."""
+
     run_id: str
     started_at: str
-    drill: str
+    drill: str  # "<feature>::<name>"
     status: str
     alert: str | None
     contact_group: str | None
-    elapsed: Mapping[str, float | None]  # phase -> seconds (None: missed or not in the drill)
-    budgets: Mapping[str, float | None]
+    injected: bool  # False: the drill stopped before its fault was injected
+    phases: Mapping[str, PhaseResult]  # only the phases the drill times, in PHASES order
+
+    def elapsed(self, phase: str) -> float | None:
+        """Seconds from injection to the phase (None: missed, or not in the drill)."""
+        result = self.phases.get(phase)
+        return None if result is None else result.elapsed_s
+
+
+def drill_key(drill: DrillResult) -> str:
+    return f"{drill.feature}::{drill.name}"
+
+
+def was_injected(drill: DrillResult) -> bool:
+    return any(event.name == EventName.FAULT_INJECTED for event in drill.events)
+
+
+def _phase_order(name: str) -> tuple[int, str]:
+    return (PHASES.index(name) if name in PHASES else len(PHASES), name)
 
 
 class History:
@@ -50,36 +57,57 @@ class History:
             raise ConfigError(f"history: cannot use {url!r} ({exc})",
                               fix="use e.g. sqlite:///.alertdrill/history.sqlite or "
                                   "postgresql+psycopg://user@host/db (pip install alertdrill[postgres])") from None
-        metadata.create_all(self.engine)
+        upgrade(self.engine)
 
     def shown_url(self) -> str:
         return self.url.render_as_string(hide_password=True)
 
-    def record(self, card: Mapping[str, Any]) -> None:
+    def record(self, card: Scorecard) -> None:
+        """The run, its drills and their phases, in one transaction."""
+        drill_rows = [{"run_id": card.run_id, "drill": drill_key(d), "status": d.status, "alert": d.alert,
+                       "contact_group": d.contact_group, "injected": was_injected(d)} for d in card.drills]
+        phase_rows = [{"run_id": card.run_id, "drill": drill_key(d), "phase": name, "budget_s": p.budget_s,
+                       "elapsed_s": p.elapsed_s, "passed": p.passed}
+                      for d in card.drills for name, p in d.phases.items()]
         with self.engine.begin() as db:
-            db.execute(insert(runs).values(run_id=card["run_id"], started_at=card["started_at"],
-                                           finished_at=card["finished_at"]))
-            for drill in card["drills"]:
-                phases = drill["phases"]
-                db.execute(insert(drills).values(
-                    run_id=card["run_id"], drill=f"{drill['feature']}::{drill['name']}", status=drill["status"],
-                    alert=drill["alert"], contact_group=drill["contact_group"],
-                    **{f"{p}_s": (phases.get(p) or {}).get("elapsed_s") for p in PHASES},
-                    **{f"{p}_budget_s": (phases.get(p) or {}).get("budget_s") for p in PHASES}))
+            db.execute(insert(runs).values(run_id=card.run_id, started_at=iso(card.started_at),
+                                           finished_at=iso(card.finished_at)))
+            if drill_rows:
+                db.execute(insert(drills), drill_rows)
+            if phase_rows:
+                db.execute(insert(phases), phase_rows)
 
     def rows(self) -> list[DrillRow]:
-        """Every drill ever recorded, oldest run first."""
-        query = select(drills, runs.c.started_at).join(runs, runs.c.run_id == drills.c.run_id).order_by(
-            runs.c.started_at, drills.c.drill)
+        """Every drill ever recorded, oldest run first, drills by name."""
+        query = (select(runs.c.started_at, drills, phases.c.phase, phases.c.budget_s, phases.c.elapsed_s,
+                        phases.c.passed)
+                 .join(runs, runs.c.run_id == drills.c.run_id)
+                 .outerjoin(phases, (phases.c.run_id == drills.c.run_id) & (phases.c.drill == drills.c.drill))
+                 .order_by(runs.c.started_at, runs.c.run_id, drills.c.drill))
+        found: dict[tuple[str, str], DrillRow] = {}
+        timed: dict[tuple[str, str], dict[str, PhaseResult]] = {}
         with self.engine.connect() as db:
-            return [DrillRow(r.run_id, r.started_at, r.drill, r.status, r.alert, r.contact_group,
-                             {p: getattr(r, f"{p}_s") for p in PHASES},
-                             {p: getattr(r, f"{p}_budget_s") for p in PHASES}) for r in db.execute(query)]
+            for r in db.execute(query):
+                key = (r.run_id, r.drill)
+                if key not in found:
+                    found[key] = DrillRow(r.run_id, r.started_at, r.drill, r.status, r.alert, r.contact_group,
+                                          bool(r.injected), {})
+                    timed[key] = {}
+                if r.phase is not None:
+                    timed[key][r.phase] = PhaseResult(r.budget_s, r.elapsed_s, bool(r.passed))
+        return [replace(row, phases=dict(sorted(timed[key].items(), key=lambda item: _phase_order(item[0]))))
+                for key, row in found.items()]
 
     def trends(self, last: int = 10) -> dict[str, list[float | None]]:
-        """drill -> time to alert over its last `last` runs (for the HTML report's small chart)."""
+        """drill -> time to alert over its last `last` runs that injected (for the HTML report's chart)."""
         series: dict[str, list[float | None]] = {}
-        for row in self.rows():
-            series.setdefault(row.drill, []).append(row.elapsed["alert"])
+        for row in injected_runs(self.rows()):
+            series.setdefault(row.drill, []).append(row.elapsed("alert"))
         return {drill: values[-last:] for drill, values in series.items()}
 
+
+def injected_runs(rows: list[DrillRow]) -> list[DrillRow]:
+    """The rows of runs that injected at least one fault (a run every drill of which errored before
+    injecting says nothing about the alert path)."""
+    counted = {row.run_id for row in rows if row.injected}
+    return [row for row in rows if row.run_id in counted]

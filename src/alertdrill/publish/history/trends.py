@@ -4,9 +4,10 @@ last), and which drills regressed since their previous run."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from alertdrill.publish.history.store import DrillRow
+from alertdrill.publish.history.schema import PHASES
+from alertdrill.publish.history.store import DrillRow, injected_runs
 
 MEASURED = {"alert": "time to alert", "locate": "time to locate", "recover": "time to recover"}
 SLOWER_FACTOR, SLOWER_MIN_S = 1.5, 1.0  # a phase "regressed" when 50% and 1 s slower than last time
@@ -43,33 +44,53 @@ class Regression:
                 "what": self.what}
 
 
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 @dataclass(frozen=True)
 class HistoryReport:
-    runs: int
+    runs: int  # runs that injected at least one fault (the only ones counted)
     by_alert: dict[str, dict[str, Stats]] = field(default_factory=dict)
     by_contact_group: dict[str, dict[str, Stats]] = field(default_factory=dict)
     regressions: list[Regression] = field(default_factory=list)
+    runs_not_injected: int = 0  # runs every drill of which stopped before injecting: left out
+    last_run: list[DrillRow] = field(default_factory=list)  # the newest counted run's drills
 
     def to_dict(self) -> dict[str, object]:
         table = lambda part: {k: {m: s.to_dict() for m, s in v.items()} for k, v in part.items()}  # noqa: E731
-        return {"runs": self.runs, "by_alert": table(self.by_alert),
+        return {"runs": self.runs, "runs_not_injected": self.runs_not_injected, "by_alert": table(self.by_alert),
                 "by_contact_group": table(self.by_contact_group),
-                "regressions": [r.to_dict() for r in self.regressions]}
+                "regressions": [r.to_dict() for r in self.regressions],
+                "last_run": [{"run_id": r.run_id, "drill": r.drill, "status": r.status,
+                              "phases": {name: asdict(p) for name, p in r.phases.items()}} for r in self.last_run]}
 
     def to_text(self) -> str:
-        def fmt(value: float | None) -> str:
-            return "-" if value is None else f"{value:.2f}"
-
-        lines = [f"{self.runs} run(s) in history"]
+        skipped = f" ({self.runs_not_injected} more injected nothing: not counted)" if self.runs_not_injected else ""
+        lines = [f"{self.runs} run(s) in history{skipped}"]
         for title, part in (("alert", self.by_alert), ("contact group", self.by_contact_group)):
-            lines += ["", f"{'per ' + title:<28} {'measure':<16} {'runs':>4} {'median':>8} {'p90':>8} {'last':>8}"]
+            lines += ["", f"{'per ' + title:<28} {'measure':<16} {'runs':>4} {'median s':>8} {'p90 s':>8} "
+                          f"{'last s':>8}"]
             for key, measures in part.items():
                 for measure, s in measures.items():
                     lines.append(f"{key:<28} {measure:<16} {s.runs:>4} {fmt(s.median_s):>8} {fmt(s.p90_s):>8} "
                                  f"{fmt(s.last_s):>8}")
+        lines += self._last_run_lines()
         lines += ["", f"Regressions since the previous run: {len(self.regressions) or 'none'}"]
         lines += [f"  {r.drill}: {r.what} (run {r.run_id}, before {r.previous_run_id})" for r in self.regressions]
         return "\n".join(lines)
+
+    def _last_run_lines(self) -> list[str]:
+        """The newest run, a phase per column: seconds from injection (`missed`: never completed)."""
+        if not self.last_run:
+            return []
+        lines = ["", f"Last run {self.last_run[0].run_id}",
+                 f"{'drill':<40} {'status':<7} " + " ".join(f"{phase + ' s':>9}" for phase in PHASES)]
+        for row in self.last_run:
+            cells = ["-" if p is None else "missed" if p.elapsed_s is None else fmt(p.elapsed_s)
+                     for p in (row.phases.get(phase) for phase in PHASES)]
+            lines.append(f"{row.drill:<40} {row.status:<7} " + " ".join(f"{c:>9}" for c in cells))
+        return lines
 
 
 def _grouped(rows: list[DrillRow], key: str) -> dict[str, dict[str, Stats]]:
@@ -79,8 +100,8 @@ def _grouped(rows: list[DrillRow], key: str) -> dict[str, dict[str, Stats]]:
         if not name:
             continue
         for phase, measure in MEASURED.items():
-            if row.budgets.get(phase) is not None:  # only drills that time this phase
-                values.setdefault(name, {}).setdefault(measure, []).append(row.elapsed.get(phase))
+            if phase in row.phases:  # only drills that time this phase
+                values.setdefault(name, {}).setdefault(measure, []).append(row.elapsed(phase))
     return {name: {m: stats(v) for m, v in measures.items()} for name, measures in sorted(values.items())}
 
 
@@ -98,7 +119,7 @@ def _regressions(rows: list[DrillRow]) -> list[Regression]:
             found.append(Regression(drill, now.run_id, before.run_id, f"was passed, now {now.status}"))
             continue
         for phase, measure in MEASURED.items():
-            old, new = before.elapsed.get(phase), now.elapsed.get(phase)
+            old, new = before.elapsed(phase), now.elapsed(phase)
             if old is not None and new is not None and new > old * SLOWER_FACTOR and new - old > SLOWER_MIN_S:
                 found.append(Regression(drill, now.run_id, before.run_id,
                                         f"{measure} {new:.2f} s, was {old:.2f} s"))
@@ -106,5 +127,9 @@ def _regressions(rows: list[DrillRow]) -> list[Regression]:
 
 
 def history_report(rows: list[DrillRow]) -> HistoryReport:
-    return HistoryReport(len({r.run_id for r in rows}), _grouped(rows, "alert"),
-                         _grouped(rows, "contact_group"), _regressions(rows))
+    """The trends over the runs that injected something (`rows` oldest first, as `History.rows()`)."""
+    counted = injected_runs(rows)
+    run_ids = {r.run_id for r in counted}
+    last = [r for r in counted if r.run_id == counted[-1].run_id] if counted else []
+    return HistoryReport(len(run_ids), _grouped(counted, "alert"), _grouped(counted, "contact_group"),
+                         _regressions(counted), len({r.run_id for r in rows} - run_ids), last)
