@@ -50,6 +50,9 @@ class RunOutcome:
         return ExitStatus.PASSED if all(r.status == "passed" for r in self.results) else ExitStatus.FAILED
 
 
+VERDICT_WORDS = {"passed": "passed", "failed": "failed", "error": "could not run"}
+
+
 def _raise_interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -101,7 +104,8 @@ class Runner:
             interrupted, result = True, session.result  # type: ignore[assignment]
         self.results.append(result)
         self.blocked += bool(planned.blocked)
-        self.progress(f"{result.status}: {result.verdict()}")
+        self.progress(f"{spec.feature}:{spec.line}: drill {spec.name!r} {VERDICT_WORDS[result.status]}: "
+                      f"{result.verdict().removeprefix('could not run: ')}")
         if interrupted:
             raise KeyboardInterrupt
         return result
