@@ -235,7 +235,7 @@ def test_background_threads_never_print_the_session_drains_their_messages(tmp_pa
     with pytest.raises(DrillError):
         rig.run(session)
     session.close()
-    assert printed_from == {threading.main_thread().name}
+    assert printed_from == {threading.main_thread().name} and rig.world.reverted == 1
 
 
 def test_an_observer_retries_a_temporary_error_and_reports_no_outage_once_it_answers() -> None:
