@@ -37,13 +37,15 @@ def request_abort(ledger: Ledger, entry: LedgerEntry, by: str) -> Path:
 
 
 class KillSwitch:
-    def __init__(self, sink_url: str, ledger: Ledger, timeline: Timeline, on_pull: Callable[[], None]) -> None:
+    def __init__(self, sink_url: str, ledger: Ledger, timeline: Timeline, on_pull: Callable[[], None],
+                 check_s: float = CHECK_S) -> None:
         self.token = secrets.token_urlsafe(12)
         self.link = f"{sink_url}/abort/{self.token}"
         self.ledger, self.timeline, self.on_pull = ledger, timeline, on_pull
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._entry_id = ""
+        self.check_s = check_s
 
     def arm(self, entry_id: str) -> KillSwitch:
         self._entry_id = entry_id
@@ -51,11 +53,10 @@ class KillSwitch:
         self._thread.start()
         return self
 
-
     def _watch(self) -> None:
         request = request_path(self.ledger, self._entry_id)
         while not self._stop.is_set():
-            if self.timeline.wait_for(pulled, CHECK_S):
+            if self.timeline.wait_for(pulled, self.check_s):
                 break
             if request.exists():
                 try:

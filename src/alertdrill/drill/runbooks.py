@@ -9,10 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
 from alertdrill.drill.environment import Environment
-from alertdrill.errors import PromQLError
+from alertdrill.errors import PromQLError, TemporaryError
 from alertdrill.polling import poll_until
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
@@ -21,6 +23,7 @@ from alertdrill.shell import command_env, run_shell
 from alertdrill.spec.model import DrillSpec, LocatesFault, Recovers
 
 RETRY_S = 0.5
+RETRIED = (TemporaryError, requests.RequestException)  # an outside system that may answer next time
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class RunbookRunner:
                 found = self.env.prometheus().query(step.code)
             except PromQLError as exc:
                 return StepOutcome(step, False, f"query rejected: {str(exc)[:200]}")
+            except RETRIED as exc:  # asked again on the next attempt, until the step's deadline
+                return StepOutcome(step, False, f"Prometheus did not answer: {str(exc)[:200]}")
             return StepOutcome(step, bool(found), f"{len(found)} series")
         result = run_shell(step.code, cwd=self.env.settings.root, timeout_s=self.env.settings.command_timeout_s,
                            env=command_env(self.env.settings.config_path))
@@ -131,7 +136,7 @@ class RunbookRunner:
             seen["resolved"] = not alert or not prometheus.alert_active(alert)
             return seen["healthy"] and seen["resolved"]
 
-        done = poll_until(recovered, deadline - time.time(), RETRY_S)
+        done = poll_until(recovered, deadline - time.time(), RETRY_S, on_error=RETRIED)
         if self.stopped():
             return Check(name, False, expected, "stopped", str(self.stopped()))
         if done:

@@ -4,7 +4,7 @@ trips: the drill is aborted and its fault reverted ("aborted by guard X")."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import requests
@@ -22,6 +22,7 @@ class Guards:
     prometheus: Prometheus
     timeline: Timeline
     tripped: str | None = None  # "guard X: `expr` returned N series"
+    on_trip: Callable[[str], None] | None = None  # called on the guards' thread when one trips
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -48,10 +49,12 @@ class Guards:
             if holding:
                 self.tripped = holding
                 self.timeline.record(EventName.GUARD_TRIPPED, guard=holding)
+                if self.on_trip is not None:
+                    self.on_trip(holding)
                 return
             self._stop.wait(INTERVAL_S)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from alertdrill.errors import TemporaryError
 from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, parse_time
 from alertdrill.observe.email import mailed_alerts
 from alertdrill.score.events import EventName, Timeline
@@ -90,7 +91,7 @@ class Watch:
                 loop()
                 self.problems.pop(name, None)
                 self.failing_since.pop(name, None)
-            except (requests.RequestException, ValueError, KeyError) as exc:
+            except (requests.RequestException, TemporaryError, ValueError, KeyError) as exc:
                 self.problems[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
                 self.failing_since.setdefault(name, time.monotonic())
                 self._stop.wait(self.poll_interval_s * 5)

@@ -1,0 +1,139 @@
+"""What a `DrillSession` is given: its collaborators, each behind a small interface.
+
+`SessionParts.from_environment` wires the real ones (HTTP clients, observers, the ledger on disk,
+the runbook runner, the acknowledgement); unit tests hand the session fakes instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from alertdrill.config import FaultConfig, Settings
+from alertdrill.drill.acknowledgement import Acknowledgement
+from alertdrill.drill.environment import Environment, Progress, needs_sink
+from alertdrill.drill.killswitch import KillSwitch
+from alertdrill.drill.runbooks import RunbookRunner
+from alertdrill.drill.safety import Safety
+from alertdrill.faults.base import Injector
+from alertdrill.observe import Watch, WatchTarget
+from alertdrill.observe.guards import Guards
+from alertdrill.observe.watch import hot_groups
+from alertdrill.score.events import EventName, Timeline
+from alertdrill.score.scorecard import Check, RunbookStepResult
+from alertdrill.spec.model import DrillSpec, LocatesFault, Recovers
+
+
+class Querying(Protocol):
+    """What the session asks Prometheus (steady state, a quiet alert)."""
+
+    def query(self, expr: str) -> list[Any]: ...
+
+    def alert_active(self, alertname: str) -> bool: ...
+
+
+class Observing(Protocol):
+    """A drill's running observers: they record events on the timeline until stopped."""
+
+    def outage(self, after_s: float) -> str | None: ...
+
+    def stop(self) -> None: ...
+
+
+class RunningRunbooks(Protocol):
+    linked: str | None
+    results: list[RunbookStepResult]
+
+    def locate(self, step: LocatesFault, deadline: float, progress: Progress) -> Check: ...
+
+    def recover(self, step: Recovers, deadline: float, progress: Progress, *, by_people: bool = False) -> Check: ...
+
+
+class Acknowledging(Protocol):
+    token: str
+    link: str
+
+    def request(self, progress: Progress) -> None: ...
+
+    def announce(self, progress: Progress) -> None: ...
+
+    def expire_silences(self) -> None: ...
+
+
+# (alert, since, labels of the drill's fresh group) -> observers already started
+WatchFactory = Callable[[str, float, Mapping[str, str]], Observing]
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long the session waits for things of its own (budgets come from the drill)."""
+
+    heartbeat_s: float = 5.0  # a progress line while nothing happens
+    resolved_grace_s: float = 5.0  # how long a recovered drill waits for the resolved notification
+    verify_s: float = 10.0  # how long an injector's own check may take to see its fault hold
+    verify_interval_s: float = 0.1
+    outage_s: float = 5.0  # an observer failing this long ends the wait: the drill cannot be judged
+    tick_s: float = 1.0  # the longest a wait goes without draining progress
+
+
+@dataclass
+class SessionParts:
+    settings: Settings  # services, faults, timeouts: read, never acted on
+    timeline: Timeline
+    prometheus: Querying
+    watch: WatchFactory
+    safety: Safety
+    runbooks: RunningRunbooks
+    acknowledger: Acknowledging | None  # drills for people only
+    injector: Callable[[FaultConfig], Injector]
+    fresh_group: Callable[[str], dict[str, str]]  # alert -> labels of a new group ({} when none); records events
+    receiver_of: Callable[[str], str]  # contact group -> its Alertmanager receiver
+    runbook_problem: Callable[[str, str], str | None]
+    progress: Progress
+    kill_switch_hint: str = "`alertdrill abort --by NAME`"  # how people pull the kill switch
+    timings: Timings = field(default_factory=Timings)
+    clock: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def from_environment(cls, spec: DrillSpec, env: Environment, progress: Progress | None = None) -> SessionParts:
+        """The real collaborators, built from the run's environment."""
+        timeline = Timeline()
+        settings = env.settings
+        guards = Guards(settings.guards, env.prometheus(), timeline)
+        kill = KillSwitch(settings.sink_public_url, env.ledger, timeline, lambda: None)
+        safety = Safety(env.ledger, timeline, kill, guards)
+
+        def stopped() -> str | None:
+            stop = safety.stop_reason()
+            return stop.message if stop else None
+
+        ack = Acknowledgement(spec, env, timeline, kill.link) if spec.manual else None
+        sink = needs_sink(spec)
+
+        def watch(alert: str, since: float, labels: Mapping[str, str]) -> Observing:
+            target = WatchTarget(alert, since, env.group_of, labels, ack_token=ack.token if ack else "",
+                                 abort_token=kill.token, email_receivers=env.email_receivers())
+            return Watch(target, timeline, env.prometheus(), env.alertmanager(), env.sink() if sink else None,
+                         settings.poll_interval_s).start()
+
+        def fresh_group(alert: str) -> dict[str, str]:
+            """Make this drill's Alertmanager group new, or say when it cannot be (DESIGN.md: hot groups)."""
+            labels = env.fresh_group(alert)
+            if labels is not None:
+                timeline.record(EventName.GROUP_FRESH, alert=alert, **labels)
+                return labels
+            hot = hot_groups(env.alertmanager(), alert)
+            if hot:
+                timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot),
+                                note="an Alertmanager group already holds this alert: delivery waits "
+                                     "group_interval instead of group_wait")
+            return {}
+
+        return cls(settings=settings, timeline=timeline, prometheus=env.prometheus(), watch=watch, safety=safety,
+                   runbooks=RunbookRunner(spec, env, timeline, stopped=stopped), acknowledger=ack,
+                   injector=env.injector, fresh_group=fresh_group, receiver_of=env.contact_groups.receiver,
+                   runbook_problem=env.runbook_problem, progress=progress or env.progress,
+                   kill_switch_hint=(f"{kill.link} or " if sink else "") + "`alertdrill abort --by NAME`")
