@@ -23,6 +23,8 @@ TEST_FAULTS = {
     "marker": {"type": "command", "inject": "touch injected.marker", "revert": "rm -f injected.marker"},
     "brief-marker": {"type": "command", "inject": "touch brief.marker", "revert": "rm -f brief.marker",
                      "max_duration": "2 seconds"},
+    "stubborn": {"type": "command", "inject": "touch stubborn.marker",
+                 "revert": "test -e allow-revert.marker && rm -f stubborn.marker"},
     "synthetic-page": {"type": "synthetic-alert", "alertname": "SyntheticPage",
                        "labels": {"team": "payments", "severity": "page"},
                        "annotations": {"runbook_url": "https://wiki.example.invalid/runbooks/payments-api-down.md"}},
@@ -59,3 +61,14 @@ def alertdrill(*args: str, cwd: Path | None = None, timeout: float = 120) -> sub
     """Run the real command line, as a user would."""
     return subprocess.run([sys.executable, "-m", "alertdrill", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False)
+
+
+LIVE_FIXTURES = frozenset({"lab", "pushgateway", "postgres_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`live`: a test that starts real servers (a lab, a Pushgateway, PostgreSQL); `make check` skips them."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) or "_live" in getattr(module, "__name__", ""):
+            item.add_marker(pytest.mark.live)

@@ -48,9 +48,35 @@ def event_times(drill: dict) -> dict[str, float]:
     return {e["name"]: e["t_s"] for e in reversed(drill["events"])}
 
 
+STUBBORN = '''Feature: a revert that fails
+  Scenario: The fault will not go
+    When the fault "stubborn" is injected
+    Then the alert "PaymentsApiDown" fires within 1 second
+'''
+
+
+def test_a_failed_revert_is_never_exit_0_and_cleanup_reverts_it_later(lab: Project) -> None:
+    code, card, out = run(lab, str(lab.write_feature("stubborn.feature", STUBBORN)))
+    assert code == 1, out
+    drill = card["drills"][0]
+    assert drill["status"] == "error" and "revert failed" in drill["error"], drill["error"]
+    assert (lab.root / "stubborn.marker").exists()
+    (lab.root / "allow-revert.marker").touch()
+    try:
+        done = alertdrill("cleanup", "--config", str(lab.config_path))
+        assert done.returncode == 0 and "stubborn" in done.stdout and "reverted" in done.stdout, done.stdout
+        assert not (lab.root / "stubborn.marker").exists()
+    finally:
+        (lab.root / "allow-revert.marker").unlink()
+        (lab.root / "drills" / "stubborn.feature").unlink()
+
+
 def test_passing_drill_records_every_phase_of_the_alert_path(lab: Project) -> None:
     code, card, out = run(lab, str(lab.root / PASSING))
     assert code == 0, out
+    # `alertdrill run` is not pytest: none of its lines are pytest's.
+    assert not [line for line in out.splitlines() if "[100%]" in line or line.startswith("====")
+                or " passed in " in line], out
     assert card["summary"] == {"drills": 1, "passed": 1, "failed": 0, "errored": 0}
     drill = card["drills"][0]
     assert drill["status"] == "passed" and drill["alert"] == "PaymentsApiDown"

@@ -37,6 +37,8 @@ def run_command(settings: Settings, paths: list[str], scenarios: tuple[str, ...]
     env = Environment(settings, progress=progress)
     if dry_run:
         return show_plan(plan, env)
+    if settings.parallel != 1:
+        progress("--parallel: this release runs drills one at a time (the scorecard is the same)")
     runner = Runner(plan, env, progress)
     outcome = runner.run()
     if outcome.results:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from alertdrill.drill.environment import Environment
+from alertdrill.drill.parts import SessionParts
 from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import AlertdrillError, DrillFailed
@@ -89,7 +90,9 @@ class Runner:
         The result is kept in `results` even when an interrupt (re-raised afterwards) ended the drill."""
         spec = planned.spec
         self.progress(f"drill: {spec.name}  ({spec.feature}:{spec.line})")
-        session = DrillSession(spec, self.env, progress=self.progress, preflight=list(planned.blocked))
+        parts = SessionParts.from_environment(spec, self.env, self.progress)
+        parts.injector = lambda _fault: planned.injector  # the one built (and validated) with the plan
+        session = DrillSession.with_parts(spec, parts, preflight=list(planned.blocked))
         interrupted = False
         try:
             for step in spec.steps:
