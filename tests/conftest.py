@@ -64,11 +64,13 @@ def alertdrill(*args: str, cwd: Path | None = None, timeout: float = 120) -> sub
 
 
 LIVE_FIXTURES = frozenset({"lab", "pushgateway", "postgres_server"})
+LIVE_MODULES = frozenset({"tests.test_benchmarks", "tests.test_outage_mid_drill", "tests.test_lab"})  # own labs
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`live`: a test that starts real servers (a lab, a Pushgateway, PostgreSQL); `make check` skips them."""
     for item in items:
         module = getattr(item, "module", None)
-        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) or "_live" in getattr(module, "__name__", ""):
+        name = getattr(module, "__name__", "")
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) or "_live" in name or name in LIVE_MODULES:
             item.add_marker(pytest.mark.live)
