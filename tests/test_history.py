@@ -20,7 +20,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.publish.history import History, history_report
 from alertdrill.publish.history.migrate import alembic_config
 from alertdrill.publish.history.schema import HEAD, metadata, phases
-from alertdrill.score.scorecard import DrillResult, EventRecord, PhaseResult, Scorecard
+from alertdrill.score.scorecard import DrillResult, EventRecord, Phase, PhaseResult, Scorecard, Status
 from tests.conftest import REPO, alertdrill
 
 T0 = 1795428000.0  # 2026-11-23T10:00:00Z
@@ -44,8 +44,10 @@ def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 def drill(name: str, status: str = "passed", alert_s: float | None = 2.0, *, injected: bool = True,
           **more: PhaseResult) -> DrillResult:
-    timed = {"alert": PhaseResult(60.0, alert_s, alert_s is not None and alert_s <= 60), **more}
-    return DrillResult(name=name, feature="drills/payments.feature", status=status, alert="PaymentsApiDown",
+    """A drill as a run scores it: its status and phases are the enums (the store writes their strings)."""
+    timed = {Phase.ALERT: PhaseResult(60.0, alert_s, alert_s is not None and alert_s <= 60),
+             **{Phase(phase): result for phase, result in more.items()}}
+    return DrillResult(name=name, feature="drills/payments.feature", status=Status(status), alert="PaymentsApiDown",
                        contact_group="payments-oncall", phases=timed if injected else {}, checks=[],
                        events=INJECTED if injected else [], error=None if injected else "preflight stopped it")
 

@@ -6,7 +6,6 @@ does not cost the others or the run's verdict.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from urllib.error import URLError
@@ -27,7 +26,6 @@ METRICS_FILE = "alertdrill.prom"
 
 def deliver(card: Scorecard, settings: Settings, groups: ContactGroups, progress: Callable[[str], None]) -> Path:
     """Write everything the run produces; the run's report folder."""
-    data = json.loads(json.dumps(card.to_dict()))
     trends: dict[str, list[float | None]] = {}
     try:
         history = History(settings.history_url)
@@ -36,16 +34,16 @@ def deliver(card: Scorecard, settings: Settings, groups: ContactGroups, progress
     except (SQLAlchemyError, ConfigError) as exc:
         progress(f"history not written ({type(exc).__name__}): {str(exc).splitlines()[0][:200]}")
     run_dir = write_reports(card, settings.report_dir, trends)
-    write_textfile(data, run_dir / METRICS_FILE)
+    write_textfile(card, run_dir / METRICS_FILE)
     if settings.metrics_textfile is not None:
-        write_textfile(data, settings.metrics_textfile)
+        write_textfile(card, settings.metrics_textfile)
     if settings.pushgateway:
         try:
-            push(data, settings.pushgateway)
+            push(card, settings.pushgateway)
         except (URLError, OSError) as exc:
             progress(f"metrics not pushed to {settings.pushgateway}: {exc}")
     if settings.publish:
-        for sent in publish(data, groups):
+        for sent in publish(card, groups):
             progress(f"summary of {sent.drills} drill(s) to {sent.group} ({', '.join(sent.urls)}): "
                      f"{'sent' if sent.ok else 'NOT sent'}")
     return run_dir

@@ -48,9 +48,37 @@ class Event:
     def detail(self, key: str, default: str = "") -> str:
         return dict(self.details).get(key, default)
 
+    def number(self, key: str) -> float | None:
+        """A detail recorded as a number (seconds, a time), as a float; None when absent or not a number."""
+        try:
+            return float(self.detail(key))
+        except ValueError:
+            return None
+
+    def names(self, key: str) -> tuple[str, ...]:
+        """A detail recorded as a list of names (comma-joined in `details`), as a tuple; () when absent."""
+        return tuple(name for name in self.detail(key).split(",") if name)
+
+    @property
+    def starts_at(self) -> float | None:
+        """alert_received: when Prometheus fired the alert (Alertmanager's `startsAt`), epoch seconds."""
+        return self.number("starts_at")
+
+    @property
+    def receivers(self) -> tuple[str, ...]:
+        """alert_received: the receivers Alertmanager routed the alert to."""
+        return self.names("receivers")
+
     @staticmethod
     def make(name: EventName, at: float, **details: object) -> Event:
-        return Event(name, at, tuple((k, str(v)) for k, v in details.items() if v is not None))
+        """Details become printable strings here (the JSON edge): lists and tuples of names comma-joined."""
+        return Event(name, at, tuple((k, _text(v)) for k, v in details.items() if v is not None))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 Clock = Callable[[], float]

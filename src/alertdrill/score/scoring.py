@@ -16,9 +16,11 @@ from alertdrill.score.scorecard import (
     EventRecord,
     PhaseResult,
     RunbookStepResult,
+    Status,
+    StopReason,
     iso,
 )
-from alertdrill.spec.model import AlertFires, DrillSpec, LinksRunbook, LocatesFault, ReachesContactGroup
+from alertdrill.spec.model import AlertFires, DrillSpec, LinksRunbook, LocatesFault, Phase, ReachesContactGroup
 
 Events = Sequence[Event]
 
@@ -43,8 +45,8 @@ def _first(events: Events, name: EventName, alert: str | None = None, **details:
 def fired_at(events: Events, alert: str) -> float | None:
     """When Prometheus fired the alert: Alertmanager's `startsAt` when seen, else the first firing poll."""
     received = _first(events, EventName.RECEIVED, alert)
-    if received and received.detail("starts_at"):
-        return float(received.detail("starts_at"))
+    if received is not None and received.starts_at is not None:
+        return received.starts_at
     firing = _first(events, EventName.FIRING, alert)
     return firing.at if firing else None
 
@@ -67,13 +69,10 @@ def resolved_delivered(events: Events, alert: str) -> Event | None:
     return delivered(events, alert, status="resolved")
 
 
-def routed_receivers(events: Events, alert: str) -> list[str]:
+def routed_receivers(events: Events, alert: str) -> tuple[str, ...]:
     """Receivers Alertmanager routed the alert to (empty until Alertmanager has it)."""
-    received = [e for e in events if e.name == EventName.RECEIVED and e.detail("alert") == alert]
-    names: list[str] = []
-    for event in received:
-        names += [r for r in event.detail("receivers").split(",") if r and r not in names]
-    return names
+    received = (e for e in events if e.name == EventName.RECEIVED and e.detail("alert") == alert)
+    return tuple(dict.fromkeys(r for event in received for r in event.receivers))
 
 
 def wrong_route(events: Events, alert: str, receiver: str) -> bool:
@@ -200,18 +199,18 @@ def _channel(spec: DrillSpec) -> str:
     return step.channel if isinstance(step, ReachesContactGroup) else ""
 
 
-PHASE_CLOCKS: dict[str, Callable[[DrillSpec, Events], float | None]] = {
-    "alert": lambda spec, ev: fired_at(ev, spec.alert) if spec.alert else None,
-    "notify": lambda spec, ev: (e.at if spec.alert and (e := delivered(ev, spec.alert, spec.contact_group,
-                                                                       channel=_channel(spec))) else None),
-    "locate": lambda spec, ev: next((e.at for e in ev if e.name == EventName.LOCATED), None),
-    "recover": lambda spec, ev: next((e.at for e in ev if e.name == EventName.RECOVERED), None),
+PHASE_CLOCKS: dict[Phase, Callable[[DrillSpec, Events], float | None]] = {
+    Phase.ALERT: lambda spec, ev: fired_at(ev, spec.alert) if spec.alert else None,
+    Phase.NOTIFY: lambda spec, ev: (e.at if spec.alert and (e := delivered(ev, spec.alert, spec.contact_group,
+                                                                          channel=_channel(spec))) else None),
+    Phase.LOCATE: lambda spec, ev: next((e.at for e in ev if e.name == EventName.LOCATED), None),
+    Phase.RECOVER: lambda spec, ev: next((e.at for e in ev if e.name == EventName.RECOVERED), None),
 }
 
 
-def phases(spec: DrillSpec, events: Events) -> dict[str, PhaseResult]:
+def phases(spec: DrillSpec, events: Events) -> dict[Phase, PhaseResult]:
     t0 = injected_at(events)
-    result: dict[str, PhaseResult] = {}
+    result: dict[Phase, PhaseResult] = {}
     for phase, budget in spec.budgets().items():
         elapsed = _elapsed(PHASE_CLOCKS[phase](spec, events), t0)
         result[phase] = PhaseResult(budget, elapsed, elapsed is not None and elapsed <= budget)
@@ -228,11 +227,11 @@ def aborted(events: Events) -> Aborted | None:
     """The first thing that ended the drill early: a person's kill switch, a guard, the maximum duration."""
     for event in events:
         if event.name == EventName.KILL_SWITCH:
-            return Aborted("kill switch", event.detail("by") or "someone", iso(event.at), event.detail("via"))
+            return Aborted(StopReason.KILL_SWITCH, event.detail("by") or "someone", iso(event.at), event.detail("via"))
         if event.name == EventName.GUARD_TRIPPED:
-            return Aborted("guard", "alertdrill", iso(event.at), "guard", event.detail("guard"))
+            return Aborted(StopReason.GUARD, "alertdrill", iso(event.at), "guard", event.detail("guard"))
         if event.name == EventName.FAULT_EXPIRED:
-            return Aborted("max duration", "alertdrill", iso(event.at), "timer",
+            return Aborted(StopReason.MAX_DURATION, "alertdrill", iso(event.at), "timer",
                            f"limit {event.detail('limit_s')} s")
     return None
 
@@ -242,11 +241,11 @@ def score(spec: DrillSpec, events: Events, checks: list[Check], *, error: str | 
           notes: Sequence[str] = ()) -> DrillResult:
     phase_results = phases(spec, events)
     if error:
-        status = "error"
+        status = Status.ERROR
     elif any(not c.passed for c in checks) or any(not p.passed for p in phase_results.values()):
-        status = "failed"
+        status = Status.FAILED
     else:
-        status = "passed"
+        status = Status.PASSED
     return DrillResult(name=spec.name, feature=spec.feature, status=status, alert=spec.alert,
                        contact_group=spec.contact_group, phases=phase_results, checks=list(checks),
                        events=event_records(events), fault=spec.fault, error=error,

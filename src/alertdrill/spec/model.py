@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    """A timed phase of a drill, in the order a drill lives through them (and reports show them)."""
+
+    ALERT = "alert"
+    NOTIFY = "notify"
+    LOCATE = "locate"
+    RECOVER = "recover"
 
 
 @dataclass(frozen=True)
@@ -53,8 +63,8 @@ class Recovers:
 Step = SteadyState | InjectFault | AlertFires | ReachesContactGroup | LinksRunbook | LocatesFault | Recovers
 
 # Scorecard phase name for each timed step, in the order a drill lives through them.
-PHASE_OF: dict[type, str] = {AlertFires: "alert", ReachesContactGroup: "notify", LocatesFault: "locate",
-                             Recovers: "recover"}
+PHASE_OF: dict[type, Phase] = {AlertFires: Phase.ALERT, ReachesContactGroup: Phase.NOTIFY,
+                               LocatesFault: Phase.LOCATE, Recovers: Phase.RECOVER}
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class DrillSpec:
     def services(self) -> tuple[str, ...]:
         return tuple(s.service for s in self.steps if isinstance(s, SteadyState))
 
-    def budgets(self) -> dict[str, float]:
+    def budgets(self) -> dict[Phase, float]:
         """Phase name -> budget in seconds, for the timed steps present in this drill."""
         return {PHASE_OF[type(s)]: s.budget_s for s in self.steps  # type: ignore[union-attr]
                 if type(s) in PHASE_OF}

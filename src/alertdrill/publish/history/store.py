@@ -1,5 +1,6 @@
 """The history store: one row per run, one per drill in a run, one per phase of a drill, written from
-the typed scorecard. Opening a database migrates it to the newest schema (see `migrate`)."""
+the typed scorecard (its enums stored as their strings). Opening a database migrates it to the newest
+schema (see `migrate`)."""
 
 from __future__ import annotations
 
@@ -64,9 +65,9 @@ class History:
 
     def record(self, card: Scorecard) -> None:
         """The run, its drills and their phases, in one transaction."""
-        drill_rows = [{"run_id": card.run_id, "drill": drill_key(d), "status": d.status, "alert": d.alert,
+        drill_rows = [{"run_id": card.run_id, "drill": drill_key(d), "status": str(d.status), "alert": d.alert,
                        "contact_group": d.contact_group, "injected": was_injected(d)} for d in card.drills]
-        phase_rows = [{"run_id": card.run_id, "drill": drill_key(d), "phase": name, "budget_s": p.budget_s,
+        phase_rows = [{"run_id": card.run_id, "drill": drill_key(d), "phase": str(name), "budget_s": p.budget_s,
                        "elapsed_s": p.elapsed_s, "passed": p.passed}
                       for d in card.drills for name, p in d.phases.items()]
         with self.engine.begin() as db:

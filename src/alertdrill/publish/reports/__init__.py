@@ -1,4 +1,4 @@
-"""Reports render from the scorecard (JSON is the source): JSON, Markdown."""
+"""Reports render from the typed `Scorecard` (its JSON is the saved artifact): JSON, Markdown, HTML, JUnit."""
 
 from alertdrill.publish.reports.writer import write_reports
 

@@ -1,22 +1,20 @@
-"""Write `reports/<run>/`: scorecard.json (the source), scorecard.md, scorecard.html, junit.xml; point
-`reports/latest` at the run."""
+"""Write `reports/<run>/`: scorecard.json (the saved artifact), scorecard.md, scorecard.html, junit.xml,
+all rendered from the `Scorecard` object; point `reports/latest` at the run."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from alertdrill.publish.reports.junit import render_junit
 from alertdrill.publish.reports.timeline import timeline_view
-from alertdrill.score.scorecard import Scorecard
+from alertdrill.score.scorecard import Phase, Scorecard, Status
 
 
 def new_run_id(started_at: float) -> str:
@@ -24,24 +22,26 @@ def new_run_id(started_at: float) -> str:
     return f"{stamp}-{secrets.token_hex(2)}"
 
 
-def _templates() -> Environment:
+def _templates(html: bool = False) -> Environment:
     env = Environment(loader=PackageLoader("alertdrill", "publish/reports/templates"), undefined=StrictUndefined,
-                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      autoescape=select_autoescape(["html", "j2"], default=True) if html else False,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=not html)
     env.filters["secs"] = lambda v: "-" if v is None else f"{v:.2f} s"
     env.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+    env.globals.update(Status=Status, phases=list(Phase))
     return env
 
 
-def render_markdown(data: dict[str, object]) -> str:
-    return _templates().get_template("scorecard.md.j2").render(card=data)
+def render_markdown(card: Scorecard) -> str:
+    return _templates().get_template("scorecard.md.j2").render(card=card, summary=card.summary())
 
 
-def compliance(data: Mapping[str, Any]) -> str:
+def compliance(card: Scorecard) -> str:
     """Share of drills whose every timed phase (1 min alert, 5 locate, 10 recover) met its budget."""
-    timed = [d for d in data["drills"] if d["phases"]]
+    timed = [d for d in card.drills if d.phases]
     if not timed:
         return "-"
-    met = sum(all(p["passed"] for p in d["phases"].values()) for d in timed)
+    met = sum(all(p.passed for p in d.phases.values()) for d in timed)
     return f"{100 * met / len(timed):.0f}%"
 
 
@@ -55,14 +55,12 @@ def sparkline(values: list[float | None], width: float = 160, height: float = 32
     return " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in known)
 
 
-def render_html(data: Mapping[str, Any], trends: Mapping[str, list[float | None]] | None = None) -> str:
+def render_html(card: Scorecard, trends: Mapping[str, list[float | None]] | None = None) -> str:
     """Self-contained HTML (inline CSS and SVG, no external resource); every user text is escaped."""
-    env = Environment(loader=PackageLoader("alertdrill", "publish/reports/templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html", "j2"], default=True), trim_blocks=True,
-                      lstrip_blocks=True)
-    views = [timeline_view(d) for d in data["drills"]]
-    return env.get_template("scorecard.html.j2").render(card=data, views=views, trends=trends or {},
-                                                        compliance=compliance(data), sparkline=sparkline)
+    views = [timeline_view(d) for d in card.drills]
+    return _templates(html=True).get_template("scorecard.html.j2").render(
+        card=card, summary=card.summary(), views=views, trends=trends or {}, compliance=compliance(card),
+        sparkline=sparkline)
 
 
 def _point_latest(report_dir: Path, run_dir: Path) -> None:
@@ -79,13 +77,12 @@ def _point_latest(report_dir: Path, run_dir: Path) -> None:
 
 def write_reports(card: Scorecard, report_dir: Path,
                   trends: Mapping[str, list[float | None]] | None = None) -> Path:
-    """Write every report of `card` (JSON first; the others render from it); the run's folder."""
+    """Write every report of `card` (the JSON first: the saved artifact); the run's folder."""
     run_dir = report_dir / card.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    data = json.loads(json.dumps(card.to_dict()))
-    (run_dir / "scorecard.json").write_text(json.dumps(data, indent=2) + "\n")
-    (run_dir / "scorecard.md").write_text(render_markdown(data))
-    (run_dir / "scorecard.html").write_text(render_html(data, trends))
-    (run_dir / "junit.xml").write_text(render_junit(data))
+    (run_dir / "scorecard.json").write_text(card.to_json())
+    (run_dir / "scorecard.md").write_text(render_markdown(card))
+    (run_dir / "scorecard.html").write_text(render_html(card, trends))
+    (run_dir / "junit.xml").write_text(render_junit(card))
     _point_latest(report_dir, run_dir)
     return run_dir
