@@ -211,3 +211,22 @@ def test_a_listen_beyond_loopback_is_announced_on_stderr() -> None:
         child.terminate()
         child.wait(timeout=10)
     assert f"listening on 0.0.0.0:{port}, beyond this machine" in line
+
+
+def test_a_burst_of_connections_gets_answers_not_a_dead_sink(sink: Sink) -> None:
+    statuses: list[int | str] = []
+
+    def call() -> None:
+        try:
+            statuses.append(requests.get(f"{sink.url}/events", params={"timeout": 0.3}, timeout=10).status_code)
+        except requests.RequestException as exc:
+            statuses.append(type(exc).__name__)
+
+    callers = [threading.Thread(target=call) for _ in range(60)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(timeout=20)
+    assert len(statuses) == 60 and set(statuses) <= {200, 503} and 503 in statuses, statuses
+    assert sink.server.refused == statuses.count(503)
+    assert requests.get(f"{sink.url}/-/healthy", timeout=5).status_code == 200

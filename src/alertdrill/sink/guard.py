@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import queue
 import socket
 import threading
 import time
@@ -87,12 +88,17 @@ class BoundedServer(ThreadingHTTPServer):
         self._deadlines: dict[socket.socket, float] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._refusals: queue.Queue[socket.socket] = queue.Queue(maxsize=256)
         threading.Thread(target=self._reap, daemon=True, name="alertdrill-sink-reaper").start()
+        threading.Thread(target=self._refuser, daemon=True, name="alertdrill-sink-refuser").start()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
             self.refused += 1
-            self._refuse(request)
+            try:  # answered by one thread of its own, so a flood never slows the accept loop
+                self._refusals.put_nowait(request)
+            except queue.Full:
+                self.shutdown_request(request)
             return
         thread = threading.Thread(target=self._serve, args=(request, client_address), daemon=True)
         thread.start()
@@ -106,6 +112,13 @@ class BoundedServer(ThreadingHTTPServer):
             self.end_request(request)
             self.shutdown_request(request)
             self._slots.release()
+
+    def _refuser(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._refuse(self._refusals.get(timeout=REAP_EVERY_S))
+            except queue.Empty:
+                continue
 
     def _refuse(self, request: socket.socket) -> None:
         try:

@@ -19,6 +19,7 @@ import argparse
 import html
 import json
 import math
+import os
 import sys
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
@@ -26,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 from alertdrill.serving import serve_until_stopped
 from alertdrill.sink import guard
 from alertdrill.sink.arrivals import Arrivals
-from alertdrill.sink.tokens import MODES, PATH, TokenBook
+from alertdrill.sink.tokens import ENV_MODE, MODES, PATH, TokenBook
 
 MAX_BODY = 4 * 1024 * 1024
 CHUNK = 64 * 1024
@@ -203,9 +204,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--listen", default="127.0.0.1:9095")
     parser.add_argument("--smtp", default="", help="also receive email (SMTP) here, e.g. 127.0.0.1:9096")
-    parser.add_argument("--tokens", choices=MODES, default="auto", help="which ack/abort links to honour")
+    parser.add_argument("--tokens", choices=MODES, default=os.environ.get(ENV_MODE, "auto"),
+                        help=f"which ack/abort links to honour (default: ${ENV_MODE} or auto)")
     parser.add_argument("--allow-host", action="append", default=[], help="another Host name to answer to")
     args = parser.parse_args(argv)
+    if args.tokens not in MODES:  # from the environment: argparse checks only what was typed
+        parser.error(f"{ENV_MODE}={args.tokens!r}: use one of {', '.join(MODES)}")
     host = args.listen.rpartition(":")[0]
     if not guard.is_loopback(host or "127.0.0.1"):
         print(f"alertdrill sink: listening on {args.listen}, beyond this machine: anyone who reaches it can post "

@@ -22,6 +22,7 @@ MODES = ("auto", "strict", "open")
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 KEEP = 10_000  # registered tokens kept (the oldest forgotten first)
 PATH = "/-/tokens"
+ENV_MODE = "ALERTDRILL_SINK_TOKENS"  # the sink's mode when `--tokens` is not given
 
 
 class TokenBook:
