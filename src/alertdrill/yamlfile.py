@@ -182,7 +182,8 @@ def _yaml_error(exc: yaml.YAMLError, path: Path, text: str) -> ConfigError:
         return ConfigError(f"invalid YAML: {problem}", path=path, line=line, fix="check indentation and quoting")
     if isinstance(exc, yaml.reader.ReaderError):
         line = text[:exc.position].count("\n") + 1
-        return ConfigError(f"invalid YAML: control character {exc.character!r} is not allowed", path=path,
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        return ConfigError(f"invalid YAML: control character U+{code:04X} is not allowed", path=path,
                            line=line, fix="remove it, or quote it as an escape such as \"\\x07\"")
     return ConfigError(f"invalid YAML: {_one_line(str(exc))}", path=path)
 
