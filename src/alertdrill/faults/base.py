@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
 from alertdrill.config import FaultConfig, Settings
+from alertdrill.durations import check_seconds
 from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.shell import CommandResult, command_env, run_shell
 
@@ -45,11 +47,47 @@ def option(fault: FaultConfig, key: str, kind: object, default: object = ...) ->
     if value is ...:
         raise ConfigError(f"fault {fault.name!r} ({fault.type}) needs `{key}`", path=None,
                           fix=f"add `{key}:` to it at {fault.source}")
-    if value is not None and not isinstance(value, kind):  # type: ignore[arg-type]
+    wrong_bool = isinstance(value, bool) and kind is not bool  # YAML `true` is an int to Python
+    if value is not None and (wrong_bool or not isinstance(value, kind)):  # type: ignore[arg-type]
         wanted = getattr(kind, "__name__", "a number")
         raise ConfigError(f"fault {fault.name!r}: `{key}` must be {wanted}, not {value!r}",
                           fix=f"fix it at {fault.source}")
     return value
+
+
+def text_option(fault: FaultConfig, key: str, default: str | object | None = ...) -> str | None:
+    """A string option that, when given, is not empty (an empty `revert:` must not run `None`)."""
+    present = key in fault.options
+    value = option(fault, key, str, default)
+    if present and (value is None or not str(value).strip()):
+        raise ConfigError(f"fault {fault.name!r}: `{key}` is empty", fix=f"give it a value or remove it at "
+                                                                         f"{fault.source}")
+    return None if value is None else str(value)
+
+
+def number_option(fault: FaultConfig, key: str, low: float, high: float, default: float | object | None = None,
+                  *, integer: bool = False) -> float | None:
+    """A finite number option in [low, high] (an int when `integer`), or `default` when absent (`...`:
+    required)."""
+    value = option(fault, key, int if integer else int | float, default)
+    if value is None:
+        return None
+    number = float(value) if not isinstance(value, int) or abs(value) < 2**53 else math.inf  # type: ignore[arg-type]
+    if not math.isfinite(number) or not low <= number <= high:
+        shown = repr(value) if len(repr(value)) <= 30 else repr(value)[:27] + "..."
+        raise ConfigError(f"fault {fault.name!r}: `{key}` must be between {low:g} and {high:g}, not {shown}",
+                          fix=f"fix it at {fault.source}")
+    return number
+
+
+def seconds_option(fault: FaultConfig, key: str, maximum: float, default: float | None = None) -> float | None:
+    """A number of seconds in (0, maximum], or `default` when absent."""
+    if key not in fault.options or fault.options[key] is None:
+        return default
+    try:
+        return check_seconds(fault.options[key], f"fault {fault.name!r}: `{key}`", maximum=maximum)
+    except ValueError as exc:
+        raise ConfigError(str(exc), fix=f"fix it at {fault.source}") from None
 
 
 def mapping_option(fault: FaultConfig, key: str) -> dict[str, str]:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from alertdrill.config import FaultConfig
-from alertdrill.faults.base import InjectorContext, option, require_ok, unknown_options
+from alertdrill.faults.base import InjectorContext, require_ok, seconds_option, text_option, unknown_options
+
+MAX_TIMEOUT_S = 3600.0  # a fault's shell command that runs longer than an hour is a mistake
 
 
 @dataclass(frozen=True)
@@ -19,10 +21,11 @@ class CommandFault:
 
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> CommandFault:
+        """Both commands non-empty strings, the timeout in (0, 1 hour]: checked before anything runs."""
         unknown_options(fault, {"inject", "revert", "timeout"})
-        timeout = option(fault, "timeout", int | float, None)
-        return cls(str(option(fault, "inject", str)), str(option(fault, "revert", str)), context,
-                   float(timeout) if timeout is not None else None)  # type: ignore[arg-type]
+        inject, revert = text_option(fault, "inject"), text_option(fault, "revert")
+        assert inject is not None and revert is not None  # required: text_option raised otherwise
+        return cls(inject, revert, context, seconds_option(fault, "timeout", MAX_TIMEOUT_S))
 
     def inject(self) -> None:
         require_ok(self.context.shell(self.inject_cmd, self.timeout_s), "inject command")

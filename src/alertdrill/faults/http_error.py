@@ -9,7 +9,7 @@ import requests
 
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.faults.base import InjectorContext, option, unknown_options
+from alertdrill.faults.base import InjectorContext, number_option, text_option, unknown_options
 from alertdrill.lab.services import LabServices
 
 
@@ -23,9 +23,9 @@ class HttpErrorFault:
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> HttpErrorFault:
         unknown_options(fault, {"service", "url", "error_rate", "status"})
-        service = option(fault, "service", str, None)
-        url = option(fault, "url", str, None)
-        rate = float(str(option(fault, "error_rate", int | float, 1.0)))
+        service, url = text_option(fault, "service", None), text_option(fault, "url", None)
+        rate = float(number_option(fault, "error_rate", 0.0, 1.0, 1.0) or 0.0)
+        status = int(number_option(fault, "status", 100, 599, 500, integer=True) or 500)
         if not 0 < rate <= 1:
             raise ConfigError(f"fault {fault.name!r}: error_rate must be in (0, 1]", fix=f"at {fault.source}")
         if service:
@@ -35,7 +35,7 @@ class HttpErrorFault:
         if not url:
             raise ConfigError(f"fault {fault.name!r} (http-error) needs `service:` or `url:`",
                               fix=f"add one at {fault.source}")
-        return cls(str(url).rstrip("/"), rate, int(str(option(fault, "status", int, 500))))
+        return cls(str(url).rstrip("/"), rate, status)
 
     def _set(self, rate: float) -> None:
         try:

@@ -11,7 +11,7 @@ import requests
 
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.faults.base import InjectorContext, option, unknown_options
+from alertdrill.faults.base import InjectorContext, text_option, unknown_options
 from alertdrill.proxy.server import CONTROL, Fault
 
 
@@ -24,10 +24,10 @@ class HttpProxyFault:
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> HttpProxyFault:
         unknown_options(fault, {"proxy", "rate", "status", "latency_ms", "drop"})
-        proxy = str(option(fault, "proxy", str)).rstrip("/")
+        proxy = str(text_option(fault, "proxy")).rstrip("/")
         try:
             wanted = Fault.parse({k: v for k, v in fault.options.items() if k != "proxy"})
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise ConfigError(f"fault {fault.name!r} (http-proxy): {exc}", fix=f"at {fault.source}") from None
         if not (wanted.status or wanted.latency_ms or wanted.drop):
             raise ConfigError(f"fault {fault.name!r} (http-proxy) changes nothing",

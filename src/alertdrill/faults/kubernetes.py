@@ -16,6 +16,7 @@ touch any other cluster.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,29 @@ CHAOS_GROUP, CHAOS_VERSION = "chaos-mesh.org", "v1alpha1"
 REPLICAS_ANNOTATION = "alertdrill.io/replicas"
 OPTIONS = {"action", "context", "kubeconfig", "namespace", "selector", "deployment", "node", "pod", "container",
            "command", "kind", "name", "spec"}
+
+
+TEXT_OPTIONS = ("namespace", "selector", "deployment", "node", "pod", "container", "kind", "name")
+
+
+def check_values(fault: FaultConfig, where: str) -> None:
+    """Names are non-empty strings (an empty selector would match every pod), `command` a non-empty string
+    or list of them, `spec` a mapping: checked before any cluster is touched."""
+    for key in TEXT_OPTIONS:
+        if key in fault.options:
+            value = fault.options[key]
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"fault {fault.name!r}: `{key}` must be a non-empty string, not {value!r:.40}",
+                                  fix=f"fix it {where}")
+    command = fault.options.get("command")
+    if command is not None:
+        parts = [command] if isinstance(command, str) else command if isinstance(command, list) else None
+        if not parts or not all(isinstance(p, str) and p.strip() for p in parts):
+            raise ConfigError(f"fault {fault.name!r}: `command` must be a non-empty string or list of strings",
+                              fix=f"fix it {where}")
+    if "spec" in fault.options and not isinstance(fault.options["spec"], dict):
+        raise ConfigError(f"fault {fault.name!r}: `spec` must be a mapping (the chaos resource's spec)",
+                          fix=f"fix it {where}")
 
 
 def _client_module() -> Any:
@@ -85,6 +109,7 @@ class KubernetesFault:
             missing.append("pod or selector")
         if missing:
             raise ConfigError(f"fault {fault.name!r} ({action}) needs {', '.join(missing)}", fix=where)
+        check_values(fault, where)
         if action == "chaos-mesh" and fault.options["kind"] not in CHAOS_KINDS:
             raise ConfigError(f"fault {fault.name!r}: kind must be one of {', '.join(CHAOS_KINDS)}", fix=where)
         kubeconfig = option(fault, "kubeconfig", str, None) or context.settings.kubeconfig
@@ -194,6 +219,7 @@ class KubernetesFault:
         if not pods:
             raise InjectorError(f"no pod matches {self.params.get('selector')} in {self.params['namespace']}")
         command = self.params.get("command") or ["kill", "1"]
+        command = shlex.split(command) if isinstance(command, str) else command  # not one argument per letter
         self.touched = [pods[0]]
         client = self._call(f"exec in {pods[0]}", stream, self._core().connect_get_namespaced_pod_exec, pods[0],
                             self.params["namespace"], container=self.params["container"],

@@ -4,6 +4,7 @@ the pushed group. The rule and everything after it run for real; only the sympto
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -13,7 +14,7 @@ import requests
 
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.faults.base import InjectorContext, mapping_option, option, unknown_options
+from alertdrill.faults.base import InjectorContext, mapping_option, number_option, text_option, unknown_options
 
 NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -35,14 +36,14 @@ class MetricFault:
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> MetricFault:
         unknown_options(fault, {"pushgateway", "metric", "value", "job", "labels"})
-        metric = str(option(fault, "metric", str))
+        metric = str(text_option(fault, "metric"))
         labels = mapping_option(fault, "labels")
         if not NAME.match(metric) or not all(LABEL.match(k) for k in labels):
             raise ConfigError(f"fault {fault.name!r}: {metric!r} or a label name is not a Prometheus name",
                               fix=f"at {fault.source}")
-        return cls(str(option(fault, "pushgateway", str)).rstrip("/"), metric,
-                   float(str(option(fault, "value", int | float))), str(option(fault, "job", str, "alertdrill")),
-                   labels)
+        value = number_option(fault, "value", -sys.float_info.max, sys.float_info.max, ...)  # required, finite
+        return cls(str(text_option(fault, "pushgateway")).rstrip("/"), metric, float(value or 0.0),
+                   str(text_option(fault, "job", "alertdrill")), labels)
 
     @property
     def group_url(self) -> str:

@@ -14,24 +14,53 @@ from typing import ClassVar
 from alertdrill import processes
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.faults.base import InjectorContext, option, require_ok, unknown_options
+from alertdrill.faults.base import InjectorContext, option, require_ok, text_option, unknown_options
 from alertdrill.lab.services import LabServices
+from alertdrill.polling import poll_until
 
 MAX_MATCHES = 20  # a command match that finds more than this is a mistake, not a target
 ENDING = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
-def _signal(name: str) -> signal.Signals:
-    key = name.upper() if name.upper().startswith("SIG") else f"SIG{name.upper()}"
+def _signal(name: str, fault: FaultConfig | None = None) -> signal.Signals:
+    key = name.strip().upper() if name.strip().upper().startswith("SIG") else f"SIG{name.strip().upper()}"
     try:
         return signal.Signals[key]
     except KeyError:
-        raise ConfigError(f"unknown signal {name!r}", fix="use e.g. KILL, TERM, STOP") from None
+        owner = f"fault {fault.name!r}: " if fault else ""
+        raise ConfigError(f"{owner}unknown signal {name[:30]!r}", fix="use e.g. KILL, TERM, STOP"
+                          + (f" at {fault.source}" if fault else "")) from None
+
+
+def unsafe_target(pid: int) -> str:
+    """Why signalling `pid` would hit init, a whole process group, every process, or the harness
+    (itself, its parent, the leader of its process group); "" when it would not."""
+    if pid <= 0:
+        return f"pid {pid} is not a process (kill({pid}) signals {'every process' if pid == -1 else 'a group'})"
+    if pid == 1:
+        return "pid 1 is init"
+    if pid in (os.getpid(), os.getppid()):
+        return f"pid {pid} is the harness itself or its parent"
+    if pid == os.getpgrp():
+        return f"pid {pid} leads the harness's own process group"
+    return ""
+
+
+def _check_pid(fault: FaultConfig, pid: object) -> int | None:
+    if pid is None:
+        return None
+    assert isinstance(pid, int)
+    problem = unsafe_target(pid)
+    if problem:
+        raise ConfigError(f"fault {fault.name!r}: {problem}: alertdrill will not signal it",
+                          fix=f"name the service's own pid, pidfile or command at {fault.source}")
+    return pid
 
 
 def matching_pids(pattern: str) -> list[int]:
-    """Live processes whose command line matches `pattern` (this process and its parents excluded)."""
-    regex, mine = re.compile(pattern), {os.getpid(), os.getppid()}
+    """Live processes whose command line matches `pattern` (init, this process, its parent and the
+    leader of its process group excluded)."""
+    regex, mine = re.compile(pattern), {1, os.getpid(), os.getppid(), os.getpgrp()}
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) not in mine:
@@ -65,16 +94,16 @@ class ProcessFault:
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> ProcessFault:
         unknown_options(fault, {"service", "pidfile", "pid", "match", "signal", "restart"})
-        sig = _signal(str(option(fault, "signal", str, "KILL")))
-        service = option(fault, "service", str, None)
-        pidfile = option(fault, "pidfile", str, None)
-        pid = option(fault, "pid", int, None)
-        match = option(fault, "match", str, None)
-        restart = option(fault, "restart", str, None)
-        chosen = [k for k, v in (("service", service), ("pidfile", pidfile), ("pid", pid), ("match", match)) if v]
+        sig = _signal(str(text_option(fault, "signal", "KILL")), fault)
+        service, pidfile = text_option(fault, "service", None), text_option(fault, "pidfile", None)
+        raw_pid = option(fault, "pid", int, None)
+        match, restart = text_option(fault, "match", None), text_option(fault, "restart", None)
+        chosen = [k for k, v in (("service", service), ("pidfile", pidfile), ("pid", raw_pid),
+                                        ("match", match)) if v is not None]
         if len(chosen) != 1:
             raise ConfigError(f"fault {fault.name!r} ({fault.type}) needs exactly one of service, pidfile, pid, match"
                               + (f" (it has {', '.join(chosen)})" if chosen else ""), fix=f"at {fault.source}")
+        pid = _check_pid(fault, raw_pid)
         if match:
             try:
                 re.compile(str(match))
@@ -84,24 +113,30 @@ class ProcessFault:
         if service:
             services = LabServices(context.settings)
             services.require(str(service), fault.source)
-            return cls(context, sig, service=str(service), pidfile=services.pidfile(str(service)),
-                       restart=str(restart) if restart else None)
+            return cls(context, sig, service=str(service), pidfile=services.pidfile(str(service)), restart=restart)
         if sig in ENDING and not restart:
             raise ConfigError(f"fault {fault.name!r} ends a process that is not a lab service, so its revert needs "
                               "`restart:` (a command that starts it again)", fix=f"add it at {fault.source}")
         return cls(context, sig, pidfile=context.cwd / str(pidfile) if pidfile else None,
-                   pid=int(str(pid)) if pid else None, match=str(match) if match else None,
-                   restart=str(restart) if restart else None)
+                   pid=pid, match=match, restart=restart)
 
     def _find(self) -> list[int]:
+        """The live targets; an InjectorError, before any signal, when one is init, all, or the harness."""
         if self.match:
             found = matching_pids(self.match)
             if len(found) > MAX_MATCHES:
                 raise InjectorError(f"`{self.match}` matches {len(found)} processes (more than {MAX_MATCHES})",
                                     fix="make the match narrower")
             return found
-        pid = self.pid if self.pid else processes.read_pid(self.pidfile) if self.pidfile else None
-        return [pid] if pid is not None and processes.is_alive(pid) else []
+        pid = self.pid if self.pid is not None else processes.read_pid(self.pidfile) if self.pidfile else None
+        if pid is None:
+            return []
+        problem = unsafe_target(pid)
+        if problem:
+            source = f"the pid file {self.pidfile} says {pid}" if self.pid is None else f"pid {pid}"
+            raise InjectorError(f"{source}: {problem}; alertdrill sends it no signal",
+                                fix="fix the pid file" if self.pid is None else "fix `pid:` of the fault")
+        return [pid] if processes.is_alive(pid) else []
 
     def inject(self) -> None:
         self.targets = self._find()
@@ -109,11 +144,15 @@ class ProcessFault:
             raise InjectorError(f"no running process for {self._what()}: nothing to signal",
                                 fix="start it first (alertdrill lab up)")
         for pid in self.targets:
+            if unsafe_target(pid):  # checked by _find; re-checked right before the signal
+                raise InjectorError(f"refusing to signal pid {pid}: {unsafe_target(pid)}")
             os.kill(pid, self.sig)
         if self.sig in ENDING:
             alive = [pid for pid in self.targets if not processes.wait_dead(pid, 5.0)]
             if alive:
                 raise InjectorError(f"process(es) {alive} did not end after {self.sig.name}")
+        elif self.sig == signal.SIGSTOP:  # delivery is asynchronous: the fault holds once they show stopped
+            poll_until(lambda: self.verify() is None, 2.0, 0.01)
 
     def verify(self) -> str | None:
         """None when the fault holds: the processes are gone (or stopped, for SIGSTOP)."""
@@ -128,7 +167,7 @@ class ProcessFault:
     def revert(self) -> None:
         if self.sig == signal.SIGSTOP:
             for pid in self.targets or self._find():
-                if processes.is_alive(pid):
+                if not unsafe_target(pid) and processes.is_alive(pid):
                     os.kill(pid, signal.SIGCONT)
             return
         if self.sig not in ENDING:

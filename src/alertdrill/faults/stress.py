@@ -17,12 +17,13 @@ from typing import ClassVar
 from alertdrill import processes
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.faults.base import InjectorContext, option, unknown_options
+from alertdrill.faults.base import InjectorContext, number_option, option, text_option, unknown_options
 
 MAX_SECONDS = 3600.0
 MAX_CPU = 64
 MAX_MEMORY_MB = 16_384
 MAX_DISK_MB = 102_400
+MIN_FREE_MB = 64  # a fill never takes a disk below this, whatever `min_free_mb` says
 CHUNK = 1024 * 1024
 
 
@@ -42,15 +43,13 @@ class StressFault:
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> StressFault:
         unknown_options(fault, {"cpu", "memory_mb", "disk_path", "disk_mb", "min_free_mb", "seconds", "stress_ng"})
-        cpu = int(str(option(fault, "cpu", int, 0)))
-        memory = int(str(option(fault, "memory_mb", int, 0)))
-        disk_path = option(fault, "disk_path", str, None)
-        disk = int(str(option(fault, "disk_mb", int, 0)))
-        seconds = float(str(option(fault, "seconds", int | float, 600)))
+        cpu = int(number_option(fault, "cpu", 0, MAX_CPU, 0, integer=True) or 0)
+        memory = int(number_option(fault, "memory_mb", 0, MAX_MEMORY_MB, 0, integer=True) or 0)
+        disk_path = text_option(fault, "disk_path", None)
+        disk = int(number_option(fault, "disk_mb", 0, MAX_DISK_MB, 0, integer=True) or 0)
+        seconds = float(number_option(fault, "seconds", 0, MAX_SECONDS, 600) or 0.0)
+        min_free = int(number_option(fault, "min_free_mb", MIN_FREE_MB, 10**12, 512, integer=True) or 0)
         where = f"at {fault.source}"
-        if not 0 <= cpu <= MAX_CPU or not 0 <= memory <= MAX_MEMORY_MB or not 0 <= disk <= MAX_DISK_MB:
-            raise ConfigError(f"fault {fault.name!r}: cpu <= {MAX_CPU}, memory_mb <= {MAX_MEMORY_MB}, "
-                              f"disk_mb <= {MAX_DISK_MB}", fix=where)
         if not 0 < seconds <= MAX_SECONDS:
             raise ConfigError(f"fault {fault.name!r}: seconds must be in (0, {MAX_SECONDS:g}]", fix=where)
         if bool(disk_path) != bool(disk):
@@ -60,7 +59,7 @@ class StressFault:
                               fix=f"set cpu, memory_mb or disk_path + disk_mb {where}")
         return cls(fault.name, context.settings.state_dir / "stress" / f"{fault.name}.pids", cpu, memory,
                    (context.cwd / str(disk_path)) if disk_path else None, disk,
-                   int(str(option(fault, "min_free_mb", int, 512))), seconds,
+                   min_free, seconds,
                    bool(option(fault, "stress_ng", bool, True)))
 
     @property

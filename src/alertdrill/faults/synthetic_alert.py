@@ -12,7 +12,7 @@ import requests
 
 from alertdrill.config import FaultConfig
 from alertdrill.errors import InjectorError
-from alertdrill.faults.base import InjectorContext, mapping_option, option, unknown_options
+from alertdrill.faults.base import InjectorContext, mapping_option, text_option, unknown_options
 
 NOTE = ("synthetic alert: posted straight to Alertmanager, so this drill proves routing and delivery "
         "only; the alerting rule and Prometheus were not exercised")
@@ -36,7 +36,7 @@ class SyntheticAlertFault:
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> SyntheticAlertFault:
         unknown_options(fault, {"alertname", "labels", "annotations"})
-        return cls(context.settings.alertmanager, str(option(fault, "alertname", str)),
+        return cls(context.settings.alertmanager, str(text_option(fault, "alertname")),
                    mapping_option(fault, "labels"), mapping_option(fault, "annotations"))
 
     def with_labels(self, labels: Mapping[str, str]) -> None:

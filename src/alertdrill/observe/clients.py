@@ -11,10 +11,19 @@ from prometheus_api_client import PrometheusApiClientException, PrometheusConnec
 from urllib3.util.retry import Retry
 
 from alertdrill.errors import PromQLError, UnreachableError
+from alertdrill.redact import redact
 
 TIMEOUT_S = 5
 
 Json = Any  # a server's JSON answer, read field by field where it is used (never the model)
+
+
+def _raise_for_status(answer: requests.Response) -> None:
+    """`raise_for_status`, its message (which carries the URL) redacted."""
+    try:
+        answer.raise_for_status()
+    except requests.HTTPError as exc:
+        raise requests.HTTPError(redact(str(exc)), response=answer) from None
 
 
 def parse_time(text: str) -> float:
@@ -39,11 +48,11 @@ class Prometheus:
         try:
             return list(self.client.custom_query(expr))
         except PrometheusApiClientException as exc:
-            raise PromQLError(str(exc)) from None
+            raise PromQLError(redact(str(exc))) from None
 
     def alerts(self) -> list[Json]:
         answer = self.session.get(f"{self.url}/api/v1/alerts", timeout=TIMEOUT_S)
-        answer.raise_for_status()
+        _raise_for_status(answer)
         return list(answer.json()["data"]["alerts"])
 
     def alert_active(self, alertname: str) -> bool:
@@ -59,21 +68,21 @@ class Alertmanager:
     def alerts(self, alertname: str, labels: Mapping[str, str] | None = None) -> list[Json]:
         matchers = [f'alertname="{alertname}"'] + [f'{k}="{v}"' for k, v in (labels or {}).items()]
         answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S, params={"filter": matchers})
-        answer.raise_for_status()
+        _raise_for_status(answer)
         return list(answer.json())
 
     def silence(self, silence_id: str) -> Json:
         answer = self.session.get(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
-        answer.raise_for_status()
+        _raise_for_status(answer)
         return answer.json()
 
     def expire_silence(self, silence_id: str) -> None:
         answer = self.session.delete(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
-        answer.raise_for_status()
+        _raise_for_status(answer)
 
     def groups(self) -> list[Json]:
         answer = self.session.get(f"{self.url}/api/v2/alerts/groups", timeout=TIMEOUT_S)
-        answer.raise_for_status()
+        _raise_for_status(answer)
         return list(answer.json())
 
 
@@ -85,19 +94,20 @@ class SinkClient:
     def events(self, after: int, wait_s: float) -> tuple[list[Json], int]:
         answer = self.session.get(f"{self.url}/events", params={"after": after, "timeout": wait_s},
                                   timeout=wait_s + TIMEOUT_S)
-        answer.raise_for_status()
+        _raise_for_status(answer)
         body = answer.json()
         return list(body["events"]), int(body["last"])
 
 
 def require_reachable(name: str, url: str, path: str, fix: str) -> None:
     """One-line error before anything is injected when a system does not answer."""
+    shown = redact(url)
     try:
         answer = requests.get(f"{url.rstrip('/')}{path}", timeout=TIMEOUT_S)
     except requests.Timeout:
-        raise UnreachableError(f"{name} at {url} did not answer within {TIMEOUT_S} s", fix=fix) from None
+        raise UnreachableError(f"{name} at {shown} did not answer within {TIMEOUT_S} s", fix=redact(fix)) from None
     except requests.RequestException as exc:
         reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
-        raise UnreachableError(f"{name} at {url} is unreachable ({reason})", fix=fix) from None
+        raise UnreachableError(f"{name} at {shown} is unreachable ({reason})", fix=redact(fix)) from None
     if answer.status_code != 200:
-        raise UnreachableError(f"{name} at {url}{path} answered {answer.status_code}", fix=fix)
+        raise UnreachableError(f"{name} at {redact(url + path)} answered {answer.status_code}", fix=redact(fix))

@@ -5,7 +5,12 @@ clock). `GET /events?after=N&timeout=S` long-polls: it answers as soon as an arr
 exists, or after S seconds (at most 10) with none. So the harness sees arrivals pushed, not polled.
 `GET /ack/<token>?by=NAME` is the acknowledgement link of a drill for people and
 `GET /abort/<token>?by=NAME` a drill's kill switch: each is stored like a webhook (path
-`/ack/<token>`, `/abort/<token>`) and answers a page a person can read.
+`/ack/<token>`, `/abort/<token>`) and answers a page a person can read; a token the harness did not
+register answers 404 (see `alertdrill.sink.tokens`).
+
+Hardened, because anything on the network may talk to it: a body needs a Content-Length of at most
+`MAX_BODY` (411/400/413 otherwise, unread), a Host header the sink answers to (400), a free handler
+thread (503), and arrives within a deadline; memory is bounded in `Arrivals`.
 """
 
 from __future__ import annotations
@@ -13,84 +18,204 @@ from __future__ import annotations
 import argparse
 import html
 import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import math
+import os
+import sys
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from alertdrill.serving import http_server, serve_until_stopped
+from alertdrill.serving import serve_until_stopped
+from alertdrill.sink import guard
 from alertdrill.sink.arrivals import Arrivals
+from alertdrill.sink.tokens import ENV_MODE, MODES, PATH, TokenBook
 
 MAX_BODY = 4 * 1024 * 1024
+CHUNK = 64 * 1024
 PAGES = {
     "ack": ("<!doctype html><title>Acknowledged</title>"
             "<p>Acknowledged by {by}. The alert's drill clock has recorded it; now recover the service.</p>"),
     "abort": ("<!doctype html><title>Drill stopped</title>"
               "<p>Kill switch pulled by {by}. The drill ends now and its fault is being reverted.</p>"),
 }
+USAGE = {"error": "POST webhooks anywhere; GET /events?after=N&timeout=S"}
 
 
-def make_handler(arrivals: Arrivals) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def reply(self, code: int, body: object, content_type: str = "application/json") -> None:
-            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            url = urlsplit(self.path)
-            if url.path == "/-/healthy":
-                self.reply(200, {"status": "ok"})
-            elif url.path == "/events":
-                query = parse_qs(url.query)
-                try:
-                    after = int(query.get("after", ["0"])[0])
-                    timeout = float(query.get("timeout", ["0"])[0])
-                except ValueError:
-                    self.reply(400, {"error": "after and timeout must be numbers"})
-                    return
-                items, last = arrivals.after(after, timeout)
-                self.reply(200, {"events": items, "last": last})
-            elif (kind := url.path.split("/")[1]) in PAGES and len(url.path) > len(kind) + 2:
-                by = parse_qs(url.query).get("by", [""])[0][:100]
-                arrivals.add(url.path, {kind: url.path[len(kind) + 2:], "by": by or self.client_address[0]})
-                self.reply(200, PAGES[kind].format(by=html.escape(by or "you")), "text/html; charset=utf-8")
-            else:
-                self.reply(404, {"error": "POST webhooks anywhere; GET /events?after=N&timeout=S"})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            if length > MAX_BODY:
-                self.reply(413, {"error": "payload too large"})
-                return
-            raw = self.rfile.read(length)
-            try:
-                payload = json.loads(raw or b"null")
-            except ValueError:
-                self.reply(400, {"error": "expected a JSON webhook payload"})
-                return
-            self.reply(200, {"seq": arrivals.add(urlsplit(self.path).path, payload)})
-
-    return Handler
+def _first_segment(path: str) -> str:
+    """`/ack/x` -> `ack`; "" for `/` or a path that does not start with a slash."""
+    return path.split("/")[1] if path.startswith("/") else ""
 
 
-def serve(listen: str, arrivals: Arrivals | None = None) -> ThreadingHTTPServer:
-    return http_server(listen, make_handler(arrivals or Arrivals()))
+class SinkHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = guard.IDLE_S  # socket timeout: an idle or silent connection is closed
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
+    arrivals: Arrivals
+    tokens: TokenBook
+    server: guard.BoundedServer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def handle_one_request(self) -> None:
+        self.server.start_request(self.connection)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.end_request(self.connection)
+
+    def reply(self, code: int, body: object, content_type: str = "application/json", close: bool = False) -> None:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def refuse(self, code: int, error: str) -> None:
+        """An error answer after which the connection closes (a body, if any, stays unread)."""
+        self.reply(code, {"error": error}, close=True)
+
+    def admitted(self) -> bool:
+        """Host and framing checks every request passes before it is looked at."""
+        if len(self.headers.get_all("Host") or []) != 1 or not self.server.host_check.allows(self.headers["Host"]):
+            self.refuse(400, "unknown Host: the sink answers to its own address only")
+            return False
+        return True
+
+    def read_body(self) -> bytes | None:
+        """The body, when its framing is sound and its size bounded; else an error answer and None."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            self.refuse(411, "send a Content-Length (chunked bodies are not accepted)")
+            return None
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            self.refuse(411, "a Content-Length is required")
+            return None
+        if len(lengths) != 1 or not lengths[0].strip().isdigit() or len(lengths[0].strip()) > 12:
+            self.refuse(400, "Content-Length must be one non-negative integer")
+            return None
+        length = int(lengths[0])
+        if length > MAX_BODY:
+            self.refuse(413, f"payload too large (at most {MAX_BODY} bytes)")
+            return None
+        chunks, left = [], length
+        while left:
+            chunk = self.rfile.read(min(left, CHUNK))
+            if not chunk:  # the client went away, or the deadline cut it off
+                self.close_connection = True
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def no_body(self) -> bool:
+        """A GET carries no body (one left unread would be taken for the next request)."""
+        if self.headers.get("Transfer-Encoding") is not None or self.headers.get("Content-Length", "0") != "0":
+            self.refuse(400, "a GET request carries no body")
+            return False
+        return True
+
+    def do_GET(self) -> None:
+        if not self.admitted() or not self.no_body():
+            return
+        url = urlsplit(self.path)
+        if url.path == "/-/healthy":
+            self.reply(200, {"status": "ok", **self.arrivals.stats(), "refused": self.server.refused})
+        elif url.path == "/events":
+            self.events(parse_qs(url.query))
+        elif (kind := _first_segment(url.path)) in PAGES and len(url.path) > len(kind) + 2:
+            self.link(kind, url.path[len(kind) + 2:], parse_qs(url.query))
+        else:
+            self.reply(404, USAGE)
+
+    def events(self, query: dict[str, list[str]]) -> None:
+        try:
+            after = int(query.get("after", ["0"])[0][:20])
+            timeout = float(query.get("timeout", ["0"])[0][:20])
+        except ValueError:
+            self.reply(400, {"error": "after and timeout must be numbers"})
+            return
+        if not math.isfinite(timeout):
+            self.reply(400, {"error": "timeout must be a finite number of seconds"})
+            return
+        self.server.start_request(self.connection, extra_s=min(max(timeout, 0.0), 10.0))
+        items, last = self.arrivals.after(after, timeout)
+        self.reply(200, {"events": items, "last": last, "dropped": self.arrivals.dropped})
+
+    def link(self, kind: str, token: str, query: dict[str, list[str]]) -> None:
+        if not self.tokens.honours(kind, token):
+            self.reply(404, {"error": f"no drill has this {kind} link (it ended, or the link is mistyped)"})
+            return
+        by = query.get("by", [""])[0][:100]
+        self.arrivals.add(f"/{kind}/{token}", {kind: token, "by": by or self.client_address[0]})
+        self.reply(200, PAGES[kind].format(by=html.escape(by or "you")), "text/html; charset=utf-8")
+
+    def do_POST(self) -> None:
+        if not self.admitted():
+            return
+        raw = self.read_body()
+        if raw is None:
+            return
+        try:
+            payload = json.loads(raw or b"null")
+        except (ValueError, RecursionError):
+            self.reply(400, {"error": "expected a JSON webhook payload"})
+            return
+        path = urlsplit(self.path).path
+        if path == PATH:
+            self.register(payload)
+        elif _first_segment(path) in (*PAGES, "-"):
+            self.reply(405, {"error": f"{path} is not a webhook path: links are opened with GET"})
+        else:
+            self.reply(200, {"seq": self.arrivals.add(path, payload, size=len(raw))})
+
+    def register(self, payload: object) -> None:
+        if not guard.is_loopback(str(self.client_address[0])):
+            self.reply(403, {"error": "tokens are registered from this machine only"})
+            return
+        try:
+            assert isinstance(payload, dict)
+            self.tokens.register(str(payload.get("kind")), str(payload.get("token")))
+        except (AssertionError, ValueError) as exc:
+            self.reply(400, {"error": str(exc) or "expected {\"kind\": ..., \"token\": ...}"})
+            return
+        self.reply(200, {"registered": True})
+
+
+def make_handler(arrivals: Arrivals, tokens: TokenBook | None = None,
+                 idle_s: float = guard.IDLE_S) -> type[SinkHandler]:
+    book = tokens or TokenBook()
+    return type("Handler", (SinkHandler,), {"arrivals": arrivals, "tokens": book, "timeout": idle_s})
+
+
+def serve(listen: str, arrivals: Arrivals | None = None, *, tokens: TokenBook | None = None,
+          max_threads: int = guard.MAX_THREADS, request_s: float = guard.REQUEST_S, idle_s: float = guard.IDLE_S,
+          extra_hosts: tuple[str, ...] = ()) -> guard.BoundedServer:
+    host, _, port = listen.rpartition(":")
+    handler = make_handler(arrivals or Arrivals(), tokens, idle_s)
+    return guard.BoundedServer((host.strip("[]") or "127.0.0.1", int(port)), handler, max_threads=max_threads,
+                               request_s=request_s, extra_hosts=extra_hosts)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--listen", default="127.0.0.1:9095")
     parser.add_argument("--smtp", default="", help="also receive email (SMTP) here, e.g. 127.0.0.1:9096")
+    parser.add_argument("--tokens", choices=MODES, default=os.environ.get(ENV_MODE, "auto"),
+                        help=f"which ack/abort links to honour (default: ${ENV_MODE} or auto)")
+    parser.add_argument("--allow-host", action="append", default=[], help="another Host name to answer to")
     args = parser.parse_args(argv)
+    if args.tokens not in MODES:  # from the environment: argparse checks only what was typed
+        parser.error(f"{ENV_MODE}={args.tokens!r}: use one of {', '.join(MODES)}")
+    host = args.listen.rpartition(":")[0]
+    if not guard.is_loopback(host or "127.0.0.1"):
+        print(f"alertdrill sink: listening on {args.listen}, beyond this machine: anyone who reaches it can post "
+              "webhooks to it", file=sys.stderr)
     arrivals = Arrivals()
-    server = serve(args.listen, arrivals)
+    server = serve(args.listen, arrivals, tokens=TokenBook(args.tokens), extra_hosts=tuple(args.allow_host))
     smtp = None
     if args.smtp:
         from alertdrill.sink.smtp import start_smtp

@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 
 import apprise
 
+from alertdrill.redact import MASK
+from alertdrill.redact import redact as redact_text
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -21,18 +24,18 @@ GENERIC = ("json", "jsons", "xml", "xmls", "form", "forms")  # webhooks: a token
 
 
 def redact(url: str) -> str:
-    """The URL as Apprise shows it privately (passwords and tokens starred); unknown schemes: scheme only.
+    """A notification URL as it may be shown: `alertdrill.redact.redact`, after Apprise's private form
+    (which knows where each service keeps its token); unknown schemes: scheme only.
 
     Generic webhooks keep only scheme, host and port: their path is often the secret.
     """
     parts = urlsplit(url)
     if parts.scheme in GENERIC:
-        host = parts.netloc.rsplit("@", 1)[-1]
-        return f"{parts.scheme}://{host}" + ("/****" if parts.path.strip("/") else "")
+        return redact_text(url, hide_path=True)
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin:
-        return str(plugin.url(privacy=True)).split("?", 1)[0]
-    return f"{parts.scheme or 'unknown'}://****"
+        return redact_text(str(plugin.url(privacy=True)).split("?", 1)[0])
+    return f"{parts.scheme or 'unknown'}://{MASK}"
 
 
 class QuietApprise:
