@@ -35,7 +35,8 @@ def test_feature_tags_select_drills_with_m(pytester: pytest.Pytester) -> None:
 def test_a_broken_fault_option_is_a_usage_error_before_any_drill(pytester: pytest.Pytester) -> None:
     copy_project(REPO, pytester.path)
     config = pytester.path / "alertdrill.yml"
-    config.write_text(config.read_text().replace("    service: payments-api\n", "    service: payments-api\n    colour: red\n", 1))
+    text = config.read_text()
+    config.write_text(text.replace("    service: payments-api\n", "    service: payments-api\n    colour: red\n", 1))
     result = pytester.runpytest_subprocess("drills", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*fault 'payments-api-down' (process-kill) has unknown option(s) colour*"])

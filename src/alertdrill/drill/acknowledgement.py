@@ -19,6 +19,7 @@ import requests
 from alertdrill.drill.environment import Environment
 from alertdrill.publish.notifiers import send
 from alertdrill.score.events import EventName, Timeline
+from alertdrill.sink.tokens import register_quietly
 from alertdrill.spec.model import DrillSpec
 
 
@@ -39,6 +40,7 @@ class Acknowledgement:
 
     def request(self, progress: Callable[[str], None]) -> None:
         """Send the link to the drill's contact group and show it; record where it went."""
+        register_quietly(self.env.settings.sink_url, "ack", self.token)  # before anyone can see the link
         alert, group = self.spec.alert or "the alert", self.spec.contact_group
         if self.spec.surprise:  # people must treat it as real until they acknowledge
             title = f"{alert}: acknowledge"

@@ -38,7 +38,8 @@ def request_abort(ledger: Ledger, entry: LedgerEntry, by: str) -> Path:
 
 class KillSwitch:
     def __init__(self, sink_url: str, ledger: Ledger, timeline: Timeline, on_pull: Callable[[], None],
-                 check_s: float = CHECK_S) -> None:
+                 check_s: float = CHECK_S, register: Callable[[str, str], object] | None = None) -> None:
+        """`register(kind, token)` tells the sink the link is real (a guessed link then answers 404)."""
         self.token = secrets.token_urlsafe(12)
         self.link = f"{sink_url}/abort/{self.token}"
         self.ledger, self.timeline, self.on_pull = ledger, timeline, on_pull
@@ -46,9 +47,12 @@ class KillSwitch:
         self._thread: threading.Thread | None = None
         self._entry_id = ""
         self.check_s = check_s
+        self.register = register
 
     def arm(self, entry_id: str) -> KillSwitch:
         self._entry_id = entry_id
+        if self.register is not None:
+            self.register("abort", self.token)
         self._thread = threading.Thread(target=self._watch, daemon=True, name="alertdrill-kill-switch")
         self._thread.start()
         return self

@@ -23,6 +23,7 @@ from alertdrill.observe.guards import Guards
 from alertdrill.observe.watch import hot_groups
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
+from alertdrill.sink.tokens import register_quietly
 from alertdrill.spec.model import DrillSpec, LocatesFault, Recovers
 
 
@@ -103,7 +104,10 @@ class SessionParts:
         timeline = Timeline()
         settings = env.settings
         guards = Guards(settings.guards, env.prometheus(), timeline)
-        kill = KillSwitch(settings.sink_public_url, env.ledger, timeline, lambda: None)
+        def register(kind: str, token: str) -> bool:
+            return register_quietly(settings.sink_url, kind, token)
+
+        kill = KillSwitch(settings.sink_public_url, env.ledger, timeline, lambda: None, register=register)
         safety = Safety(env.ledger, timeline, kill, guards)
 
         def stopped() -> str | None:
