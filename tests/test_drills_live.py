@@ -51,7 +51,7 @@ def event_times(drill: dict) -> dict[str, float]:
 STUBBORN = '''Feature: a revert that fails
   Scenario: The fault will not go
     When the fault "stubborn" is injected
-    Then the alert "PaymentsApiDown" fires within 1 second
+    Then the alert "PaymentsApiDown" fires within 5 seconds
 '''
 
 

@@ -119,3 +119,21 @@ def test_tag_expressions_select_drills(project: Project) -> None:
     err = one_line_exit_2(alertdrill("run", "--dry-run", "--tags", "storefront and (", "--config",
                                      str(project.config_path)))
     assert "--tags 'storefront and (': the expression ends too early" in err
+
+
+@pytest.mark.parametrize(("addition", "expected"), [
+    ("guards:\n  slo: 'sum(rate(errors_total[1m]) > '\n", "guard 'slo': `sum(rate(errors_total[1m]) > `"),
+    ("", "service 'payments-api' healthy: `up{job=}`"),
+])
+def test_promql_that_prometheus_cannot_parse_stops_the_run_before_injection(project: Project, addition: str,
+                                                                             expected: str) -> None:
+    project.write_feature("a_first.feature", MARKED.replace(
+        "  Scenario: first injects a marker\n", '  Scenario: first\n    Given the service "payments-api" is healthy\n'))
+    config = project.config_path
+    text = config.read_text() + addition
+    if not addition:
+        text = text.replace('up{job="payments-api"} == 1', "'up{job=}'", 1)
+    config.write_text(text)
+    err = one_line_exit_2(alertdrill("run", "--config", str(config)))
+    assert "PromQL expression(s) do not parse" in err and expected in err
+    assert not (project.root / "injected.marker").exists()

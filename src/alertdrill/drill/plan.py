@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alertdrill.catalog.contact_groups import ContactGroups
-from alertdrill.catalog.runbooks import load_runbooks
+from alertdrill.catalog.promql import Expression, require_valid
+from alertdrill.catalog.runbooks import Runbook, load_runbooks
 from alertdrill.config import Settings
 from alertdrill.drill.environment import needs_sink
 from alertdrill.errors import AlertdrillError, ConfigError
@@ -96,11 +97,23 @@ def build_injectors(settings: Settings, drills: Sequence[DrillSpec],
     return built
 
 
+def expressions(settings: Settings, drills: Sequence[DrillSpec], books: Sequence[Runbook]) -> list[Expression]:
+    """The PromQL a run depends on: its drills' services, every guard, every runbook promql step."""
+    services = sorted({name for d in drills for name in d.services})
+    found = [Expression(f"service {name!r} healthy", settings.services[name].healthy,
+                        settings.services[name].source) for name in services]
+    found += [Expression(f"guard {name!r}", expr, settings.config_path.name) for name, expr in settings.guards.items()]
+    found += [Expression("runbook promql step", step.code, f"{book.path.name}:{step.line}")
+              for book in books for step in book.steps if step.language == "promql"]
+    return found
+
+
 def plan_drills(settings: Settings, groups: ContactGroups, drills: Sequence[DrillSpec],
                 registry: InjectorRegistry | None = None) -> DrillPlan:
     """A plan for already compiled drills (the pytest plugin compiles file by file as it collects)."""
-    load_runbooks(settings.runbooks)  # a broken runbook stops the run before any injection
+    books = load_runbooks(settings.runbooks)  # a broken runbook stops the run before any injection
     built = build_injectors(settings, drills, registry or InjectorRegistry.default())
+    require_valid(expressions(settings, drills, books))
     blocked = preflight(settings, drills) if settings.preflight and drills else {}
     return DrillPlan(settings, groups, tuple(
         PlannedDrill(spec, injector, tuple(f.one_line() for f in blocked.get(drill_key(spec), [])))
