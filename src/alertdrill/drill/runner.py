@@ -101,6 +101,8 @@ class Runner:
             pass  # the verdict or the error is in the session; `close` scores it
         except KeyboardInterrupt:
             interrupted = True
+        except Exception:
+            pass
         try:
             result = session.close()
         except KeyboardInterrupt:  # a signal during the revert: the fault is reverted, then we stop
