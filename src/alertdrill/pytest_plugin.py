@@ -208,6 +208,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
+    for runner in run.runners.values():
+        runner.close()
     results = run.results()
     if not results:
         return

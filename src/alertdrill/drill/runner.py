@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -20,6 +20,7 @@ from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import AlertdrillError, DrillFailed
 from alertdrill.score.scorecard import DrillResult, Scorecard
+from alertdrill.sink.embedded import sink_for_run
 
 Progress = Callable[[str], None]
 
@@ -77,9 +78,18 @@ class Runner:
         self.prepared = False
         self.results: list[DrillResult] = []
         self.blocked = 0
+        self._stack = ExitStack()
+
+    def close(self) -> None:
+        """Stop what `prepare` started (the run's own sink)."""
+        self._stack.close()
 
     def prepare(self) -> None:
-        """Before the first drill: Prometheus, Alertmanager (and the sink) answer; faults of killed runs go."""
+        """Before the first drill: the sink (started here when nothing answers), Prometheus and
+        Alertmanager answer; faults of killed runs go. `close` ends what this started."""
+        settings = self.plan.settings
+        if self.plan.needs_sink:
+            self._stack.enter_context(sink_for_run(settings.sink_listen, settings.sink_smtp, self.progress))
         self.env.require_reachable(sink=self.plan.needs_sink)
         for entry, outcome in self.env.revert_orphans():
             self.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
@@ -118,13 +128,15 @@ class Runner:
     def run(self) -> RunOutcome:
         """Every drill of the plan in order. An interrupt ends the run after the current drill's revert."""
         outcome = RunOutcome(time.time())
-        if not self.prepared:
-            self.prepare()
         try:
+            if not self.prepared:
+                self.prepare()
             with sigterm_as_interrupt():
                 for planned in self.plan.drills:
                     self.run_drill(planned)
         except KeyboardInterrupt:
             outcome.interrupted = True
+        finally:
+            self.close()
         outcome.results, outcome.blocked = list(self.results), self.blocked
         return outcome
