@@ -50,6 +50,12 @@ def cmd_lab(args: argparse.Namespace) -> int:
     elif args.action == "down":
         stopped = lab.down()
         print(f"lab down: stopped {', '.join(stopped) or 'nothing (it was not running)'}")
+    elif args.action == "reload":
+        from alertdrill.lab.reload import reload_lab
+
+        alerts = reload_lab(settings)
+        print(f"lab reloaded: Prometheus has loaded {len(alerts)} alerting rules; Alertmanager has the routes "
+              f"of {settings.alertmanager_config.name if settings.alertmanager_config else 'its config'}")
     elif args.action == "status":
         rows = lab.status()
         for name, address, state in rows:
@@ -249,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     lab = command("lab", "the local lab: real Prometheus, Alertmanager, sink, demo services")
-    lab.add_argument("action", choices=["up", "down", "status", "service"])
+    lab.add_argument("action", choices=["up", "down", "status", "reload", "service"])
     lab.add_argument("service_action", nargs="?", choices=["start", "stop", "heal"], help="with `service`")
     lab.add_argument("name", nargs="?", help="with `service`: the lab service")
     lab.set_defaults(func=cmd_lab)

@@ -14,11 +14,14 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from alertdrill.drill.deployed import check_deployed
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.parts import SessionParts
 from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import AlertdrillError, DrillFailed
+from alertdrill.lab.fresh_groups import lab_owns_prometheus
+from alertdrill.lab.reload import files_changed, reload_lab
 from alertdrill.score.scorecard import DrillResult, Scorecard
 from alertdrill.sink.embedded import sink_for_run
 
@@ -93,6 +96,10 @@ class Runner:
         self.env.require_reachable(sink=self.plan.needs_sink)
         for entry, outcome in self.env.revert_orphans():
             self.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
+        if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
+            alerts = reload_lab(settings)
+            self.progress(f"lab: rule or route files changed; reloaded ({len(alerts)} alerting rules loaded)")
+        self.plan = check_deployed(self.plan, self.progress)
         self.prepared = True
 
     def run_drill(self, planned: PlannedDrill) -> DrillResult:
