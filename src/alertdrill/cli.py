@@ -345,7 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except AlertdrillError as exc:
-        print(f"alertdrill: {exc}", file=sys.stderr)
+        for line in exc.one_line().splitlines():
+            print(f"alertdrill: {line}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print("alertdrill: interrupted", file=sys.stderr)
