@@ -45,7 +45,7 @@ def routing_findings(repo: Repository) -> list[Finding]:
                                  f"{tree_path} does not define",
                                  f"use one of {', '.join(sorted(tree.receivers))}"))
     for rule in repo.rules:
-        for receiver in reached(repo, rule.name):
+        for receiver in dict.fromkeys(tree.receivers_for(rule.routing_labels())):
             if groups.group_of(receiver) is None:
                 found.append(Finding("contacts/receiver-without-group", ERROR, repo.show(rule.path), rule.line,
                                      f"{rule.name} reaches receiver {receiver!r}, which no contact group claims",
