@@ -202,3 +202,33 @@ def test_without_a_mission_the_default_is_1_5_10_and_a_bad_one_is_said(tmp_path:
                  if f.rule == "mission/invalid")
     assert bad == [("mission/invalid", ERROR, "mission has no phase 'notify'"),
                    ("mission/invalid", ERROR, "mission.alert")]
+
+
+YAML_SAMPLES = {
+    "plain": "groups:\n  - name: a\n    interval: 30s\n    rules:\n      - alert: X\n        for: 0m\n"
+             "        labels: {a: 1, b: true, c: null, d: '1', e: 2026-01-01, f: 1.5}\n",
+    "duplicate": "a: 1\na: 2\n", "alias": "a: &x {b: 1}\nc: *x\n", "scalar-alias": "a: &x s\nb: *x\n",
+    "merge": "a: {b: 1}\nc:\n  <<: {d: 1}\n", "list": "- a\n", "empty": "", "custom-tag": "a: !foo 1\n",
+    "deep": "a: " + "[" * 150 + "]" * 150 + "\n", "very-deep": "a: " + "[" * 5000 + "]" * 5000 + "\n",
+    "broken": "a: [\n", "two-documents": "a: 1\n---\nb: 2\n", "int-key": "1: a\n'1': b\n", "tab": "a:\n\tb: 1\n",
+    "bad-date": "a: 2026-13-45\n", "laughs": "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n",
+}
+
+
+@pytest.mark.parametrize("name", YAML_SAMPLES)
+def test_the_quick_reader_answers_as_the_strict_one(tmp_path: Path, name: str) -> None:
+    from alertdrill.catalog.quickyaml import load_yaml_quickly
+    from alertdrill.errors import ConfigError
+    from alertdrill.yamlfile import load_yaml
+
+    path = tmp_path / f"{name}.yml"
+    path.write_text(YAML_SAMPLES[name])
+
+    def read(reader: object) -> tuple[object, ...]:
+        try:
+            doc = reader(path, what="rule file")  # type: ignore[operator]
+            return ("read", doc.data, doc.lines)
+        except ConfigError as exc:
+            return ("refused", str(exc))
+
+    assert read(load_yaml_quickly) == read(load_yaml)

@@ -8,7 +8,9 @@ the judge of syntax: what it rejects it reports; this reader only needs what lin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
 PROMETHEUS_DEFAULTS = {"scrape_interval": 60.0, "evaluation_interval": 60.0}
+PROMTOOL_TIMEOUT_S = 60.0
 TEMPLATE = "{{"
 
 
@@ -139,3 +142,27 @@ def load_intervals(path: Path | None) -> Intervals:
     values = {key: _interval(doc, glob, key) if glob.get(key) is not None else default  # type: ignore[arg-type]
               for key, default in PROMETHEUS_DEFAULTS.items()}
     return Intervals(values["scrape_interval"], values["evaluation_interval"], path.name)
+
+
+class PromtoolCheck:
+    """One `promtool check rules` over every rule file, started at once and read when needed, so that
+    Prometheus's own parser judges the files while this reader reads them."""
+
+    def __init__(self, paths: Sequence[Path], promtool: str = "promtool") -> None:
+        found = shutil.which(promtool)
+        self.paths = list(paths)
+        self._process = (subprocess.Popen([found, "check", "rules", *map(str, self.paths)], stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True)
+                         if found is not None and self.paths else None)
+
+    def result(self) -> tuple[int, str, str] | None:
+        """(exit status, stdout, stderr); None when promtool is not installed or there is nothing to check."""
+        if self._process is None:
+            return None
+        try:
+            out, err = self._process.communicate(timeout=PROMTOOL_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            out, err = self._process.communicate()
+            err += f"\npromtool did not finish within {PROMTOOL_TIMEOUT_S:g} s"
+        return self._process.returncode, out, err

@@ -57,6 +57,10 @@ class LintReport:
             lines += ["", "Alert path budgets (fault -> notification, fresh group):"]
             lines += [f"  {name}{f' -> {path.receiver}' if len(paths) > 1 else ''}: {path.arithmetic()}"
                       for name, paths in self.paths.items() for path in paths]
+        files, alerts, records = self.rule_counts
+        lines += ["", f"Rules read: {alerts} alerting and {records} recording rules in {files} file(s); mission: "
+                      f"alert {self.mission.alert_s:g} s, locate {self.mission.locate_s:g} s, "
+                      f"recover {self.mission.recover_s:g} s"]
         cov = self.coverage
         lines += ["", f"Drill coverage: {cov.drilled} of {cov.alerts} alerts ({cov.percent:g}%)"]
         lines += [f"  {team}: {done} of {total}" for team, (done, total) in cov.per_team.items()]

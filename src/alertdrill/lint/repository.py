@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.routes import RoutingTree, load_routing_tree
-from alertdrill.catalog.rules import AlertRule, Intervals, RuleFile, load_intervals, load_rule_file
+from alertdrill.catalog.rules import AlertRule, Intervals, PromtoolCheck, RuleFile, load_intervals, load_rule_file
 from alertdrill.catalog.runbooks import Runbook, parse_runbook
 from alertdrill.config import Settings
 from alertdrill.errors import AlertdrillError
@@ -36,11 +36,16 @@ class Repository:
     broken: list[AlertdrillError] = field(default_factory=list)  # files that could not be read at all
     missing_rule_files: list[Path] = field(default_factory=list)
     records: int = 0  # recording rules read (not alerts, not errors)
+    promtool: PromtoolCheck | None = None  # Prometheus's verdict on the rule files, running while they are read
     _by_name: dict[str, AlertRule] = field(default_factory=dict, repr=False)
     _indexed: int = field(default=-1, repr=False)  # how many rules `_by_name` was built from
+    _shown: dict[str, str] = field(default_factory=dict, repr=False)
 
     def show(self, path: Path | str) -> str:
-        return display_path(Path(path), self.settings.root)
+        key = str(path)
+        if key not in self._shown:
+            self._shown[key] = display_path(Path(path), self.settings.root)
+        return self._shown[key]
 
     def rule(self, alert: str | None) -> AlertRule | None:
         """The first rule that defines `alert` (public rule sets often define one name per severity)."""
@@ -58,6 +63,7 @@ class Repository:
         repo = cls(settings)
         groups = repo._attempt(partial(ContactGroups.load, settings.contact_groups))
         repo.groups = groups
+        repo.promtool = PromtoolCheck([p for p in settings.rules if p.exists()])
         for path in settings.rules:
             if not path.exists():
                 repo.missing_rule_files.append(path)

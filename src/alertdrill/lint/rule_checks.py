@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
+from alertdrill.catalog.rules import PromtoolCheck
 from alertdrill.lint.findings import ERROR, Finding
 from alertdrill.lint.repository import Repository
 
-PROMTOOL_TIMEOUT_S = 60
 _AT = re.compile(r"(?P<line>\d+):\d+: (?P<message>.+)$")
 _CONTINUED = re.compile(r"line (?P<line>\d+): ")
 _NOISE = ("FAILED:", "Checking ", "SUCCESS:")
@@ -42,16 +40,14 @@ def promtool_problems(output: str, paths: list[Path]) -> dict[Path, list[tuple[i
 
 def promtool_findings(repo: Repository, paths: list[Path]) -> list[Finding]:
     """One `promtool check rules` over every file, one finding per problem; nothing without promtool."""
-    promtool = shutil.which("promtool")
-    if promtool is None or not paths:
+    check = repo.promtool if repo.promtool is not None and repo.promtool.paths == paths else PromtoolCheck(paths)
+    result = check.result()
+    if result is None or result[0] == 0:
         return []
-    done = subprocess.run([promtool, "check", "rules", *map(str, paths)], capture_output=True, text=True,
-                          timeout=PROMTOOL_TIMEOUT_S, check=False)
-    if done.returncode == 0:
-        return []
-    problems = promtool_problems(done.stderr + "\n" + done.stdout, paths)
+    _, out, err = result
+    problems = promtool_problems(err + "\n" + out, paths)
     if not problems:  # rejected, but in words this parser does not know: say it once, as promtool did
-        problems = {paths[0]: [(1, (done.stderr or done.stdout).strip()[:500] or "promtool rejected the rules")]}
+        problems = {paths[0]: [(1, (err or out).strip()[:500] or "promtool rejected the rules")]}
     return [Finding("rules/invalid", ERROR, repo.show(path), line, f"promtool: {message}",
                     "correct the rule so that `promtool check rules` accepts it")
             for path, found in problems.items() for line, message in found]
