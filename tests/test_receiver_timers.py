@@ -100,3 +100,27 @@ def test_a_drill_is_judged_by_its_contact_groups_own_route(project: Path) -> Non
     assert finding.rule == "budget/infeasible"
     assert "reach its contact group (payments-chat) within 3 s: floor 10 s = for 0 s + group_wait 10 s" in \
         finding.message
+
+
+def test_prometheus_durations_in_routes_and_what_alertmanager_refuses(tmp_path: Path) -> None:
+    from alertdrill.catalog.routes import load_routing_tree
+    from alertdrill.errors import ConfigError
+
+    path = tmp_path / "am.yml"
+    path.write_text("route: {receiver: r, group_wait: 0s, group_interval: 1h30m, repeat_interval: 30d}\n"
+                    "receivers: [{name: r}]\n")
+    root = load_routing_tree(path).root
+    assert (root.group_wait_s, root.group_interval_s, root.repeat_interval_s) == (0, 5400, 30 * 86400)
+    path.write_text("route: {receiver: r, group_interval: 0s}\nreceivers: [{name: r}]\n")
+    with pytest.raises(ConfigError, match="group_interval cannot be zero"):
+        load_routing_tree(path)
+
+
+def test_a_query_offset_adds_to_the_floor(tmp_path: Path) -> None:
+    (tmp_path / "rules.yml").write_text("groups:\n  - name: g\n    query_offset: 30s\n    rules:\n"
+                                        "      - alert: Late\n        expr: up == 0\n        for: 10s\n")
+    (tmp_path / "prometheus.yml").write_text("global: {scrape_interval: 5s, evaluation_interval: 5s}\n")
+    (tmp_path / "alertdrill.yml").write_text("rules: [rules.yml]\nprometheus_config: prometheus.yml\n")
+    (path,) = lint(load_settings(tmp_path / "alertdrill.yml", env={})).paths["Late"]
+    assert path.arithmetic(notify=False) == ("floor 40 s = query_offset 30 s + for 10 s; worst 50 s = scrape 5 s + "
+                                             "evaluation 5 s + query_offset 30 s + for 10 s")

@@ -5,6 +5,7 @@ From a fault to a notification (a fresh Alertmanager group):
   scrape that an evaluation follows at once;
 - worst = scrape interval (waiting for the next scrape) + evaluation interval (waiting for the next
   evaluation) + the rounded `for` + `group_wait`.
+A group's `query_offset` (evaluations look that far into the past) adds to both.
 `group_wait` is the one of the route that delivers to the receiver: where `continue: true` sends an
 alert down several routes, each receiver has its own timers (inherited from its parents, as in
 Alertmanager). An already active group waits `group_interval` instead of `group_wait` (shown, not
@@ -37,18 +38,19 @@ class AlertPath:
     group_interval_s: float
     route_line: int
     receiver: str = ""  # whose route's timers these are ("" without routes)
+    offset_s: float = 0.0  # the group's query_offset: evaluations look this far into the past
 
     @property
     def fire_floor_s(self) -> float:
-        return self.for_s
+        return self.offset_s + self.for_s
 
     @property
     def fire_worst_s(self) -> float:
-        return self.scrape_s + self.evaluation_s + self.for_s
+        return self.scrape_s + self.evaluation_s + self.offset_s + self.for_s
 
     @property
     def notify_floor_s(self) -> float:
-        return self.for_s + self.group_wait_s
+        return self.fire_floor_s + self.group_wait_s
 
     @property
     def notify_worst_s(self) -> float:
@@ -56,10 +58,11 @@ class AlertPath:
 
     def arithmetic(self, notify: bool = True) -> str:
         wait = f" + group_wait {_s(self.group_wait_s)}" if notify else ""
+        offset = f"query_offset {_s(self.offset_s)} + " if self.offset_s else ""
         floor = self.notify_floor_s if notify else self.fire_floor_s
         worst = self.notify_worst_s if notify else self.fire_worst_s
-        return (f"floor {_s(floor)} = for {_s(self.for_s)}{wait}; worst {_s(worst)} = scrape "
-                f"{_s(self.scrape_s)} + evaluation {_s(self.evaluation_s)} + for {_s(self.for_s)}{wait}")
+        return (f"floor {_s(floor)} = {offset}for {_s(self.for_s)}{wait}; worst {_s(worst)} = scrape "
+                f"{_s(self.scrape_s)} + evaluation {_s(self.evaluation_s)} + {offset}for {_s(self.for_s)}{wait}")
 
     def to_dict(self) -> dict[str, object]:
         return {"alert": self.alert, "receiver": self.receiver, "fire_floor_s": self.fire_floor_s,
@@ -73,7 +76,7 @@ def alert_path(rule: AlertRule, intervals: Intervals, route: Route | None) -> Al
     rounded_for = math.ceil(rule.for_s / evaluation - 1e-9) * evaluation if rule.for_s else 0.0
     return AlertPath(rule.name, intervals.scrape_s, evaluation, rounded_for,
                      route.group_wait_s if route else 0.0, route.group_interval_s if route else 0.0,
-                     route.line if route else 0, route.receiver if route else "")
+                     route.line if route else 0, route.receiver if route else "", rule.query_offset_s or 0.0)
 
 
 def rule_paths(repo: Repository, rule: AlertRule) -> list[AlertPath]:
