@@ -232,3 +232,25 @@ def test_the_quick_reader_answers_as_the_strict_one(tmp_path: Path, name: str) -
             return ("refused", str(exc))
 
     assert read(load_yaml_quickly) == read(load_yaml)
+
+
+def test_a_route_on_a_templated_label_is_not_called_wrong(tmp_path: Path) -> None:
+    (tmp_path / "rules.yml").write_text(
+        "groups:\n  - name: g\n    rules:\n      - alert: Templated\n"
+        "        expr: up == 0\n        labels: {severity: page, team: '{{ $labels.job }}'}\n")
+    (tmp_path / "am.yml").write_text(
+        "route:\n  receiver: default\n  routes:\n    - receiver: pay\n"
+        "      matchers: ['team=\"payments\"']\nreceivers: [{name: default}, {name: pay}]\n")
+    (tmp_path / "groups.yml").write_text("pay:\n  receiver: pay\ndefault:\n  receiver: default\n")
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "drills" / "t.feature").write_text(
+        'Feature: t\n  Scenario: s\n    When the fault "noop" is injected\n'
+        '    Then the alert "Templated" fires within 1 minute\n'
+        '    And the alert reaches the contact group "pay" within 1 minute\n')
+    (tmp_path / "alertdrill.yml").write_text(
+        "rules: [rules.yml]\nalertmanager_config: am.yml\ncontact_groups: groups.yml\n"
+        "faults: {noop: {type: command, inject: 'true', revert: 'true'}}\n")
+    findings = lint(load_settings(tmp_path / "alertdrill.yml", env={})).findings
+    assert "drills/wrong-route" not in {f.rule for f in findings}
+    (said,) = [f for f in findings if f.rule == "drills/route-depends-on-labels"]
+    assert said.severity == INFO and "depends on label(s) team" in said.message

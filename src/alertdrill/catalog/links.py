@@ -31,7 +31,11 @@ class Expanded:
 
 
 def expand(template: str, labels: Mapping[str, str]) -> Expanded:
-    """`template` with `{{ $labels.x }}` / `{{ .Labels.x }}` replaced by known label values."""
+    """`template` with `{{ $labels.x }}` / `{{ .Labels.x }}` replaced by known label values.
+
+    Lint passes the rule's own static labels. Note: Prometheus (checked with 2.42) expands annotation
+    templates from the *series'* labels, so a rule label the series lacks renders empty when it fires;
+    the drill step `the notification links the runbook` sees the link as delivered."""
     missing: list[str] = []
 
     def fill(found: re.Match[str]) -> str:
