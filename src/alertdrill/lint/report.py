@@ -69,7 +69,9 @@ class LintReport:
         if self.unlinked_runbooks:
             lines += ["", f"Runbooks no alert links to: {', '.join(self.unlinked_runbooks)}"]
         count = len(self.findings)
-        lines += ["", f"{self.drills} drill(s) checked against {self.config}; {count or 'no'} finding(s)"]
+        info = sum(f.severity == INFO for f in self.findings)
+        said = f" ({info} for information only)" if info else ""
+        lines += ["", f"{self.drills} drill(s) checked against {self.config}; {count or 'no'} finding(s){said}"]
         return "\n".join(lines).lstrip("\n")
 
 
