@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.routes import RoutingTree, load_routing_tree
 from alertdrill.catalog.rules import AlertRule, Intervals, PromtoolCheck, RuleFile, load_intervals, load_rule_file
 from alertdrill.catalog.runbooks import Runbook, parse_runbook
 from alertdrill.config import Settings
 from alertdrill.errors import AlertdrillError
-from alertdrill.spec.features import compile_feature, display_path, feature_files
+from alertdrill.spec.features import compile_feature, feature_files
 from alertdrill.spec.model import DrillSpec
 
 T = TypeVar("T")
