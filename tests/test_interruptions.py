@@ -129,11 +129,11 @@ def test_kill_9_during_a_slow_inject_leaves_no_shell_to_re_apply_the_fault(lab: 
     proc = subprocess.Popen([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
                              str(lab.config_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while not list(groups.glob("*.json")):  # the inject shell's group is recorded before it runs
+        def recorded() -> bool:  # the inject shell's group is recorded before its command runs
             assert proc.poll() is None, proc.communicate()[0]
-            assert time.monotonic() < deadline, "the inject shell never started"
-            time.sleep(0.02)
+            return bool(list(groups.glob("*.json")))
+
+        assert poll_until(recorded, 30, 0.02), "the inject shell never started"
         pgid = int(next(groups.glob("*.json")).stem)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=30)
