@@ -59,9 +59,11 @@ def test_a_sink_with_a_secret_refuses_webhooks_without_it(guarded_sink: str) -> 
                          headers={"Authorization": f"Bearer {SECRET.decode()}"})
     assert (none.status_code, wrong.status_code, basic.status_code, good.status_code) == (401, 401, 401, 200)
     assert none.headers["WWW-Authenticate"].startswith("Bearer") and SECRET.decode() not in none.text
+    page = requests.post(f"{guarded_sink}/people/x", json={"title": "a page", "message": "for a person"}, timeout=5)
+    assert page.status_code == 200  # not an Alertmanager notification: kept, and never counted
     arrivals, _ = SinkClient(guarded_sink).events(0, 0)
     assert [(a["authenticated"], a.get("rejected")) for a in arrivals] == [
-        (False, 401), (False, 401), (False, 401), (True, None)]
+        (False, 401), (False, 401), (False, 401), (True, None), (False, None)]
     assert requests.get(f"{guarded_sink}/-/healthy", timeout=5).json()["authenticates"] is True
 
 
@@ -152,3 +154,23 @@ def test_the_group_key_must_agree_with_the_alert() -> None:
     assert "groups by alertname=\"B\"" in group_key_problem('{}:{alertname="B"}', labels)
     assert "names a route (team=\"storefront\")" in group_key_problem('{}/{team="storefront"}:{alertname="A"}',
                                                                        labels)
+
+
+def test_the_sink_observer_records_what_the_sink_knew_and_drops_a_forgers_annotations() -> None:
+    from alertdrill.observe.watch import Watch, WatchTarget
+
+    timeline = Timeline()
+    target = WatchTarget("A", T0, lambda receiver: "team" if receiver == "r" else None)
+    watch = Watch(target, timeline, None, None, None)  # type: ignore[arg-type]  # only the sink's parsing runs
+    alert = {"labels": {"alertname": "A", "team": "payments"}, "annotations": {"runbook_url": "https://evil/x.md"},
+             "startsAt": "2027-01-15T08:00:05Z", "status": "firing", "fingerprint": "f1"}
+    payload = {"receiver": "r", "groupKey": GROUP_KEY, "alerts": [alert]}
+    watch._webhook({"path": "/hook/r", "authenticated": False, "rejected": 401}, payload, T0 + 6)
+    watch._webhook({"path": "/hook/r", "authenticated": True}, payload, T0 + 7)
+    watch._webhook({"path": "/hook/r", "authenticated": True}, payload, T0 + 8)  # a repeat: recorded once
+    forged, real = timeline.events()
+    assert (forged.detail("authenticated"), forged.detail("rejected"), forged.detail("runbook_url")) == (
+        "false", "401", "")
+    assert (real.detail("authenticated"), real.detail("fingerprint"), real.detail("group_key")) == (
+        "true", "f1", GROUP_KEY)
+    assert real.detail("runbook_url") == "https://evil/x.md" and real.detail("inconsistent") == ""

@@ -231,6 +231,8 @@ class Watch:
         apart, once per reason, so a forger who posts first cannot hide the real delivery that follows."""
         suspect = (where.get("authenticated", "true"), where.get("rejected", ""), where.get("inconsistent", ""))
         where = {k: v for k, v in where.items() if v != ""}
+        if suspect != ("true", "", ""):
+            notes = {}  # a forger's annotations (its runbook_url) must not steer the drill's runbook steps
         if self._once("delivered", receiver, status, channel, *suspect):
             self.timeline.record(
                 EventName.DELIVERED, at, alert=self.target.alert, receiver=receiver, channel=channel,

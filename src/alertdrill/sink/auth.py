@@ -3,9 +3,11 @@
 The lab writes a fresh secret to a file of its own (`<lab dir>/sink.secret`, mode 0600) at every
 `lab up`, points Alertmanager's webhook configs at it (`http_config.authorization.credentials_file`)
 and starts the sink with the file's path (`--secret-file`, or `ALERTDRILL_SINK_SECRET_FILE`), never the
-secret itself, so `ps` shows only a path. The sink then answers 401 to every webhook POST whose
-`Authorization` is not `Bearer <secret>` (compared in constant time). A sink without a secret accepts
-everything and marks each arrival `authenticated: false`, which the harness never counts as a delivery.
+secret itself, so `ps` shows only a path. The sink then answers 401 to every Alertmanager notification
+(a payload with `alerts`, `receiver` or `groupKey`: the only kind the harness could count) whose
+`Authorization` is not `Bearer <secret>` (compared in constant time). Anything else posted to it (an
+Apprise page to a person), and everything posted to a sink without a secret, is stored marked
+`authenticated: false`, which the harness never counts as a delivery.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ def read_secret(path: Path) -> bytes:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SecretError(f"the sink's secret file {path} is readable by others: chmod 600 {path}")
     return secret
+
+
+NOTIFICATION_KEYS = ("alerts", "receiver", "groupKey")
+
+
+def claims_delivery(payload: object) -> bool:
+    """Whether a payload looks like an Alertmanager notification (so it needs the secret)."""
+    return isinstance(payload, dict) and any(key in payload for key in NOTIFICATION_KEYS)
 
 
 class WebhookAuth:

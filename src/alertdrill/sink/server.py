@@ -8,10 +8,12 @@ exists, or after S seconds (at most 10) with none. So the harness sees arrivals 
 `/ack/<token>`, `/abort/<token>`) and answers a page a person can read; a token the harness did not
 register answers 404 (see `alertdrill.sink.tokens`).
 
-Webhooks need the run's secret when the sink has one (`--secret-file`, see `alertdrill.sink.auth`):
-a POST without `Authorization: Bearer <secret>` answers 401 and is stored marked `rejected: 401`, so
-the harness can say a forged notification was refused. Without a secret every webhook is stored
-marked `authenticated: false`; the harness never counts such an arrival as a delivery.
+Alertmanager notifications need the run's secret when the sink has one (`--secret-file`, see
+`alertdrill.sink.auth`): a POST whose payload claims to be one (it has `alerts`, `receiver` or
+`groupKey`) without `Authorization: Bearer <secret>` answers 401 and is stored marked `rejected: 401`,
+so the harness can say a forged notification was refused. Any other POST (an Apprise page to a person,
+say) and every POST to a sink without a secret is stored marked `authenticated: false`; the harness
+never counts such an arrival as a delivery.
 
 Hardened, because anything on the network may talk to it: a body needs a Content-Length of at most
 `MAX_BODY` (411/400/413 otherwise, unread), a Host header the sink answers to (400), a free handler
@@ -32,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from alertdrill.serving import serve_until_stopped
 from alertdrill.sink import guard
 from alertdrill.sink.arrivals import Arrivals
-from alertdrill.sink.auth import ENV_FILE, SecretError, WebhookAuth
+from alertdrill.sink.auth import ENV_FILE, SecretError, WebhookAuth, claims_delivery
 from alertdrill.sink.tokens import ENV_MODE, MODES, PATH, TokenBook
 
 MAX_BODY = 4 * 1024 * 1024
@@ -184,8 +186,9 @@ class SinkHandler(BaseHTTPRequestHandler):
             self.webhook(path, payload, len(raw))
 
     def webhook(self, path: str, payload: object, size: int) -> None:
-        """Store a webhook, marked with whether it carried the secret; 401 when the sink has one and it did not."""
-        if not self.auth.configured:
+        """Store a webhook, marked with whether it carried the secret; 401 when the sink has one and the payload
+        claims to be an Alertmanager notification without it."""
+        if not self.auth.configured or not claims_delivery(payload):
             self.reply(200, {"seq": self.arrivals.add(path, payload, size=size, authenticated=False)})
         elif self.auth.allows(self.headers.get("Authorization")):
             self.reply(200, {"seq": self.arrivals.add(path, payload, size=size, authenticated=True)})
@@ -240,13 +243,13 @@ def main(argv: list[str] | None = None) -> None:
         auth = WebhookAuth.from_file(args.secret_file)
     except SecretError as exc:
         parser.error(str(exc))
-    if not auth.configured:
-        print("alertdrill sink: no secret file: webhooks are accepted but marked unauthenticated, and a drill "
-              "never counts them as deliveries (see --secret-file)", file=sys.stderr)
     host = args.listen.rpartition(":")[0]
     if not guard.is_loopback(host or "127.0.0.1"):
         print(f"alertdrill sink: listening on {args.listen}, beyond this machine: anyone who reaches it can post "
               "webhooks to it", file=sys.stderr)
+    if not auth.configured:
+        print("alertdrill sink: no secret file: webhooks are accepted but marked unauthenticated, and a drill "
+              "never counts them as deliveries (see --secret-file)", file=sys.stderr)
     arrivals = Arrivals()
     server = serve(args.listen, arrivals, tokens=TokenBook(args.tokens), extra_hosts=tuple(args.allow_host),
                    auth=auth)
