@@ -79,3 +79,46 @@ def test_the_next_run_reverts_what_a_killed_run_left(lab: Project) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "left by a killed run: marker (Waiting for an alert): reverted" in done.stdout
     assert not marker.exists()
+
+
+SLOW = '''Feature: an inject that takes its time
+  Scenario: Killed while injecting
+    When the fault "slow-inject" is injected
+    Then the alert "PaymentsApiDown" fires within 2 minutes
+'''
+
+
+def running_in_group(pgid: int) -> list[int]:
+    """Processes of the group that still run (killed ones may linger as zombies until init reaps them)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_kill_9_during_a_slow_inject_leaves_no_shell_to_re_apply_the_fault(lab: Project) -> None:
+    feature = lab.write_feature("slow.feature", SLOW)
+    groups = lab.root / ".alertdrill" / "ledger" / "groups"
+    proc = subprocess.Popen([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
+                             str(lab.config_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(groups.glob("*.json")):  # the inject shell's group is recorded before it runs
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the inject shell never started"
+            time.sleep(0.02)
+        pgid = int(next(groups.glob("*.json")).stem)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert running_in_group(pgid)  # the slow inject outlived the harness...
+        done = alertdrill("cleanup", "--config", str(lab.config_path))
+        assert done.returncode == 0 and "slow-inject" in done.stdout and "reverted" in done.stdout, done.stdout
+        assert not running_in_group(pgid)  # ...until cleanup killed its group, before reverting
+        assert not (lab.root / "slow.marker").exists() and not list(groups.glob("*.json"))
+    finally:
+        (lab.root / "drills" / "slow.feature").unlink()

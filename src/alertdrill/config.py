@@ -98,6 +98,7 @@ class Settings:
     guards: Mapping[str, str] = field(default_factory=dict)  # name -> PromQL; non-empty result aborts a drill
     max_fault_duration_s: float = 900.0  # no fault stays longer than this, whatever else happens
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
+    allow_drift: bool = False  # drill the deployed rule even when it differs from the file
     parallel: int = 1  # drills with disjoint targets at once; 0 = as many as the targets allow
 
     @property

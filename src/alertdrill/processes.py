@@ -33,6 +33,21 @@ def is_alive(pid: int) -> bool:
         return True
 
 
+def start_time(pid: int) -> int | None:
+    """When `pid` started (clock ticks since boot, /proc/PID/stat field 22): with the pid, a process's identity."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+
+def same_process(pid: int, started: int | None) -> bool:
+    """`pid` is alive and is the process that started at `started` (not a reused pid); no start time: alive."""
+    return is_alive(pid) and (started is None or start_time(pid) == started)
+
+
 def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
