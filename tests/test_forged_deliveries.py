@@ -174,3 +174,23 @@ def test_the_sink_observer_records_what_the_sink_knew_and_drops_a_forgers_annota
     assert (real.detail("authenticated"), real.detail("fingerprint"), real.detail("group_key")) == (
         "true", "f1", GROUP_KEY)
     assert real.detail("runbook_url") == "https://evil/x.md" and real.detail("inconsistent") == ""
+
+
+def test_a_lab_reload_keeps_the_secret_and_the_run_s_own_sink_checks_it(tmp_path: Path) -> None:
+    from alertdrill.sink.embedded import sink_for_run
+    from alertdrill.testing import copy_project
+
+    settings = copy_project(REPO, tmp_path / "project").settings()
+    assert settings.lab is not None
+    secret_file = generate(settings.lab.dir / "sink.secret")
+    config = alertmanager_config(settings)  # as `lab reload` writes it: the lab's secret by default
+    hooks = [hook for receiver in config["receivers"] for hook in receiver.get("webhook_configs") or []]  # type: ignore[attr-defined]
+    assert hooks and all(h["http_config"]["authorization"]["credentials_file"] == str(secret_file.absolute())
+                         for h in hooks)
+    said: list[str] = []
+    with sink_for_run(settings.sink_listen, "", said.append, secret_file=secret_file) as started:
+        assert started and "no secret file" not in said[0]
+        url = f"{settings.sink_url}/hook/x"
+        assert requests.post(url, json={"alerts": []}, timeout=5).status_code == 401
+        assert requests.post(url, json={"alerts": []}, timeout=5, headers={
+            "Authorization": f"Bearer {read_secret(secret_file).decode()}"}).status_code == 200

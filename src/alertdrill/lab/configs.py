@@ -18,6 +18,7 @@ import yaml
 
 from alertdrill.config import Settings
 from alertdrill.errors import ConfigError
+from alertdrill.sink.auth import FILE_NAME
 from alertdrill.yamlfile import load_yaml
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -55,6 +56,14 @@ def prometheus_config(settings: Settings, external_labels: dict[str, str] | None
     }
 
 
+def lab_secret_file(settings: Settings) -> Path | None:
+    """The secret of the lab's sink (written by `lab up`), when there is a lab and it wrote one."""
+    if settings.lab is None:
+        return None
+    path = (settings.lab.dir / FILE_NAME).absolute()
+    return path if path.is_file() else None
+
+
 def sink_http_config(secret_file: Path) -> dict[str, object]:
     """How Alertmanager authenticates to the sink: a bearer token read from `secret_file`."""
     return {"authorization": {"type": "Bearer", "credentials_file": str(secret_file)}}
@@ -77,6 +86,7 @@ def _point_at_sink(receivers: list[Any], sink: str, smtp: str, secret_file: Path
 
 
 def alertmanager_config(settings: Settings, secret_file: Path | None = None) -> dict[str, object]:
+    """The lab's Alertmanager configuration; its webhooks send `secret_file` (default: the lab's, if any)."""
     if settings.alertmanager_config is None:
         raise ConfigError("the lab needs alertmanager_config: in the configuration", path=settings.config_path,
                           fix="e.g. alertmanager_config: alerts/alertmanager.yml")
@@ -87,7 +97,7 @@ def alertmanager_config(settings: Settings, secret_file: Path | None = None) -> 
     receivers = config.get("receivers") or []
     if not isinstance(receivers, list):
         raise doc.error("receivers must be a list", "receivers")
-    _point_at_sink(receivers, settings.sink_listen, settings.sink_smtp, secret_file)
+    _point_at_sink(receivers, settings.sink_listen, settings.sink_smtp, secret_file or lab_secret_file(settings))
     return config
 
 

@@ -18,12 +18,14 @@ import secrets
 import stat
 from pathlib import Path
 
+from alertdrill.errors import ConfigError
+
 ENV_FILE = "ALERTDRILL_SINK_SECRET_FILE"  # the sink's secret file when `--secret-file` is not given
 FILE_NAME = "sink.secret"
 MAX_SECRET = 4096
 
 
-class SecretError(ValueError):
+class SecretError(ConfigError):
     """A secret file that cannot be used; the message names the file, never its content."""
 
 
