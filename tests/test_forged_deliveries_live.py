@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,11 +15,12 @@ import pytest
 import requests
 import yaml
 
+from alertdrill import processes
 from alertdrill.lab.lab import Lab
 from alertdrill.polling import poll_until
 from alertdrill.processes import read_pid
-from alertdrill.testing import Project
-from tests.conftest import alertdrill
+from alertdrill.testing import Project, lab_project
+from tests.conftest import REPO, TEST_FAULTS, alertdrill
 
 UNDELIVERABLE = '''Feature: a receiver that cannot deliver
   Scenario: A synthetic page whose webhook goes nowhere
@@ -148,3 +152,21 @@ def test_a_forged_notification_cannot_pass_a_drill_whose_receiver_cannot_deliver
     assert forged and all(d["authenticated"] == "false" and d["rejected"] == "401" for d in forged)
     secret = lab_of(undeliverable).secret_file.read_text().strip()
     assert secret not in card_text and secret not in out
+
+
+def test_a_users_stack_passes_with_the_runs_own_sink_when_given_the_secret_file(tmp_path: Path) -> None:
+    """The README's recipe: the stack's webhooks send the secret from a file, the run's sink reads the same file."""
+    with lab_project(REPO, tmp_path / "stack", TEST_FAULTS) as project:
+        stack = lab_of(project)
+        assert processes.stop(stack.run_dir / "sink.pid")  # Prometheus + Alertmanager only, as a user's stack
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALERTDRILL_SINK_SECRET_FILE": str(stack.secret_file)}
+        feature = project.root / "drills" / "payments.feature"
+        done = subprocess.run([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
+                               str(project.config_path)], capture_output=True, text=True, env=env, timeout=120,
+                              check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "this run serves it itself until it ends\n" in done.stdout  # and says nothing of a missing secret
+        drill = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())["drills"][0]
+        notes = [e["details"] for e in drill["events"] if e["name"] == "notification_delivered"]
+        assert notes and all(d["authenticated"] == "true" for d in notes)
+        assert stack.secret_file.read_text().strip() not in done.stdout + done.stderr
