@@ -283,7 +283,10 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
 
 def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
     root = path.parent
-    rel = lambda value: (root / str(value)).absolute() if value else None  # noqa: E731
+
+    def rel(value: object) -> Path | None:
+        return (root / str(value)).absolute() if value else None
+
     sink = _mapping(doc, raw.get("sink"), "sink")
     metrics = _mapping(doc, raw.get("metrics"), "metrics")
     kube = _mapping(doc, raw.get("kubernetes"), "kubernetes")

@@ -39,7 +39,7 @@ def files_changed(settings: Settings) -> bool:
     """The project's rule or route files changed since the lab last loaded them."""
     assert settings.lab is not None
     try:
-        return json.loads(_stamp(settings).read_text()) != _mtimes(settings)
+        return bool(json.loads(_stamp(settings).read_text()) != _mtimes(settings))
     except (OSError, ValueError):
         started = settings.lab.dir / "lab.json"
         since = started.stat().st_mtime if started.exists() else 0.0
