@@ -20,6 +20,7 @@ from alertdrill.drill.parts import SessionParts
 from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import AlertdrillError, DrillFailed
+from alertdrill.lab.configs import lab_secret_file
 from alertdrill.lab.fresh_groups import lab_owns_prometheus
 from alertdrill.lab.reload import files_changed, reload_lab
 from alertdrill.score.scorecard import DrillResult, Scorecard
@@ -92,7 +93,8 @@ class Runner:
         Alertmanager answer; faults of killed runs go. `close` ends what this started."""
         settings = self.plan.settings
         if self.plan.needs_sink:
-            self._stack.enter_context(sink_for_run(settings.sink_listen, settings.sink_smtp, self.progress))
+            self._stack.enter_context(sink_for_run(settings.sink_listen, settings.sink_smtp, self.progress,
+                                                   secret_file=lab_secret_file(settings)))
         self.env.require_reachable(sink=self.plan.needs_sink)
         for entry, outcome in self.env.revert_orphans():
             self.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
