@@ -18,7 +18,7 @@ pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
 
 # Faults the tests add to a copy of the example project.
-TEST_FAULTS = {
+TEST_FAULTS: dict[str, dict[str, object]] = {
     "noop": {"type": "command", "inject": "true", "revert": "true"},
     "marker": {"type": "command", "inject": "touch injected.marker", "revert": "rm -f injected.marker"},
     "brief-marker": {"type": "command", "inject": "touch brief.marker", "revert": "rm -f brief.marker",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
@@ -29,22 +30,23 @@ NEVER_FIRES = '''Feature: a fault the rule cannot see
 '''
 
 
-def scorecard(project: Project) -> dict:
-    return json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())
+def scorecard(project: Project) -> dict[str, Any]:
+    card: dict[str, Any] = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())
+    return card
 
 
-def run(project: Project, *paths: str) -> tuple[int, dict, str]:
+def run(project: Project, *paths: str) -> tuple[int, dict[str, Any], str]:
     done = alertdrill("run", *paths, "--config", str(project.config_path))
     return done.returncode, scorecard(project), done.stdout + done.stderr
 
 
-def run_without_preflight(project: Project, *paths: str) -> tuple[int, dict, str]:
+def run_without_preflight(project: Project, *paths: str) -> tuple[int, dict[str, Any], str]:
     """Skip the static checks, to prove the live check on its own (files and deployed config may differ)."""
     done = alertdrill("run", *paths, "--config", str(project.config_path), "--no-preflight")
     return done.returncode, scorecard(project), done.stdout + done.stderr
 
 
-def event_times(drill: dict) -> dict[str, float]:
+def event_times(drill: dict[str, Any]) -> dict[str, float]:
     return {e["name"]: e["t_s"] for e in reversed(drill["events"])}
 
 
@@ -163,7 +165,7 @@ def test_pytest_and_the_cli_take_the_same_path_to_the_same_scorecard(
     pytest_card = scorecard(lab)
     assert pytest_card["run_id"] != cli_card["run_id"]
 
-    def shape(card: dict) -> list:
+    def shape(card: dict[str, Any]) -> list[tuple[Any, Any, Any, list[Any], list[Any], list[str]]]:
         """What must not differ. Left out: the Prometheus poll that saw `firing` (it races Alertmanager's
         report of the same moment) and the resolution tail, whose order against recovery is a race."""
         def path(names: list[str]) -> list[str]:

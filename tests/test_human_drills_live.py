@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -84,14 +85,14 @@ def receive_page(sink: SinkClient, after: int, timeout_s: float = 60) -> str:
     raise AssertionError("no page reached payments on-call")
 
 
-def finish(drill: subprocess.Popen[str], lab: Project) -> tuple[dict, str]:
+def finish(drill: subprocess.Popen[str], lab: Project) -> tuple[dict[str, Any], str]:
     out, _ = drill.communicate(timeout=120)
     card = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())
     assert drill.returncode == (0 if card["drills"][0]["status"] == "passed" else 1), out
     return card["drills"][0], out
 
 
-def events(result: dict, name: str) -> list[dict]:
+def events(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return [e for e in result["events"] if e["name"] == name]
 
 

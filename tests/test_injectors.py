@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import pytest
 import requests
 
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError, UnknownInjectorError
-from alertdrill.faults import InjectorContext, InjectorRegistry
+from alertdrill.faults import Injector, InjectorContext, InjectorRegistry
+from alertdrill.faults.process import ProcessFault
 from alertdrill.lab.services import LabServices
 from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO
@@ -22,7 +23,7 @@ def project(tmp_path: Path) -> Project:
     return copy_project(REPO, tmp_path / "p")
 
 
-def build(project: Project, fault: str) -> object:
+def build(project: Project, fault: str) -> Injector:
     settings = project.settings()
     return InjectorRegistry.default().build(settings.faults[fault], InjectorContext(settings))
 
@@ -46,7 +47,7 @@ def test_process_kill_kills_and_revert_restarts(project: Project) -> None:
     services = LabServices(project.settings())
     first = services.start("payments-api")
     try:
-        injector = build(project, "payments-api-down")
+        injector = cast(ProcessFault, build(project, "payments-api-down"))
         injector.inject()
         assert not services.running("payments-api") and injector.verify() is None
         with pytest.raises(InjectorError, match="nothing to signal"):

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -69,10 +69,11 @@ class Drill:
         assert poll_until(seen, timeout_s, 0.05), f"no line matching {pattern!r} in:\n{''.join(self.output)}"
         return found[0]
 
-    def result(self) -> dict:
+    def result(self) -> dict[str, Any]:
         self.child.wait(timeout=120)
         card = json.loads((self.lab.root / "reports" / "latest" / "scorecard.json").read_text())
-        return card["drills"][0]
+        result: dict[str, Any] = card["drills"][0]
+        return result
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +95,7 @@ def long_drill(lab: Project) -> Iterator[Path]:
     path.unlink()
 
 
-def names(result: dict) -> list[str]:
+def names(result: dict[str, Any]) -> list[str]:
     return [e["name"] for e in result["events"]]
 
 

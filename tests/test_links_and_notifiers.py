@@ -39,7 +39,7 @@ def serving(server: ThreadingHTTPServer) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"{server.server_address[0]}:{server.server_address[1]}"
+        yield f"{server.server_address[0]!s}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -95,7 +96,7 @@ def planted(tmp_path: Path) -> Project:
     return project
 
 
-def lint_json(project: Project) -> tuple[int, dict]:
+def lint_json(project: Project) -> tuple[int, dict[str, Any]]:
     done = alertdrill("lint", "--format", "json", "--config", str(project.config_path))
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, json.loads(done.stdout)

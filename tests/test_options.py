@@ -17,7 +17,7 @@ def test_every_option_is_documented_in_the_readme() -> None:
 
 
 def test_the_run_command_takes_every_run_option() -> None:
-    run = cli.parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
+    run = cli.parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr,index]
     flags = {flag for action in run._actions for flag in action.option_strings}
     assert {o.flag for o in options.OPTIONS if "run" in o.commands} <= flags
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,9 @@ def project(tmp_path: Path) -> Project:
     return copy_project(REPO, tmp_path / "project", TEST_FAULTS)
 
 
-def one_line_exit_2(done: object) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr  # type: ignore[attr-defined]
-    err = done.stderr.strip()  # type: ignore[attr-defined]
+def one_line_exit_2(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    err = done.stderr.strip()
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     return err
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,12 +47,13 @@ def runbook(lab: Project) -> Iterator[Path]:
     path.write_text(original)
 
 
-def drill(lab: Project, locate: str = "5 minutes", recover: str = "10 minutes") -> dict:
+def drill(lab: Project, locate: str = "5 minutes", recover: str = "10 minutes") -> dict[str, Any]:
     feature = lab.write_feature("runbook.feature", DRILL.format(locate=locate, recover=recover))
     done = alertdrill("run", str(feature), "--config", str(lab.config_path))
     card = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())
     assert done.returncode == (0 if card["drills"][0]["status"] == "passed" else 1), done.stdout + done.stderr
-    return card["drills"][0]
+    result: dict[str, Any] = card["drills"][0]
+    return result
 
 
 def test_a_diagnose_step_that_never_finds_the_fault_fails_on_locate(lab: Project, runbook: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -32,7 +33,7 @@ EXPIRING = '''Feature: bounded
 '''
 
 
-def run(lab: Project, name: str, text: str) -> tuple[int, dict, str]:
+def run(lab: Project, name: str, text: str) -> tuple[int, dict[str, Any], str]:
     feature = lab.write_feature(name, text)
     done = alertdrill("run", str(feature), "--config", str(lab.config_path))
     card = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())

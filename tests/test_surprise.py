@@ -100,7 +100,8 @@ def test_a_surprise_drill_runs_at_its_moment_and_only_the_audit_log_names_it(sur
     settings = surprise_project.settings()
     config = load_surprise(settings)
     clock = ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=UTC), fast_forward=True)
-    runner, said = RecordingRunner(), []
+    runner = RecordingRunner()
+    said: list[str] = []
     outcome = Surprise(config, settings, runner, clock, seed=7, say=said.append).run_once()
     assert outcome is not None and outcome.status == "passed"
     [job] = runner.jobs
