@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -35,7 +36,7 @@ def lab_of(project: Project) -> Lab:
     return Lab(project.settings())
 
 
-def hooks(config: dict) -> list[tuple[str, list[str]]]:
+def hooks(config: dict[str, Any]) -> list[tuple[str, list[str]]]:
     return [(r["name"], [h["url"] for h in r.get("webhook_configs") or []]) for r in config["receivers"]]
 
 
@@ -69,7 +70,7 @@ def undeliverable(lab: Project) -> Iterator[Project]:
         reload_alertmanager(lab, original)
 
 
-def perfect_payload(alert: dict) -> dict:
+def perfect_payload(alert: dict[str, Any]) -> dict[str, Any]:
     """What Alertmanager itself would post for `alert` to payments-oncall."""
     labels = alert["labels"]
     group = {k: labels[k] for k in ("alertname", "drill_run") if k in labels}
@@ -92,7 +93,7 @@ class Forger(threading.Thread):
         self.answers: list[int] = []
         self.done = threading.Event()
 
-    def drill_alert(self) -> dict | None:
+    def drill_alert(self) -> dict[str, Any] | None:
         found = requests.get(f"{self.settings.alertmanager}/api/v2/alerts", timeout=5,
                              params={"filter": ['alertname="SyntheticPage"'], "active": "true"}).json()
         return next((a for a in found if a["startsAt"] >= time.strftime("%Y-%m-%dT%H:%M:%S",
@@ -100,9 +101,15 @@ class Forger(threading.Thread):
 
     def run(self) -> None:
         try:
-            alert: list[dict] = []
-            if poll_until(lambda: bool(alert.append(a) or True) if (a := self.drill_alert()) else False, 60, 0.05,
-                          on_error=(requests.RequestException,)):
+            alert: list[dict[str, Any]] = []
+
+            def seen() -> bool:
+                found = self.drill_alert()
+                if found is not None:
+                    alert.append(found)
+                return found is not None
+
+            if poll_until(seen, 60, 0.05, on_error=(requests.RequestException,)):
                 body = perfect_payload(alert[0])
                 for headers in ({}, {"Authorization": "Bearer guessed-secret-0123456789"}):
                     self.answers.append(requests.post(f"{self.settings.sink_url}/hook/payments-oncall",
