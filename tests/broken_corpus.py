@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -167,13 +168,13 @@ def base_project(dest: Path) -> Path:
     """A valid project at `dest`: the example, the test faults, one fault of each type, every section."""
     project = copy_project(REPO, dest, {**TEST_FAULTS, **{mutant_name(k): {"type": k, **v}
                                                           for k, v in MUTANTS.items()}})
-    raw = yaml.safe_load(project.config_path.read_text())
+    raw = _yaml_load(project.config_path.read_text())
     raw["faults"]["marker"]["max_duration"] = "5 minutes"
     raw["sink"]["public_url"] = "http://127.0.0.1:9095"
     raw["lab"].update({"ready_timeout": 30, "run_label": "drill_run", "prometheus_bin": "prometheus",
                        "alertmanager_bin": "prometheus-alertmanager", "scrape": {"pushgateway": "127.0.0.1:9091"}})
     raw.update(base_config())
-    project.config_path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    project.config_path.write_text(_yaml_dump(raw, sort_keys=False, allow_unicode=True))
     (dest / "kubeconfig.yml").write_text(KUBECONFIG)
     (dest / "drills" / "marker.feature").write_text(MARKER_FEATURE)
     scenarios = "".join(f'''
@@ -185,6 +186,18 @@ def base_project(dest: Path) -> Path:
     (dest / "drills" / "mutants.feature").write_text("Feature: one fault of each type\n" + scenarios)
     (dest / FEATURE).write_text(GOOD_FEATURE)
     return dest
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: the corpus is big
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _yaml_load(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # a safe loader (libyaml)
+
+
+def _yaml_dump(data: object, **options: Any) -> str:
+    return yaml.dump(data, Dumper=_DUMPER, **options)
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -203,7 +216,7 @@ class Case:
 
 
 def _load(root: Path) -> dict[str, object]:
-    data = yaml.safe_load((root / CONFIG).read_text())
+    data = _yaml_load((root / CONFIG).read_text())
     assert isinstance(data, dict)
     return data
 
@@ -218,7 +231,7 @@ def replace_file(path: Path, content: str | bytes) -> None:
 
 
 def _dump(root: Path, data: object) -> None:
-    replace_file(root / CONFIG, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    replace_file(root / CONFIG, _yaml_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def _set(data: dict[str, object], keys: tuple[str, ...], value: object) -> None:
@@ -327,9 +340,9 @@ def groups_cases(source: str) -> Iterator[Case]:
     def groups(change: Callable[[dict[str, object]], None]) -> Mutation:
         def mutate(root: Path) -> None:
             path = root / GROUPS
-            data = yaml.safe_load(path.read_text())
+            data = _yaml_load(path.read_text())
             change(data)
-            replace_file(path, yaml.safe_dump(data, sort_keys=False))
+            replace_file(path, _yaml_dump(data, sort_keys=False))
         return mutate
 
     def put(keys: tuple[str, ...], value: object) -> Callable[[dict[str, object]], None]:

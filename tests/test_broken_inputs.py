@@ -127,7 +127,7 @@ def _sample() -> list[Case]:
         if _hole(case):
             continue
         kind = case.category.split(":")[0]
-        if kind not in seen or index % 150 == 0:
+        if kind not in seen or index % 300 == 0:
             seen.add(kind)
             chosen.append(case)
     return chosen

@@ -215,7 +215,8 @@ def _text(doc: YamlDoc, raw: Mapping[str, object], key: str, *where: str, defaul
 
 DEFAULT_TEXT = {"contact_groups": "notifiers/contact-groups.yml", "runbooks": "runbooks/",
                 "prometheus_config": "alerts/prometheus.yml", "alertmanager_config": "alerts/alertmanager.yml",
-                "lab.dir": ".lab", "history": ".alertdrill/history.sqlite", "metrics.textfile": "alertdrill.prom"}
+                "lab.dir": ".lab", "history": ".alertdrill/history.sqlite", "metrics.textfile": "alertdrill.prom",
+                "tags": "'payments and not slow'", "kubernetes.kubeconfig": "~/.kube/config"}
 
 
 def _flag(doc: YamlDoc, raw: Mapping[str, object], key: str, default: bool) -> bool:
@@ -259,11 +260,11 @@ def _duration(doc: YamlDoc, value: object, *keys: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise doc.error(f"{keys[-1]}: {_short(value)} is not a duration", *keys, fix="e.g. 15 minutes")
+        raise doc.error(f"{'.'.join(keys)}: {_short(value)} is not a duration", *keys, fix="e.g. 15 minutes")
     try:
         return parse_duration(str(value))
     except ValueError as exc:
-        raise doc.error(f"{keys[-1]}: {exc}", *keys, fix="e.g. 15 minutes") from None
+        raise doc.error(f"{'.'.join(keys)}: {exc}", *keys, fix="e.g. 15 minutes") from None
 
 
 def _guards(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, str]:
@@ -304,7 +305,8 @@ def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> LabConfig:
         _unknown_keys(doc, spec, LAB_SERVICE_KEYS, "lab", "services", str(name))
         port = spec.get("port")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise doc.error(f"lab service {name!r} needs a port number", "lab", "services", name)
+            raise doc.error(f"lab service {name!r} needs a port number (1-65535), not {_short(port)}",
+                            "lab", "services", name, *(["port"] if "port" in spec else []), fix="e.g. port: 9101")
         services.append(LabService(name, port))
     scrape = []
     for job, target in _mapping(doc, raw.get("scrape"), "lab", "scrape").items():

@@ -167,7 +167,7 @@ def _pickle_to_scenario(pickle: Node, nodes: Mapping[str, Node], path: Path) -> 
         source = nodes[str(step["astNodeIds"][0])]
         argument = step.get("argument") or {}
         if argument:  # no drill sentence takes one: a table or a doc string would be silently ignored
-            what = "a doc string" if "docString" in argument else "a data table"
+            what = "doc string" if "docString" in argument else "data table"
             raise SpecError(f'the step "{source.get("keyword", "").strip()} {step.get("text", "")}" takes no {what}',
                             path=path, line=_line(source) + 1, fix=f"remove the {what} below it")
         steps.append(ParsedStep(KEYWORD_OF_TYPE.get(str(step.get("type")), "given"),
