@@ -523,6 +523,11 @@ def fault_cases() -> Iterator[Case]:
                            set_config(("faults", fault, key), value))
         yield Case(f"fault-{kind}-type-missing", f"fault options: {kind}", CONFIG,
                    lambda root, fault=fault: _drop(root, ("faults", fault, "type")))
+    for name, body in {"unknown-type": {"type": "teleport"},
+                       "unknown-option": {"type": "command", "inject": "true", "revert": "true", "bogus": 1},
+                       "bad-timeout": {"type": "command", "inject": "true", "revert": "true", "timeout": -1}}.items():
+        yield Case(f"fault-unused-{name}", "fault options: a fault no drill uses", CONFIG,
+                   set_config(("faults", "unused"), body))
     for value in WRONG["text"] + [5, "teleport"]:
         yield Case(f"fault-type={_show(value)}", "fault options: type", CONFIG,
                    set_config(("faults", "marker", "type"), value))

@@ -30,6 +30,8 @@ PUSHGATEWAY_URL = "faults/metric.py MetricFault.from_config: `pushgateway` is no
 KNOWN_HOLES: dict[str, str] = {
     **{f"fault-http-proxy-proxy={bad}": PROXY_URL for bad in ("'not a url'", "'ftp://", "'http://'")},
     **{f"fault-metric-pushgateway={bad}": PUSHGATEWAY_URL for bad in ("'not a url'", "'ftp://", "'http://'")},
+    "fault-unused-": "drill/plan.py build_injectors (called by build_plan): only the selected drills' faults are "
+                     "built, so a fault that no drill uses is never validated",
     "fault-http-proxy-drop=": "faults/http_proxy.py HttpProxyFault.from_config (via proxy/server.py Fault.parse): "
                               "`drop` is bool(value), so `drop: 'no'` or `drop: [true]` means yes",
     "fault-http-proxy-rate=True": "proxy/server.py Fault.parse: `rate: true` is read as 1.0",
