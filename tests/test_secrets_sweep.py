@@ -4,14 +4,23 @@ nothing listens; the secrets appear in no output and in no file written under th
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 import yaml
 
+from alertdrill.polling import poll_until
 from alertdrill.processes import free_port
 from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO, TEST_FAULTS
@@ -171,3 +180,110 @@ def test_a_bad_notify_url_with_a_secret_is_refused_without_showing_it(tmp_path: 
     done = run(project, "run")
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not leaks(done, project.root), "\n".join(leaks(done, project.root))
+
+
+# -- a run that gets as far as injecting: Prometheus and Alertmanager answer (a stand-in), the sink runs --
+
+class _StandIn(BaseHTTPRequestHandler):
+    """Prometheus and Alertmanager as far as a drill needs them: ready, the service healthy, no alerts."""
+
+    def log_message(self, *_args: object) -> None:
+        return None
+
+    def _answer(self) -> None:
+        if "/api/v1/query" in self.path:
+            body: object = {"status": "success",
+                            "data": {"resultType": "vector", "result": [{"metric": {}, "value": [0, "1"]}]}}
+        elif "/api/v2/" in self.path and "status" not in self.path:
+            body = []
+        else:
+            body = {"status": "success", "data": {"alerts": []}}
+        raw = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server names them so
+
+
+@contextmanager
+def standing_in(*urls: str) -> Iterator[None]:
+    servers = [ThreadingHTTPServer(("127.0.0.1", int(urlsplit(url).port or 0)), _StandIn) for url in urls]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@contextmanager
+def running_sink(project: Project) -> Iterator[None]:
+    listen = yaml.safe_load(project.config_path.read_text())["sink"]["listen"]
+    child = subprocess.Popen([sys.executable, "-m", "alertdrill", "sink", "--config", str(project.config_path)],
+                             cwd=project.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert poll_until(lambda: requests.get(f"http://{listen}/-/healthy", timeout=1).ok, 30, 0.1,
+                          on_error=(requests.RequestException,)), "the sink did not start"
+        yield
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+# Where the secrets of this run are known to show (code this sweep's author may not change).
+INJECTING_LEAKS = {
+    "faults/metric.py MetricFault.describe (printed by drill/session.py _inject and cli_run.py show_plan)":
+        re.compile(r"push `[^`]*` to \S+"),
+    "faults/metric.py MetricFault._call: the InjectorError names the Pushgateway URL (console, scorecard.json/"
+    ".md/.html, junit.xml)": re.compile(r"Pushgateway at \S+"),
+    "publish/deliver.py deliver: `metrics not pushed to URL` shows metrics.pushgateway whole":
+        re.compile(r"metrics not pushed to \S+"),
+}
+LEDGER_LEAK = ("faults/ledger.py Ledger.record: the ledger entry (.alertdrill/ledger/*.json) stores the fault's "
+               "options, URL credentials included")
+
+
+@pytest.fixture(scope="module")
+def injecting_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str]]:
+    """(every leak, the leaks not known) of `run`, then `cleanup` and `history`, in a project whose drill
+    injects a `metric` fault towards a Pushgateway with credentials."""
+    project = secret_project(tmp_path_factory.mktemp("secrets") / "project")
+    for name in ("payments.feature", "storefront.feature"):
+        (project.root / "drills" / name).unlink()
+    raw = yaml.safe_load(project.config_path.read_text())
+    raw["history"] = f"sqlite:///{project.root / '.alertdrill' / 'history.sqlite'}"  # PostgreSQL: see the xfails
+    project.config_path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    found: list[str] = []
+    with standing_in(raw["prometheus"], raw["alertmanager"]), running_sink(project):
+        for command in (("run",), ("cleanup",), ("history",)):
+            done = run(project, *command)
+            assert "Traceback" not in done.stdout + done.stderr, done.stderr
+            found += [f"{' '.join(command)}: {leak}" for leak in leaks(done, project.root)]
+    unknown = []
+    for leak in dict.fromkeys(found):
+        if leak.endswith(".json") and "/ledger/" in leak:
+            continue
+        text = leak
+        if leak.split(": ", 1)[1].startswith("file "):
+            text = (project.root / leak.split("file ", 1)[1]).read_text(errors="replace")
+        for pattern in INJECTING_LEAKS.values():
+            text = pattern.sub("", text)
+        if any(secret in text for secret in SECRETS):
+            unknown.append(leak)
+    return found, unknown
+
+
+def test_a_run_that_injects_shows_no_secret_beyond_the_known_leaks(injecting_run: tuple[list[str], list[str]]) -> None:
+    _found, unknown = injecting_run
+    assert not unknown, "\n".join(unknown)
+
+
+@pytest.mark.xfail(strict=True, reason="known leaks in " + "; ".join([*INJECTING_LEAKS, LEDGER_LEAK]))
+def test_a_run_that_injects_shows_no_secret(injecting_run: tuple[list[str], list[str]]) -> None:
+    found, _unknown = injecting_run
+    assert not found, "\n".join(found)
