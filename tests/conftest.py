@@ -23,6 +23,7 @@ TEST_FAULTS = {
     "marker": {"type": "command", "inject": "touch injected.marker", "revert": "rm -f injected.marker"},
     "brief-marker": {"type": "command", "inject": "touch brief.marker", "revert": "rm -f brief.marker",
                      "max_duration": "2 seconds"},
+    "slow-inject": {"type": "command", "inject": "sleep 30 && touch slow.marker", "revert": "rm -f slow.marker"},
     "stubborn": {"type": "command", "inject": "touch stubborn.marker",
                  "revert": "test -e allow-revert.marker && rm -f stubborn.marker"},
     "synthetic-page": {"type": "synthetic-alert", "alertname": "SyntheticPage",

@@ -38,7 +38,7 @@ def test_a_sentence_under_the_wrong_keyword_does_not_match_but_is_recognised() -
 
 def test_closest_phrase_is_suggested_for_a_typo() -> None:
     assert grammar.closest('the alert "X" fire within 1 minute') == \
-        'Then the alert "PaymentsApiDown" fires within 1 minute'
+        'Then the alert "X" fires within 1 minute'  # the writer's own name, not the example's
 
 
 def test_reaching_a_contact_group_names_the_channel_or_none() -> None:
@@ -54,3 +54,11 @@ def test_reaching_a_contact_group_names_the_channel_or_none() -> None:
     assert build(f"{base} by webhook within 90 seconds").group == "storefront-oncall"  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match='"by pigeon" is not a way to be reached'):
         build(f"{base} by pigeon within 1 minute")
+
+
+def test_suggestions_use_the_writers_own_names_and_durations() -> None:
+    from alertdrill.spec.grammar import closest
+
+    assert closest('the alert "CheckoutApiDown" fire within 2 minutes') == \
+        'Then the alert "CheckoutApiDown" fires within 2 minutes'
+    assert closest('the servce "shop" is healthy') == 'Given the service "shop" is healthy'

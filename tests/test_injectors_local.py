@@ -47,10 +47,12 @@ def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 def test_process_stop_by_command_match_freezes_and_revert_continues(
         context: InjectorContext, sleeper: subprocess.Popen[bytes]) -> None:
     injector = build(context, "process", match=sleeper.marker, signal="STOP")  # type: ignore[attr-defined]
-    injector.inject()  # type: ignore[attr-defined]
-    assert process_state(sleeper.pid) in ("T", "t") and injector.verify() is None  # type: ignore[attr-defined]
-    injector.revert()  # type: ignore[attr-defined]
-    assert process_state(sleeper.pid) in ("S", "R")
+    injector.inject()  # type: ignore[attr-defined]  # returns once the stop took effect (bounded)
+    assert processes.is_stopped(sleeper.pid) and process_state(sleeper.pid) in ("T", "t")
+    assert injector.verify() is None  # type: ignore[attr-defined]
+    injector.revert()  # type: ignore[attr-defined]  # SIGCONT wakes every thread before kill() returns
+    assert processes.is_alive(sleeper.pid) and not processes.is_stopped(sleeper.pid)
+    assert process_state(sleeper.pid) not in ("T", "t")
 
 
 def test_process_kill_by_pid_file_and_revert_runs_the_restart_command(context: InjectorContext,
@@ -88,17 +90,30 @@ class Target(BaseHTTPRequestHandler):
         self.wfile.write(b"ok")
 
 
+def start_proxy(target: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The proxy on a free port. The port is picked here and bound by the child a moment later, so
+    another process can take it in between: the child then exits at start, and another port is tried."""
+    for _ in range(3):
+        listen = f"127.0.0.1:{free_port()}"
+        child = subprocess.Popen([sys.executable, "-m", "alertdrill", "proxy", "--listen", listen,
+                                  "--target", f"http://{target}"])
+
+        def answering(child: subprocess.Popen[bytes] = child, url: str = f"http://{listen}") -> bool:
+            return child.poll() is not None or requests.get(url, timeout=1).ok
+
+        if poll_until(answering, 10, 0.05, on_error=(requests.RequestException,)) and child.poll() is None:
+            return child, f"http://{listen}"
+        child.kill()
+        child.wait(timeout=10)
+    raise AssertionError("the fault proxy did not start on any of 3 free ports")
+
+
 @pytest.fixture
 def proxy() -> Iterator[str]:
     """The fault proxy (a real process) in front of a real HTTP server."""
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Target)) as target:
-        listen = f"127.0.0.1:{free_port()}"
-        child = subprocess.Popen([sys.executable, "-m", "alertdrill", "proxy", "--listen", listen,
-                                  "--target", f"http://{target}"])
+        child, url = start_proxy(target)
         try:
-            url = f"http://{listen}"
-            assert poll_until(lambda: requests.get(url, timeout=1).ok, 10, 0.05,
-                              on_error=(requests.RequestException,))
             yield url
         finally:
             child.terminate()
@@ -172,7 +187,9 @@ def test_metric_is_pushed_to_a_real_pushgateway_and_deleted(context: InjectorCon
     text = requests.get(f"{pushgateway}/metrics", timeout=5).text
     assert 'demo_queue_depth{instance="",job="alertdrill",queue="payments"} 42' in text
     metric.revert()  # type: ignore[attr-defined]
-    assert "demo_queue_depth{" not in requests.get(f"{pushgateway}/metrics", timeout=5).text
+    # The Pushgateway answers a DELETE with 202 and deletes from its store a moment later: await it.
+    assert poll_until(lambda: "demo_queue_depth{" not in requests.get(f"{pushgateway}/metrics", timeout=5).text,
+                      10, 0.02)
 
 
 def test_the_proxy_refuses_a_fault_it_cannot_apply(proxy: str) -> None:

@@ -134,7 +134,7 @@ def test_a_planted_broken_copy_reports_each_defect_once_with_file_and_line(plant
         ("runbooks/no-diagnose", "runbooks/empty.md", 1),
         ("files/unreadable", "runbooks/broken.md", 3),
         ("budget/infeasible", "drills/planted.feature", line_of(feature, "fires within 1 second")),
-        ("budget/infeasible", "alerts/extra.yml", line_of(extra, "alert: SlowBurn")),
+        ("mission/unreachable", "alertdrill.yml", 1),  # one summary, not an error per alert (the issue)
         ("budget/at-risk", "drills/planted.feature", line_of(feature, "fires within 3 seconds")),
     }
     found = [(f["rule"], f["path"], f["line"]) for f in report["findings"]]

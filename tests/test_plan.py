@@ -137,3 +137,23 @@ def test_promql_that_prometheus_cannot_parse_stops_the_run_before_injection(proj
     err = one_line_exit_2(alertdrill("run", "--config", str(config)))
     assert "PromQL expression(s) do not parse" in err and expected in err
     assert not (project.root / "injected.marker").exists()
+
+
+def test_every_broken_file_is_reported_at_once_sorted_by_file(project: Project) -> None:
+    project.write_feature("b.feature", MARKED.replace('"marker"', '"ghost"'))
+    project.write_feature("a.feature", MARKED.replace("fires within", "fire within"))
+    done = alertdrill("run", "--config", str(project.config_path))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert [line.split(": ")[1].rsplit("/", 1)[-1] for line in lines] == ["a.feature:4", "b.feature:3"], lines
+    assert 'unknown fault "ghost"' in lines[1] and "Traceback" not in done.stderr
+
+
+def test_a_lint_error_about_the_drilled_alert_stops_the_drill_before_injection(project: Project) -> None:
+    rules = project.root / "alerts" / "rules.yml"
+    rules.write_text(rules.read_text().replace("runbooks/payments-api-down.md", "runbooks/gone.md", 1))
+    project.write_feature("a_first.feature", MARKED)
+    done = alertdrill("run", "--dry-run", str(project.root / "drills" / "a_first.feature"), "--config",
+                      str(project.config_path), "--prometheus", "http://127.0.0.1:9")
+    assert "preflight stops it:" in done.stdout and "gone.md" in done.stdout, done.stdout
+    assert done.returncode == 2

@@ -218,11 +218,13 @@ def test_stopping_the_schedule_reverts_the_running_drill_at_once(lab: Project, l
     thread = threading.Thread(target=scheduler.run, daemon=True)
     thread.start()
     marker = lab.root / "injected.marker"
-    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
-    assert poll_until(marker.exists, 60, 0.05), "the scheduled drill never injected its fault"
-    stopping = time.monotonic()
-    scheduler.stop()
-    thread.join(timeout=60)
+    try:
+        clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+        assert poll_until(marker.exists, 60, 0.05), "the scheduled drill never injected its fault"
+        stopping = time.monotonic()
+    finally:
+        scheduler.stop()  # also when the test failed above: no drill is left running in the shared lab
+        thread.join(timeout=60)
     assert not thread.is_alive() and not marker.exists()
     assert time.monotonic() - stopping < 30  # far inside the drill's 60 s budget: it did not run out
     [record] = scheduler.records
@@ -234,9 +236,14 @@ def test_the_schedule_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"jobs": {"weekly": {"cron": "H 10 * * MON", "drills": ["drills"]}}})
     child = subprocess.Popen([sys.executable, "-m", "alertdrill", "schedule", "--config", str(project.config_path)],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert child.stdout is not None
-    first = child.stdout.readline()
-    assert "1 schedule(s)" in first, first
-    child.send_signal(signal.SIGTERM)
-    out, _ = child.communicate(timeout=30)
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline()  # printed once the SIGTERM handler is in place
+        assert "1 schedule(s)" in first, first
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate(timeout=30)
     assert child.returncode == 0 and "stopped" in out

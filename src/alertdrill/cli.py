@@ -18,6 +18,7 @@ from alertdrill.config import Settings, find_config, load_settings
 from alertdrill.errors import AlertdrillError
 
 if TYPE_CHECKING:
+    from alertdrill.lab.lab import Lab
     from alertdrill.schedule.jobs import Job
 
 ABORT_WAIT_S = 30.0  # how long `alertdrill abort` waits to see the faults reverted
@@ -36,36 +37,74 @@ def cmd_run(args: argparse.Namespace) -> int:
                        dry_run=bool(chosen.get("dry_run")), show_progress=not chosen.get("quiet"))
 
 
-def cmd_lab(args: argparse.Namespace) -> int:
-    from alertdrill.catalog.paths import display_path
-    from alertdrill.lab.lab import Lab
-    from alertdrill.lab.services import LabServices
+def _lab_down_without_config(args: argparse.Namespace, problem: AlertdrillError) -> int:
+    """`lab down` must work while the config is broken: stop what the lab's pid files name."""
+    from alertdrill import processes
 
-    settings = _settings(args)
+    run_dir = find_config(getattr(args, "config", None)).parent / ".lab" / "run"
+    stopped = [pidfile.stem for pidfile in sorted(run_dir.glob("*.pid")) if processes.stop(pidfile)]
+    print(f"alertdrill: {problem}", file=sys.stderr)
+    print(f"lab down (the configuration is broken, so by the pid files in {run_dir}): stopped "
+          f"{', '.join(stopped) or 'nothing (it was not running)'}")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from alertdrill.lab.lab import Lab
+
+    try:
+        settings = _settings(args)
+    except AlertdrillError as exc:
+        if args.action == "down":
+            return _lab_down_without_config(args, exc)
+        raise
     lab = Lab(settings)
     if args.action == "up":
+        from alertdrill.catalog.paths import display_path
+
         took = lab.up(progress=lambda m: print(f"lab: {m}", flush=True))
         print(f"lab up in {took:.1f} s: Prometheus {settings.prometheus}, Alertmanager {settings.alertmanager}, "
               f"sink {settings.sink_url}; logs in {display_path(lab.config.dir / 'logs', Path.cwd())}")
     elif args.action == "down":
         stopped = lab.down()
         print(f"lab down: stopped {', '.join(stopped) or 'nothing (it was not running)'}")
+    elif args.action == "reload":
+        from alertdrill.lab.reload import reload_lab
+
+        alerts = reload_lab(settings)
+        print(f"lab reloaded: Prometheus has loaded {len(alerts)} alerting rules; Alertmanager has the routes "
+              f"of {settings.alertmanager_config.name if settings.alertmanager_config else 'its config'}")
     elif args.action == "status":
-        rows = lab.status()
-        for name, address, state in rows:
-            print(f"{name:16} {address:22} {state}")
-        running = sum(state.startswith("running") for *_, state in rows)
-        print("lab is up" if running == len(rows) else
-              "lab is down" if not running else f"lab is partly up ({running} of {len(rows)}): run `alertdrill lab up`")
-    elif args.action == "service":
-        services = LabServices(settings)
-        if args.service_action == "start":
-            print(f"{args.name}: running (pid {services.start(args.name)})")
-        elif args.service_action == "heal":
-            print(f"{args.name}: {services.heal(args.name)}")
-        else:
-            print(f"{args.name}: {'stopped' if services.stop(args.name) else 'was not running'}")
+        _lab_status(settings, lab)
+    else:
+        _lab_service(settings, args)
     return 0
+
+
+def _lab_status(settings: Settings, lab: Lab) -> None:
+    from alertdrill.faults.ledger import Ledger
+
+    rows = lab.status()
+    for name, address, state in rows:
+        print(f"{name:16} {address:22} {state}")
+    running = sum(state.startswith("running") for *_, state in rows)
+    print("lab is up" if running == len(rows) else
+          "lab is down" if not running else f"lab is partly up ({running} of {len(rows)}): run `alertdrill lab up`")
+    for entry in Ledger(settings.state_dir / "ledger").entries():
+        owner = "its run is still going" if entry.owner_alive else "its run is gone: `alertdrill cleanup` reverts it"
+        print(f"fault injected now: {entry.fault} (drill {entry.drill!r}, pid {entry.pid}; {owner})")
+
+
+def _lab_service(settings: Settings, args: argparse.Namespace) -> None:
+    from alertdrill.lab.services import LabServices
+
+    services = LabServices(settings)
+    if args.service_action == "start":
+        print(f"{args.name}: running (pid {services.start(args.name)})")
+    elif args.service_action == "heal":
+        print(f"{args.name}: {services.heal(args.name)}")
+    else:
+        print(f"{args.name}: {'stopped' if services.stop(args.name) else 'was not running'}")
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
@@ -227,8 +266,14 @@ def cmd_abort(args: argparse.Namespace) -> int:
 def cmd_steps(_args: argparse.Namespace) -> int:
     from alertdrill.spec.grammar import PHRASES
 
+    print("Sentences (And/But continue the keyword above; {placeholders} are yours):")
     for phrase in PHRASES:
-        print(f"{phrase.keyword.capitalize()} {phrase.example}")
+        pattern = phrase.pattern.replace('"{channel}within', '"[ by email| by webhook] within')
+        print(f"  {phrase.keyword.capitalize()} {pattern}")
+        print(f"      e.g. {phrase.keyword.capitalize()} {phrase.example}")
+    print("Durations ({budget}): 90 seconds, 1 minute, 1m30s, 5 minutes, 2s")
+    print("Tags: @manual (a drill for people: locate is their acknowledgement), @cron:H_10_*_*_MON (a schedule),"
+          " any other @tag selects drills with --tags or pytest -m")
     return 0
 
 
@@ -249,7 +294,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     lab = command("lab", "the local lab: real Prometheus, Alertmanager, sink, demo services")
-    lab.add_argument("action", choices=["up", "down", "status", "service"])
+    lab.add_argument("action", choices=["up", "down", "status", "reload", "service"])
     lab.add_argument("service_action", nargs="?", choices=["start", "stop", "heal"], help="with `service`")
     lab.add_argument("name", nargs="?", help="with `service`: the lab service")
     lab.set_defaults(func=cmd_lab)
@@ -300,7 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except AlertdrillError as exc:
-        print(f"alertdrill: {exc}", file=sys.stderr)
+        for line in exc.one_line().splitlines():
+            print(f"alertdrill: {line}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         print("alertdrill: interrupted", file=sys.stderr)

@@ -15,6 +15,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.publish.console import summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
+from alertdrill.sink.embedded import answers
 
 
 def say(message: str) -> None:
@@ -73,8 +74,12 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
                         print(f"    runbook sh step ({book.path.name}:{step.line}, {step.section}): {step.code}")
         for finding in planned.blocked:
             print(f"    preflight stops it: {finding}")
-    env.require_reachable(sink=plan.needs_sink)
-    print("Prometheus and Alertmanager answer" + (" and the sink answers" if plan.needs_sink else ""))
+    env.require_reachable(sink=False)
+    print("Prometheus and Alertmanager answer")
+    if plan.needs_sink:
+        listen = plan.settings.sink_listen
+        print(f"the sink answers at {listen}" if answers(f"http://{listen}")
+              else f"nothing answers at {listen}: the run will serve the sink itself")
     if any(p.blocked for p in plan.drills):
         print("alertdrill: preflight would stop the drill(s) above; nothing was injected", file=sys.stderr)
         return int(ExitStatus.USAGE)

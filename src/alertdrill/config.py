@@ -112,6 +112,7 @@ class Settings:
     guards: Mapping[str, str] = field(default_factory=dict)  # name -> PromQL; non-empty result aborts a drill
     max_fault_duration_s: float = 900.0  # no fault stays longer than this, whatever else happens
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
+    allow_drift: bool = False  # drill the deployed rule even when it differs from the file
     parallel: int = 1  # drills with disjoint targets at once; 0 = as many as the targets allow
 
     @property
@@ -377,6 +378,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
 
 def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
     root = path.parent
+
     def rel(key: str, *where: str, section: Mapping[str, object] = raw, default: str | None = None) -> Path | None:
         value = _text(doc, section, key, *where, default=default)
         return (root / value).absolute() if value else None

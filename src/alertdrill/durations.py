@@ -11,6 +11,10 @@ _UNITS = {"ms": 0.001, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "
 _PART = re.compile(r"\s*(\d{1,15}(?:\.\d{1,15})?)\s*([a-z]+)\s*(?:and\s*)?", re.IGNORECASE)
 
 MAX_DURATION_S = 7 * 86400.0  # no drill, budget or fault lasts longer than a week
+MAX_PROMETHEUS_S = 100 * 31536000.0  # Prometheus/Alertmanager timers (`repeat_interval: 30d`, `for: 1y`)
+# Prometheus's `model.ParseDuration`: units in this order, each at most once; `0` alone is allowed.
+_PROMETHEUS = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+_PROMETHEUS_UNITS = (31536000.0, 604800.0, 86400.0, 3600.0, 60.0, 1.0, 0.001)
 MAX_TEXT = 100  # characters: a duration people write is short
 
 
@@ -41,6 +45,20 @@ def parse_duration(text: str, *, maximum: float = MAX_DURATION_S) -> float:
         raise ValueError(f"{text!r} is longer than {describe(maximum)}, the longest allowed ({allowed})")
     if total <= 0:
         raise ValueError(f"{text!r} must be longer than zero ({allowed})")
+    return total
+
+
+def parse_prometheus_duration(text: str, *, maximum: float = MAX_PROMETHEUS_S) -> float:
+    """Seconds in a Prometheus duration (`0s`, `1h30m`, `30d`, `1w`, `1y`, `0`), in [0, maximum]."""
+    rest = str(text).strip()
+    if rest == "0":
+        return 0.0
+    match = _PROMETHEUS.fullmatch(rest) if rest and len(rest) <= MAX_TEXT else None
+    if match is None or not any(match.groups()):
+        raise ValueError(f"{rest[:40]!r} is not a Prometheus duration (write e.g. `0s`, `30s`, `5m`, `1h30m`, `7d`)")
+    total = sum(int(n) * unit for n, unit in zip(match.groups(), _PROMETHEUS_UNITS, strict=True) if n)
+    if total > maximum:
+        raise ValueError(f"{rest!r} is longer than {describe(maximum)}, the longest allowed")
     return total
 
 

@@ -76,3 +76,22 @@ class PromQLError(PermanentError):
 
 class DrillFailed(AssertionError):
     """A drill's expectation was not met: a verdict, reported as `failed`, never as an error."""
+
+
+class ProblemsError(PermanentError):
+    """Several problems found at once (every file is checked before any is reported): one line each."""
+
+    def __init__(self, problems: list[AlertdrillError]) -> None:
+        self.problems = sorted(problems, key=lambda p: (str(p.path or ""), p.line or 0))
+        super().__init__(f"{len(self.problems)} problems")
+
+    def one_line(self) -> str:
+        return "\n".join(p.one_line() for p in getattr(self, "problems", []))
+
+
+def raise_all(problems: list[AlertdrillError]) -> None:
+    """Raise the one problem as itself, several as a `ProblemsError`, none: return."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ProblemsError(problems)

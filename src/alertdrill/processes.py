@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -19,18 +19,63 @@ def read_pid(pidfile: Path) -> int | None:
         return None
 
 
+def thread_states(pid: int) -> list[str] | None:
+    """The state letter (`R`, `S`, `D`, `T`, `t`, `Z`, `X`...) of every thread of `pid` from /proc:
+    [] when the process is gone, None when /proc does not say."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return []
+    except OSError:
+        return None
+    states = []
+    for tid in tids:
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue  # that thread just ended
+        states.append(stat.rsplit(")", 1)[1].split()[0])
+    return states
+
+
+DEAD = ("Z", "X")
+STOPPED = ("T", "t")
+
+
 def is_alive(pid: int) -> bool:
+    """False once every thread of `pid` has ended. A zombie is dead for our purposes, but the thread
+    group leader turns zombie as soon as it exits itself, while the other threads may still be ending
+    and still hold the process's files (its listening port): so every thread is looked at."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    try:  # a zombie is dead for our purposes
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
+        pass
+    states = thread_states(pid)
+    return states is None or any(state not in DEAD for state in states)
+
+
+def is_stopped(pid: int) -> bool:
+    """True when every live thread of `pid` is stopped (SIGSTOP takes effect in each thread on its own,
+    asynchronously after kill() returns); False when it runs or is gone."""
+    live = [state for state in thread_states(pid) or [] if state not in DEAD]
+    return bool(live) and all(state in STOPPED for state in live)
+
+
+def start_time(pid: int) -> int | None:
+    """When `pid` started (clock ticks since boot, /proc/PID/stat field 22): with the pid, a process's identity."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return True
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+
+def same_process(pid: int, started: int | None) -> bool:
+    """`pid` is alive and is the process that started at `started` (not a reused pid); no start time: alive."""
+    return is_alive(pid) and (started is None or start_time(pid) == started)
 
 
 def cmdline(pid: int) -> str:
@@ -40,21 +85,34 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def wait_dead(pid: int, timeout_s: float) -> bool:
-    """Bounded wait for `pid` to exit (reaping it when it is our child)."""
+def _await(done: Callable[[], bool], timeout_s: float) -> bool:
+    """Bounded wait for a state of a process that pushes nothing (a foreign pid, /proc)."""
     deadline = time.monotonic() + timeout_s
     delay = 0.005
     while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(delay)  # polling a foreign pid: there is no event to await
+        delay = min(delay * 2, 0.1)
+    return done()
+
+
+def wait_dead(pid: int, timeout_s: float) -> bool:
+    """Bounded wait for `pid` to exit, every thread of it (reaping it when it is our child)."""
+    def dead() -> bool:
         try:
             if os.waitpid(pid, os.WNOHANG)[0] == pid:
                 return True
         except ChildProcessError:
             pass
-        if not is_alive(pid):
-            return True
-        time.sleep(delay)  # polling a foreign pid: there is no event to await
-        delay = min(delay * 2, 0.1)
-    return not is_alive(pid)
+        return not is_alive(pid)
+
+    return _await(dead, timeout_s)
+
+
+def wait_stopped(pid: int, timeout_s: float) -> bool:
+    """Bounded wait for `pid` to be stopped, every thread of it (after a SIGSTOP)."""
+    return _await(lambda: is_stopped(pid), timeout_s)
 
 
 def port_free(host: str, port: int) -> bool:

@@ -190,10 +190,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             settings = run.settings_by_path[path]
             plan = plan_drills(settings, run.groups_for(settings), [i.spec for i in items])
             runner = run.runners[path] = Runner(plan, Environment(settings, progress=run.progress), run.progress)
-            for item, planned in zip(items, plan.drills, strict=True):
-                item.stash[PLANNED] = (runner, planned)
             if not session.config.option.collectonly:
-                runner.prepare()
+                runner.prepare()  # may add live preflight findings (a drifted rule) to the plan
+            for item, planned in zip(items, runner.plan.drills, strict=True):
+                item.stash[PLANNED] = (runner, planned)
     except AlertdrillError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -208,6 +208,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash[RUN]
+    for runner in run.runners.values():
+        runner.close()
     results = run.results()
     if not results:
         return

@@ -3,7 +3,9 @@
 Semantics follow Alertmanager 0.25 (`dispatch/route.go`): a node matches when all its matchers
 match; its children are tried in order, and the first matching child ends the search unless it has
 `continue: true`; a node none of whose children match is itself the match. Children inherit the
-receiver and the timers. Matchers come as `matchers:` strings (several per string allowed, braces
+receiver and the timers, so each route an alert ends in has its own `group_wait` / `group_interval`
+(Prometheus duration syntax: `0s`, `30s`, `5m`, `30d`; zero `group_interval`/`repeat_interval` refused,
+as Alertmanager does). Matchers come as `matchers:` strings (several per string allowed, braces
 optional) or the legacy `match:` / `match_re:` maps; regexes are anchored; a missing label is "".
 """
 
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alertdrill.durations import parse_duration
+from alertdrill.durations import parse_prometheus_duration
 from alertdrill.errors import ConfigError
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
@@ -98,9 +100,13 @@ class RoutingTree:
     receivers: dict[str, int] = field(default_factory=dict)  # name -> line
     emails: dict[str, str] = field(default_factory=dict)  # address (lower case) -> receiver (email_configs)
 
+    def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
+        """The routes an alert ends in, in routing order, each with its own (inherited) timers."""
+        return self.root.match(labels)
+
     def receivers_for(self, labels: Mapping[str, str]) -> list[str]:
         """Receiver names in routing order, repeats kept (what `amtool config routes test` prints)."""
-        return [route.receiver for route in self.root.match(labels)]
+        return [route.receiver for route in self.routes_for(labels)]
 
     def routing_labels(self) -> set[str]:
         return {m.name for route in self.root.walk() for m in route.matchers} - {"alertname"}
@@ -123,9 +129,11 @@ def _route(doc: YamlDoc, raw: object, keys: tuple[str | int, ...], parent: Route
     for key, default in DEFAULT_TIMERS.items():
         inherited = getattr(parent, f"{key}_s") if parent else default
         try:
-            timers[f"{key}_s"] = parse_duration(str(raw[key])) if key in raw else inherited
+            timers[f"{key}_s"] = parse_prometheus_duration(str(raw[key])) if key in raw else inherited
         except ValueError as exc:
             raise doc.error(f"{key}: {exc}", *keys, key) from None
+        if key != "group_wait" and timers[f"{key}_s"] <= 0:
+            raise doc.error(f"{key} cannot be zero (Alertmanager refuses it)", *keys, key)
     receiver = raw.get("receiver") or (parent.receiver if parent else None)
     if not receiver:
         raise doc.error("the root route names no receiver", *keys, fix="add `receiver: <name>`")

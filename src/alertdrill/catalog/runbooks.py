@@ -135,13 +135,18 @@ def find_runbook(runbooks_dir: Path, root: Path, reference: str) -> Path | None:
     return next((p for p in candidates if p.is_file() and folder in p.parents), None)
 
 
-def runbook_for_url(runbooks_dir: Path, url: str) -> Path | None:
-    """The runbook a link points at: the longest runbook path (relative to the folder) the URL ends with."""
+def runbook_index(runbooks_dir: Path) -> list[tuple[str, Path]]:
+    """(path relative to the folder, file) of every runbook: list once, match many links against it."""
     folder = runbooks_dir.resolve()
+    return [(p.relative_to(folder).as_posix(), p) for p in sorted(folder.rglob("*.md"))]
+
+
+def runbook_for_url(runbooks_dir: Path, url: str, index: list[tuple[str, Path]] | None = None) -> Path | None:
+    """The runbook a link points at: the longest runbook path (relative to the folder) the URL ends with."""
     path = urlsplit(url).path or url
-    matches = [p for p in folder.rglob("*.md") if path.endswith("/" + p.relative_to(folder).as_posix())
-               or path == p.relative_to(folder).as_posix()]
-    return max(matches, key=lambda p: len(p.relative_to(folder).parts), default=None)
+    matches = [(relative, p) for relative, p in (runbook_index(runbooks_dir) if index is None else index)
+               if path.endswith("/" + relative) or path == relative]
+    return max(matches, key=lambda m: m[0].count("/"), default=(None, None))[1]
 
 
 def runbook_problem(runbooks_dir: Path, root: Path, reference: str) -> str | None:

@@ -83,7 +83,9 @@ class Environment:
         return start_fresh_group(self.settings, alert)
 
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
-        """Revert what killed runs left; (entry, outcome) for each."""
+        """Kill the shells killed runs left (a slow inject must not re-apply its fault later), then revert
+        what they injected; (entry, outcome) for each."""
+        self.ledger.groups.kill_orphans()
         outcomes = []
         for entry in self.ledger.orphans():
             try:

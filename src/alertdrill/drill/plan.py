@@ -17,7 +17,7 @@ from alertdrill.catalog.promql import Expression, require_valid
 from alertdrill.catalog.runbooks import Runbook, load_runbooks
 from alertdrill.config import Settings
 from alertdrill.drill.environment import needs_sink
-from alertdrill.errors import AlertdrillError, ConfigError
+from alertdrill.errors import AlertdrillError, ConfigError, SpecError, raise_all
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.lint import preflight
@@ -66,8 +66,16 @@ class DrillPlan:
 
 
 def compile_drills(settings: Settings, groups: ContactGroups, paths: Iterable[Path]) -> list[DrillSpec]:
-    """Every drill below `paths`, each feature file parsed once."""
-    return [drill for path in feature_files(paths) for drill in compile_feature(path, settings, groups)]
+    """Every drill below `paths`, each feature file parsed once; the problems of every file at once."""
+    drills: list[DrillSpec] = []
+    problems: list[AlertdrillError] = []
+    for path in feature_files(paths):
+        try:
+            drills += compile_feature(path, settings, groups)
+        except SpecError as exc:
+            problems.append(exc)
+    raise_all(problems)
+    return drills
 
 
 def select(drills: Sequence[DrillSpec], selection: Selection) -> list[DrillSpec]:

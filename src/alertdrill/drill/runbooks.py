@@ -77,7 +77,7 @@ class RunbookRunner:
                 return StepOutcome(step, False, f"Prometheus did not answer: {str(exc)[:200]}")
             return StepOutcome(step, bool(found), f"{len(found)} series")
         result = run_shell(step.code, cwd=self.env.settings.root, timeout_s=self.env.settings.command_timeout_s,
-                           env=command_env(self.env.settings.config_path))
+                           env=command_env(self.env.settings.config_path), groups=self.env.ledger.groups)
         return StepOutcome(step, result.ok, result.summary())
 
     def locate(self, step: LocatesFault, deadline: float, progress: Callable[[str], None]) -> Check:

@@ -10,16 +10,21 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from alertdrill.drill.deployed import check_deployed
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.parts import SessionParts
 from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import AlertdrillError, DrillFailed
+from alertdrill.lab.configs import lab_secret_file
+from alertdrill.lab.fresh_groups import lab_owns_prometheus
+from alertdrill.lab.reload import files_changed, reload_lab
 from alertdrill.score.scorecard import DrillResult, Scorecard
+from alertdrill.sink.embedded import sink_for_run
 
 Progress = Callable[[str], None]
 
@@ -77,12 +82,26 @@ class Runner:
         self.prepared = False
         self.results: list[DrillResult] = []
         self.blocked = 0
+        self._stack = ExitStack()
+
+    def close(self) -> None:
+        """Stop what `prepare` started (the run's own sink)."""
+        self._stack.close()
 
     def prepare(self) -> None:
-        """Before the first drill: Prometheus, Alertmanager (and the sink) answer; faults of killed runs go."""
+        """Before the first drill: the sink (started here when nothing answers), Prometheus and
+        Alertmanager answer; faults of killed runs go. `close` ends what this started."""
+        settings = self.plan.settings
+        if self.plan.needs_sink:
+            self._stack.enter_context(sink_for_run(settings.sink_listen, settings.sink_smtp, self.progress,
+                                                   secret_file=lab_secret_file(settings)))
         self.env.require_reachable(sink=self.plan.needs_sink)
         for entry, outcome in self.env.revert_orphans():
             self.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
+        if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
+            alerts = reload_lab(settings)
+            self.progress(f"lab: rule or route files changed; reloaded ({len(alerts)} alerting rules loaded)")
+        self.plan = check_deployed(self.plan, self.progress)
         self.prepared = True
 
     def run_drill(self, planned: PlannedDrill) -> DrillResult:
@@ -101,6 +120,8 @@ class Runner:
             pass  # the verdict or the error is in the session; `close` scores it
         except KeyboardInterrupt:
             interrupted = True
+        except Exception:
+            pass
         try:
             result = session.close()
         except KeyboardInterrupt:  # a signal during the revert: the fault is reverted, then we stop
@@ -116,13 +137,15 @@ class Runner:
     def run(self) -> RunOutcome:
         """Every drill of the plan in order. An interrupt ends the run after the current drill's revert."""
         outcome = RunOutcome(time.time())
-        if not self.prepared:
-            self.prepare()
         try:
+            if not self.prepared:
+                self.prepare()
             with sigterm_as_interrupt():
                 for planned in self.plan.drills:
                     self.run_drill(planned)
         except KeyboardInterrupt:
             outcome.interrupted = True
+        finally:
+            self.close()
         outcome.results, outcome.blocked = list(self.results), self.blocked
         return outcome

@@ -11,7 +11,7 @@ from typing import ClassVar, Protocol
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.durations import check_seconds
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.shell import CommandResult, command_env, run_shell
+from alertdrill.shell import CommandResult, GroupRecord, command_env, run_shell
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,12 @@ class InjectorContext:
 
     def shell(self, command: str, timeout_s: float | None = None) -> CommandResult:
         return run_shell(command, cwd=self.cwd, timeout_s=timeout_s or self.settings.command_timeout_s,
-                         env=command_env(self.settings.config_path))
+                         env=command_env(self.settings.config_path), groups=shell_groups(self.settings))
+
+
+def shell_groups(settings: Settings) -> GroupRecord:
+    """Where the process groups of the run's shells are recorded (the ledger's `groups`)."""
+    return GroupRecord(settings.state_dir / "ledger" / "groups")
 
 
 class Injector(Protocol):

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from alertdrill.config import FaultConfig
-from alertdrill.processes import is_alive
+from alertdrill.processes import same_process, start_time
+from alertdrill.shell import GroupRecord
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,14 @@ class LedgerEntry:
     config_path: str
     pid: int
     injected_at: float
+    owner_start: int | None = None  # the harness's start time: a reused pid is not the owner
 
     def fault_config(self) -> FaultConfig:
         return FaultConfig(self.fault, self.type, self.options, self.source)
 
     @property
     def owner_alive(self) -> bool:
-        return self.pid != os.getpid() and is_alive(self.pid)
+        return self.pid != os.getpid() and same_process(self.pid, self.owner_start)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Ledger:
 
     def record(self, drill: str, fault: FaultConfig, config_path: Path) -> LedgerEntry:
         entry = LedgerEntry(uuid.uuid4().hex[:12], drill, fault.name, fault.type, dict(fault.options),
-                            fault.source, str(config_path), os.getpid(), time.time())
+                            fault.source, str(config_path), os.getpid(), time.time(), start_time(os.getpid()))
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{entry.id}.tmp"
         tmp.write_text(json.dumps(asdict(entry), indent=2, default=str))
@@ -62,6 +64,11 @@ class Ledger:
             except (ValueError, TypeError):
                 path.rename(path.with_suffix(".corrupt"))
         return found
+
+    @property
+    def groups(self) -> GroupRecord:
+        """Process groups of the shells that inject, revert and run runbook steps."""
+        return GroupRecord(self.folder / "groups")
 
     def orphans(self) -> list[LedgerEntry]:
         """Entries whose harness process is gone: nobody else will revert them."""

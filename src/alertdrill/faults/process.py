@@ -4,6 +4,7 @@ restarts: the lab service, or the `restart:` command)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -16,10 +17,10 @@ from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.faults.base import InjectorContext, option, require_ok, text_option, unknown_options
 from alertdrill.lab.services import LabServices
-from alertdrill.polling import poll_until
 
 MAX_MATCHES = 20  # a command match that finds more than this is a mistake, not a target
 ENDING = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+SIGNAL_WAIT_S = 5.0  # how long inject awaits the signal's effect (stopped, or ended) before it fails
 
 
 def _signal(name: str, fault: FaultConfig | None = None) -> signal.Signals:
@@ -71,7 +72,8 @@ def matching_pids(pattern: str) -> list[int]:
 
 
 def process_state(pid: int) -> str:
-    """`R`, `S`, `T` (stopped), `Z`... from /proc; "" when gone."""
+    """`R`, `S`, `T` (stopped), `Z`... of the main thread from /proc; "" when gone (the whole process:
+    `processes.thread_states`)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -139,26 +141,29 @@ class ProcessFault:
         return [pid] if processes.is_alive(pid) else []
 
     def inject(self) -> None:
-        self.targets = self._find()
+        self.targets = [pid for pid in self._find() if self._send(pid)]
         if not self.targets:
             raise InjectorError(f"no running process for {self._what()}: nothing to signal",
                                 fix="start it first (alertdrill lab up)")
-        for pid in self.targets:
-            if unsafe_target(pid):  # checked by _find; re-checked right before the signal
-                raise InjectorError(f"refusing to signal pid {pid}: {unsafe_target(pid)}")
-            os.kill(pid, self.sig)
+        # A signal takes effect after kill() returns, once the target is scheduled: await it, bounded,
+        # so that the fault is in place (and recorded as injected) only when it is.
+        if self.sig == signal.SIGSTOP:
+            running = [pid for pid in self.targets if not processes.wait_stopped(pid, SIGNAL_WAIT_S)]
+            if running:
+                raise InjectorError(f"process(es) {running} did not stop after SIGSTOP within "
+                                    f"{SIGNAL_WAIT_S:g} s (thread states {self._states(running)})")
         if self.sig in ENDING:
-            alive = [pid for pid in self.targets if not processes.wait_dead(pid, 5.0)]
+            alive = [pid for pid in self.targets if not processes.wait_dead(pid, SIGNAL_WAIT_S)]
             if alive:
-                raise InjectorError(f"process(es) {alive} did not end after {self.sig.name}")
-        elif self.sig == signal.SIGSTOP:  # delivery is asynchronous: the fault holds once they show stopped
-            poll_until(lambda: self.verify() is None, 2.0, 0.01)
+                raise InjectorError(f"process(es) {alive} did not end after {self.sig.name} "
+                                    f"within {SIGNAL_WAIT_S:g} s")
 
     def verify(self) -> str | None:
-        """None when the fault holds: the processes are gone (or stopped, for SIGSTOP)."""
+        """None when the fault holds: the processes are gone (or, for SIGSTOP, every thread of them is
+        stopped: a process that ended instead is not frozen, and no revert brings it back)."""
         if self.sig == signal.SIGSTOP:
-            running = [p for p in self.targets if process_state(p) not in ("T", "t", "")]
-            return f"process(es) {running} are not stopped" if running else None
+            running = [p for p in self.targets if not processes.is_stopped(p)]
+            return f"process(es) {running} are not stopped (thread states {self._states(running)})" if running else None
         if self.sig in ENDING:
             alive = [p for p in self.targets if processes.is_alive(p)]
             return f"process(es) {alive} still run" if alive else None
@@ -167,7 +172,9 @@ class ProcessFault:
     def revert(self) -> None:
         if self.sig == signal.SIGSTOP:
             for pid in self.targets or self._find():
-                if not unsafe_target(pid) and processes.is_alive(pid):
+                if unsafe_target(pid):  # re-checked right before the signal
+                    continue
+                with contextlib.suppress(ProcessLookupError):  # one that ended meanwhile needs nothing
                     os.kill(pid, signal.SIGCONT)
             return
         if self.sig not in ENDING:
@@ -178,6 +185,21 @@ class ProcessFault:
             require_ok(self.context.shell(self.restart), "restart command")
         elif self.service:
             LabServices(self.context.settings).start(self.service)
+
+    def _send(self, pid: int) -> bool:
+        """Signal `pid`; False when it ended since it was found (a match can find short-lived processes)."""
+        problem = unsafe_target(pid)  # checked by _find; re-checked right before the signal
+        if problem:
+            raise InjectorError(f"refusing to signal pid {pid}: {problem}")
+        try:
+            os.kill(pid, self.sig)
+        except ProcessLookupError:
+            return False
+        return True
+
+    @staticmethod
+    def _states(pids: list[int]) -> str:
+        return ", ".join(f"{pid}: {''.join(processes.thread_states(pid) or []) or 'gone'}" for pid in pids)
 
     def _what(self) -> str:
         return (f"lab service {self.service}" if self.service else f"pid {self.pid}" if self.pid else

@@ -3,7 +3,9 @@
 Prometheus: intervals (and rule files) come from the project's files; targets come from
 `alertdrill.yml` (lab services, Alertmanager address), so ports live in one place.
 Alertmanager: the project's configuration as it is, except that loopback webhook URLs are pointed
-at the configured sink address (in the lab the sink is the only loopback receiver).
+at the configured sink address (in the lab the sink is the only loopback receiver) and made to send
+the sink's per-run secret (`http_config.authorization.credentials_file`: the config holds the file's
+path, never the secret, so printing the config shows nothing secret).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import yaml
 
 from alertdrill.config import Settings
 from alertdrill.errors import ConfigError
+from alertdrill.sink.auth import FILE_NAME
 from alertdrill.yamlfile import load_yaml
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -53,13 +56,28 @@ def prometheus_config(settings: Settings, external_labels: dict[str, str] | None
     }
 
 
-def _point_at_sink(receivers: list[Any], sink: str, smtp: str) -> None:
-    """Loopback webhooks go to the sink; loopback smarthosts to its SMTP side (plain, no TLS)."""
+def lab_secret_file(settings: Settings) -> Path | None:
+    """The secret of the lab's sink (written by `lab up`), when there is a lab and it wrote one."""
+    if settings.lab is None:
+        return None
+    path = (settings.lab.dir / FILE_NAME).absolute()
+    return path if path.is_file() else None
+
+
+def sink_http_config(secret_file: Path) -> dict[str, object]:
+    """How Alertmanager authenticates to the sink: a bearer token read from `secret_file`."""
+    return {"authorization": {"type": "Bearer", "credentials_file": str(secret_file)}}
+
+
+def _point_at_sink(receivers: list[Any], sink: str, smtp: str, secret_file: Path | None = None) -> None:
+    """Loopback webhooks go to the sink (with its secret); loopback smarthosts to its SMTP side (plain, no TLS)."""
     for receiver in receivers:
         for hook in receiver.get("webhook_configs") or []:
             url = urlsplit(str(hook.get("url", "")))
             if url.hostname in LOOPBACK:
                 hook["url"] = urlunsplit(url._replace(netloc=sink))
+                if secret_file is not None:  # the sink is plain HTTP on loopback: no TLS or proxy to keep
+                    hook["http_config"] = sink_http_config(secret_file)
         for mail in receiver.get("email_configs") or []:
             host = str(mail.get("smarthost", "")).rpartition(":")[0]
             if smtp and host in LOOPBACK:
@@ -67,7 +85,8 @@ def _point_at_sink(receivers: list[Any], sink: str, smtp: str) -> None:
                 mail["require_tls"] = False
 
 
-def alertmanager_config(settings: Settings) -> dict[str, object]:
+def alertmanager_config(settings: Settings, secret_file: Path | None = None) -> dict[str, object]:
+    """The lab's Alertmanager configuration; its webhooks send `secret_file` (default: the lab's, if any)."""
     if settings.alertmanager_config is None:
         raise ConfigError("the lab needs alertmanager_config: in the configuration", path=settings.config_path,
                           fix="e.g. alertmanager_config: alerts/alertmanager.yml")
@@ -78,7 +97,7 @@ def alertmanager_config(settings: Settings) -> dict[str, object]:
     receivers = config.get("receivers") or []
     if not isinstance(receivers, list):
         raise doc.error("receivers must be a list", "receivers")
-    _point_at_sink(receivers, settings.sink_listen, settings.sink_smtp)
+    _point_at_sink(receivers, settings.sink_listen, settings.sink_smtp, secret_file or lab_secret_file(settings))
     return config
 
 
@@ -91,8 +110,8 @@ def write_prometheus_config(settings: Settings, folder: Path, external_labels: d
     return path
 
 
-def write_configs(settings: Settings, folder: Path) -> tuple[Path, Path]:
+def write_configs(settings: Settings, folder: Path, secret_file: Path | None = None) -> tuple[Path, Path]:
     am = folder / "alertmanager.yml"
     prom = write_prometheus_config(settings, folder)
-    am.write_text(yaml.safe_dump(alertmanager_config(settings), sort_keys=False))
+    am.write_text(yaml.safe_dump(alertmanager_config(settings, secret_file), sort_keys=False))
     return prom, am

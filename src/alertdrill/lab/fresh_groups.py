@@ -79,6 +79,12 @@ def _locked(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def current_labels(settings: Settings) -> dict[str, str]:
+    """The external labels the lab's Prometheus runs with now (to keep them across a reload)."""
+    state = _load_state(settings)
+    return state[0] if state is not None else {}
+
+
 def reset(settings: Settings) -> None:
     """A lab that just started has no groups: every alert is fresh."""
     _save_state(settings, {}, [])

@@ -17,6 +17,7 @@ from alertdrill.errors import LabError
 from alertdrill.lab import fresh_groups, readiness
 from alertdrill.lab.configs import write_configs
 from alertdrill.lab.services import LabServices
+from alertdrill.sink import auth
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Lab:
     @property
     def run_dir(self) -> Path:
         return self.config.dir / "run"
+
+    @property
+    def secret_file(self) -> Path:
+        """The sink's secret for this `lab up` (mode 0600); Alertmanager and the sink read it, nothing prints it."""
+        return self.config.dir / auth.FILE_NAME
 
     @property
     def state_file(self) -> Path:
@@ -85,7 +91,8 @@ class Lab:
                 raise LabError(f"port {comp.port} ({comp.name}) is taken by another process",
                                path=self.settings.config_path,
                                fix=f"stop it, or change {comp.config_key} in {self.settings.config_path.name}")
-        prom_cfg, am_cfg = write_configs(self.settings, self.config.dir / "config")
+        secret = auth.generate(self.secret_file.absolute())  # new per `lab up`: an old copy authenticates nothing
+        prom_cfg, am_cfg = write_configs(self.settings, self.config.dir / "config", secret)
         fresh_groups.reset(self.settings)
         logs = self.config.dir / "logs"
         try:
@@ -105,7 +112,8 @@ class Lab:
             progress("starting sink and demo services")
             smtp = ["--smtp", self.settings.sink_smtp] if self.settings.sink_smtp else []
             processes.spawn("sink", [sys.executable, "-m", "alertdrill.sink.server", "--listen",
-                                     self.settings.sink_listen, *smtp], self.run_dir, logs)
+                                     self.settings.sink_listen, "--secret-file", str(secret), *smtp],
+                            self.run_dir, logs)
             services = LabServices(self.settings)
             for service in self.config.services:
                 services.start(service.name)

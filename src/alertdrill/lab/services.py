@@ -15,8 +15,6 @@ from alertdrill.config import LabConfig, LabService, Settings
 from alertdrill.errors import ConfigError, LabError
 from alertdrill.polling import poll_until
 
-PORT_WAIT_S = 5.0  # how long a restart waits for the old process's port to be released
-
 
 @dataclass(frozen=True)
 class LabServices:
@@ -51,8 +49,10 @@ class LabServices:
         service = self.require(name)
         if self.running(name):
             return processes.read_pid(self.pidfile(name)) or 0
-        # Right after a kill the old process's socket can take a moment to go: wait for it, briefly.
-        if not poll_until(lambda: processes.port_free("127.0.0.1", service.port), PORT_WAIT_S, 0.05):
+        # Not running means every thread of the old process has ended, and so closed its listening socket
+        # (a process's files are closed before it turns zombie, not when it is reaped): a port still taken
+        # now is someone else's, and waiting would not free it.
+        if not processes.port_free("127.0.0.1", service.port):
             raise LabError(f"port {service.port} for lab service {name} is taken",
                            fix=f"stop what uses it or change lab.services.{name}.port")
         argv = [sys.executable, "-m", "alertdrill.lab.demo_service", "--name", name, "--port", str(service.port)]

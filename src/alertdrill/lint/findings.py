@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ERROR, WARNING = "error", "warning"
+ERROR, WARNING, INFO = "error", "warning", "info"  # info: said, never fails lint
 
 
 @dataclass(frozen=True)
 class Finding:
     rule: str  # e.g. "rules/runbook-url"
-    severity: str  # "error": a drill would fail or cannot be judged; "warning": it may
+    severity: str  # "error": a drill would fail or cannot be judged; "warning": it may; "info": for people
     path: str  # shown relative to the project
     line: int
     message: str

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from alertdrill.config import Settings
 from alertdrill.lint.budgets import AlertPath, alert_paths, budget_findings
 from alertdrill.lint.coverage import Coverage, coverage
-from alertdrill.lint.findings import Finding
+from alertdrill.lint.findings import INFO, Finding
+from alertdrill.lint.mission import Mission, load_mission, mission_findings
 from alertdrill.lint.repository import Repository
 from alertdrill.lint.routing_checks import drill_findings, reached, routing_findings
 from alertdrill.lint.rule_checks import rule_findings
@@ -24,19 +25,25 @@ class LintReport:
     drills: int
     findings: list[Finding]
     routes: dict[str, list[str]]  # alert -> receivers
-    paths: dict[str, AlertPath]
+    paths: dict[str, list[AlertPath]]  # alert -> one path per receiver, each with its route's timers
     coverage: Coverage
     unlinked_runbooks: list[str]
+    mission: Mission = field(default_factory=Mission)
+    rule_counts: tuple[int, int, int] = (0, 0, 0)  # rule files read, alerting rules, recording rules
 
     @property
     def clean(self) -> bool:
-        return not self.findings
+        """No error and no warning (info findings are for people and never fail lint)."""
+        return all(f.severity == INFO for f in self.findings)
 
     def to_dict(self) -> dict[str, object]:
         return {"config": self.config, "drills": self.drills, "clean": self.clean,
                 "findings": [asdict(f) for f in self.findings], "routes": self.routes,
-                "budgets": {name: path.to_dict() for name, path in self.paths.items()},
-                "coverage": self.coverage.to_dict(), "unlinked_runbooks": self.unlinked_runbooks}
+                "budgets": {name: {**paths[0].to_dict(), "receivers": {p.receiver: p.to_dict() for p in paths}}
+                            for name, paths in self.paths.items()},
+                "coverage": self.coverage.to_dict(), "unlinked_runbooks": self.unlinked_runbooks,
+                "mission": self.mission.to_dict(),
+                "rules": dict(zip(("files", "alerts", "records"), self.rule_counts, strict=True))}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -48,7 +55,12 @@ class LintReport:
             lines += [f"  {alert} -> {', '.join(receivers) or '-'}" for alert, receivers in self.routes.items()]
         if self.paths:
             lines += ["", "Alert path budgets (fault -> notification, fresh group):"]
-            lines += [f"  {name}: {path.arithmetic()}" for name, path in self.paths.items()]
+            lines += [f"  {name}{f' -> {path.receiver}' if len(paths) > 1 else ''}: {path.arithmetic()}"
+                      for name, paths in self.paths.items() for path in paths]
+        files, alerts, records = self.rule_counts
+        lines += ["", f"Rules read: {alerts} alerting and {records} recording rules in {files} file(s); mission: "
+                      f"alert {self.mission.alert_s:g} s, locate {self.mission.locate_s:g} s, "
+                      f"recover {self.mission.recover_s:g} s"]
         cov = self.coverage
         lines += ["", f"Drill coverage: {cov.drilled} of {cov.alerts} alerts ({cov.percent:g}%)"]
         lines += [f"  {team}: {done} of {total}" for team, (done, total) in cov.per_team.items()]
@@ -57,7 +69,9 @@ class LintReport:
         if self.unlinked_runbooks:
             lines += ["", f"Runbooks no alert links to: {', '.join(self.unlinked_runbooks)}"]
         count = len(self.findings)
-        lines += ["", f"{self.drills} drill(s) checked against {self.config}; {count or 'no'} finding(s)"]
+        info = sum(f.severity == INFO for f in self.findings)
+        said = f" ({info} for information only)" if info else ""
+        lines += ["", f"{self.drills} drill(s) checked against {self.config}; {count or 'no'} finding(s){said}"]
         return "\n".join(lines).lstrip("\n")
 
 
@@ -71,9 +85,10 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
 def lint(settings: Settings, drill_paths: Iterable[Path] | None = None,
          drills: Sequence[DrillSpec] | None = None) -> LintReport:
     repo = Repository.load(settings, drill_paths, drills)
-    paths = alert_paths(repo)
+    mission, invalid = load_mission(settings)
     findings = _dedupe([*rule_findings(repo), *routing_findings(repo), *drill_findings(repo),
-                        *runbook_findings(repo), *budget_findings(repo, paths)])
+                        *runbook_findings(repo), *budget_findings(repo), *invalid, *mission_findings(repo, mission)])
+    files = len(settings.rules) - len(repo.missing_rule_files)
     return LintReport(repo.show(settings.config_path), len(repo.drills), findings,
-                      {r.name: reached(repo, r.name) for r in repo.rules}, paths, coverage(repo),
-                      unlinked_runbooks(repo))
+                      {r.name: reached(repo, r.name) for r in repo.rules}, alert_paths(repo), coverage(repo),
+                      unlinked_runbooks(repo), mission, (files, len(repo.rules), repo.records))

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.routes import RoutingTree, load_routing_tree
-from alertdrill.catalog.rules import AlertRule, Intervals, load_intervals, load_rules
+from alertdrill.catalog.rules import AlertRule, Intervals, PromtoolCheck, RuleFile, load_intervals, load_rule_file
 from alertdrill.catalog.runbooks import Runbook, parse_runbook
 from alertdrill.config import Settings
 from alertdrill.errors import AlertdrillError
-from alertdrill.spec.features import compile_feature, display_path, feature_files
+from alertdrill.spec.features import compile_feature, feature_files
 from alertdrill.spec.model import DrillSpec
 
 T = TypeVar("T")
@@ -35,12 +36,25 @@ class Repository:
     intervals: Intervals | None = None
     broken: list[AlertdrillError] = field(default_factory=list)  # files that could not be read at all
     missing_rule_files: list[Path] = field(default_factory=list)
+    records: int = 0  # recording rules read (not alerts, not errors)
+    promtool: PromtoolCheck | None = None  # Prometheus's verdict on the rule files, running while they are read
+    _by_name: dict[str, AlertRule] = field(default_factory=dict, repr=False)
+    _indexed: int = field(default=-1, repr=False)  # how many rules `_by_name` was built from
+    _shown: dict[str, str] = field(default_factory=dict, repr=False)
 
     def show(self, path: Path | str) -> str:
-        return display_path(Path(path), self.settings.root)
+        key = str(path)
+        if key not in self._shown:
+            self._shown[key] = display_path(Path(path), self.settings.root)
+        return self._shown[key]
 
     def rule(self, alert: str | None) -> AlertRule | None:
-        return next((r for r in self.rules if r.name == alert), None)
+        """The first rule that defines `alert` (public rule sets often define one name per severity)."""
+        if self._indexed != len(self.rules):
+            self._by_name, self._indexed = {}, len(self.rules)
+            for rule in self.rules:
+                self._by_name.setdefault(rule.name, rule)
+        return self._by_name.get(alert or "")
 
     @classmethod
     def load(cls, settings: Settings, drill_paths: Iterable[Path] | None = None,
@@ -50,11 +64,15 @@ class Repository:
         repo = cls(settings)
         groups = repo._attempt(partial(ContactGroups.load, settings.contact_groups))
         repo.groups = groups
+        repo.promtool = PromtoolCheck([p for p in settings.rules if p.exists()])
         for path in settings.rules:
             if not path.exists():
                 repo.missing_rule_files.append(path)
-            else:
-                repo.rules += repo._attempt(partial(load_rules, path)) or []
+                continue
+            read: RuleFile | None = repo._attempt(partial(load_rule_file, path))
+            if read is not None:
+                repo.rules += read.alerts
+                repo.records += read.records
         if settings.alertmanager_config is not None:
             repo.routes = repo._attempt(partial(load_routing_tree, settings.alertmanager_config))
         repo.intervals = repo._attempt(partial(load_intervals, settings.prometheus_config))

@@ -3,34 +3,54 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
+from alertdrill.catalog.rules import PromtoolCheck
 from alertdrill.lint.findings import ERROR, Finding
 from alertdrill.lint.repository import Repository
 
-PROMTOOL_TIMEOUT_S = 30
-_PROMTOOL_LINE = re.compile(r"^(?P<file>[^:]+): (?:(?P<line>\d+):\d+: )?(?P<message>.+)$")
+_AT = re.compile(r"(?P<line>\d+):\d+: (?P<message>.+)$")
+_CONTINUED = re.compile(r"line (?P<line>\d+): ")
+_NOISE = ("FAILED:", "Checking ", "SUCCESS:")
+
+
+def promtool_problems(output: str, paths: list[Path]) -> dict[Path, list[tuple[int, str]]]:
+    """File -> (line, message) per problem in the output of one `promtool check rules` over `paths`.
+
+    promtool starts each problem with `<file>: `; an indented line after it continues that problem
+    (`yaml: unmarshal errors:` then `line 3: field query_offset not found ...`)."""
+    prefixes = {f"{p}: ": p for p in paths}
+    problems: dict[Path, list[tuple[int, str]]] = {}
+    current: Path | None = None
+    for raw in output.splitlines():
+        text = raw.strip()
+        if not text or text.startswith(_NOISE):
+            continue
+        owner = next((p for prefix, p in prefixes.items() if text.startswith(prefix)), None)
+        if owner is not None:
+            current, message = owner, text[len(str(owner)) + 2:]
+            at = _AT.match(message)
+            problems.setdefault(owner, []).append((int(at["line"]), at["message"]) if at else (1, message))
+        elif current is not None:
+            line, message = problems[current][-1]
+            continued = _CONTINUED.match(text)
+            problems[current][-1] = (int(continued["line"]) if continued and line == 1 else line, f"{message} {text}")
+    return problems
 
 
 def promtool_findings(repo: Repository, paths: list[Path]) -> list[Finding]:
-    """`promtool check rules`, one finding per problem it prints; nothing when promtool is missing."""
-    promtool = shutil.which("promtool")
-    if promtool is None or not paths:
+    """One `promtool check rules` over every file, one finding per problem; nothing without promtool."""
+    check = repo.promtool if repo.promtool is not None and repo.promtool.paths == paths else PromtoolCheck(paths)
+    result = check.result()
+    if result is None or result[0] == 0:
         return []
-    found = []
-    for path in paths:
-        done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True,
-                              timeout=PROMTOOL_TIMEOUT_S, check=False)
-        if done.returncode == 0:
-            continue
-        matches = [m for line in done.stderr.splitlines() if (m := _PROMTOOL_LINE.match(line.strip()))]
-        problems = [(int(m.group("line") or 1), m.group("message")) for m in matches]
-        for line, message in problems or [(1, done.stderr.strip() or "promtool rejected the file")]:
-            found.append(Finding("rules/invalid", ERROR, repo.show(path), line, f"promtool: {message}",
-                                 "correct the rule so that `promtool check rules` accepts it"))
-    return found
+    _, out, err = result
+    problems = promtool_problems(err + "\n" + out, paths)
+    if not problems:  # rejected, but in words this parser does not know: say it once, as promtool did
+        problems = {paths[0]: [(1, (err or out).strip()[:500] or "promtool rejected the rules")]}
+    return [Finding("rules/invalid", ERROR, repo.show(path), line, f"promtool: {message}",
+                    "correct the rule so that `promtool check rules` accepts it")
+            for path, found in problems.items() for line, message in found]
 
 
 def rule_findings(repo: Repository) -> list[Finding]:

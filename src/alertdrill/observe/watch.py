@@ -1,5 +1,9 @@
 """One drill's observers: Prometheus (pending, firing, resolved), Alertmanager (received, routed),
-the sink (delivered). They start before the fault and stop when the drill ends."""
+the sink (delivered). They start before the fault and stop when the drill ends.
+
+A webhook arrival is recorded with what the sink knew of it (`authenticated`, `rejected`) and what its
+payload says (`fingerprint`, `group_key`, `inconsistent` when the groupKey contradicts the alert);
+`alertdrill.score.scoring` decides from these and Alertmanager's own events whether it counts."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
 from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, parse_time
 from alertdrill.observe.email import mailed_alerts
@@ -19,6 +24,27 @@ from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
 
 SLACK_S = 0.5  # server timestamps are compared with the harness clock: same machine, small skew
+
+
+def group_key_problem(group_key: str, labels: Mapping[str, str]) -> str:
+    """What contradicts the alert in a webhook's `groupKey` (`<route matchers>:<group labels>`, e.g.
+    `{}/{team="payments"}:{alertname="A"}`), or "" (also when absent or not in Alertmanager's format)."""
+    route, sep, grouped = group_key.rpartition("}:{")
+    if not sep:
+        return ""
+    try:
+        group = parse_matchers("{" + grouped)
+        routes = [parse_matchers(part if part.startswith("{") else "{" + part)
+                  for part in (route + "}").split("}/{") if part.strip("{}")]
+    except ValueError:
+        return ""
+    wrong = [str(m) for m in group if m.op == "=" and labels.get(m.name, "") != m.value]
+    if wrong:
+        return f"its groupKey groups by {', '.join(wrong)}, which the alert does not carry"
+    unmatched = [str(m) for matchers in routes for m in matchers if not m.matches(labels)]
+    if unmatched:
+        return f"its groupKey names a route ({', '.join(unmatched)}) that the alert does not match"
+    return ""
 
 
 def unescape_receiver(name: str) -> str:
@@ -168,16 +194,26 @@ class Watch:
             if arrival.get("path") == SMTP_PATH:
                 self._mail(payload, at)
                 continue
-            receiver = unescape_receiver(str(payload.get("receiver", "")))
-            for alert in payload.get("alerts") or []:
-                labels, notes = alert.get("labels") or {}, alert.get("annotations") or {}
-                if not self.target.matches(labels):
-                    continue
-                if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
-                    continue
-                status = str(alert.get("status", payload.get("status", "")))
-                self._delivered(at, receiver, status, "webhook", notes, path=arrival.get("path", ""),
-                                group_key=payload.get("groupKey", ""))
+            self._webhook(arrival, payload, at)
+
+    def _webhook(self, arrival: Mapping[str, object], payload: Mapping[str, object], at: float) -> None:
+        receiver = unescape_receiver(str(payload.get("receiver", "")))
+        group_key = str(payload.get("groupKey") or "")
+        facts = {"authenticated": str(arrival.get("authenticated") is True).lower(),
+                 "rejected": str(arrival.get("rejected") or ""), "path": str(arrival.get("path", "")),
+                 "group_key": group_key}
+        for alert in payload.get("alerts") or []:  # type: ignore[attr-defined]
+            if not isinstance(alert, dict):
+                continue
+            labels, notes = alert.get("labels") or {}, alert.get("annotations") or {}
+            if not isinstance(labels, dict) or not self.target.matches(labels):
+                continue
+            if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
+                continue
+            status = str(alert.get("status", payload.get("status", "")))
+            self._delivered(at, receiver, status, "webhook", notes if isinstance(notes, dict) else {},
+                            fingerprint=str(alert.get("fingerprint") or ""),
+                            inconsistent=group_key_problem(group_key, labels), **facts)
 
     def _mail(self, payload: Mapping[str, object], at: float) -> None:
         """An email: its recipients name the receiver (email_configs `to`), its body the alerts."""
@@ -191,7 +227,13 @@ class Watch:
 
     def _delivered(self, at: float, receiver: str, status: str, channel: str, notes: Mapping[str, str],
                    **where: str) -> None:
-        if self._once("delivered", receiver, status, channel):
+        """Once per receiver, status and channel; a suspect arrival (not authenticated, inconsistent) is kept
+        apart, once per reason, so a forger who posts first cannot hide the real delivery that follows."""
+        suspect = (where.get("authenticated", "true"), where.get("rejected", ""), where.get("inconsistent", ""))
+        where = {k: v for k, v in where.items() if v != ""}
+        if suspect != ("true", "", ""):
+            notes = {}  # a forger's annotations (its runbook_url) must not steer the drill's runbook steps
+        if self._once("delivered", receiver, status, channel, *suspect):
             self.timeline.record(
                 EventName.DELIVERED, at, alert=self.target.alert, receiver=receiver, channel=channel,
                 contact_group=self.target.group_of(receiver) or "", status=status,

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from alertdrill.serving import http_server, serve_until_stopped
 
@@ -66,77 +66,85 @@ class FaultState:
             return fault if fault.rate > 0 and self._random.random() < fault.rate else None
 
 
-def make_handler(target: str, state: FaultState) -> type[BaseHTTPRequestHandler]:
-    parts = urlsplit(target)
+class ProxyHandler(BaseHTTPRequestHandler):
+    """Forwards to `target`, except for the share of requests the current fault applies to."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    protocol_version = "HTTP/1.1"
+    target: SplitResult
+    state: FaultState
 
-        def log_message(self, *args: object) -> None:
-            pass
+    def log_message(self, *args: object) -> None:
+        pass
 
-        def _reply(self, code: int, body: bytes, content_type: str = "application/json") -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def _reply(self, code: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-        def _body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-        def _control(self) -> None:
-            if self.command in ("PUT", "POST"):
-                try:
-                    state.set(Fault.parse(json.loads(self._body() or b"{}")))
-                except (ValueError, KeyError, TypeError) as exc:
-                    self._reply(400, json.dumps({"error": str(exc)}).encode())
-                    return
-            elif self.command == "DELETE":
-                state.set(Fault())
-            self._reply(200, json.dumps(asdict(state.get())).encode())
-
-        def _forward(self) -> None:
-            body = self._body()
-            fault = state.hits()
-            if fault and fault.latency_ms:
-                time.sleep(fault.latency_ms / 1000)
-            if fault and fault.drop:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if fault and fault.status:
-                self._reply(fault.status, b"alertdrill fault proxy: injected error\n", "text/plain")
-                return
-            connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
-                                                    timeout=FORWARD_TIMEOUT_S)
+    def _control(self) -> None:
+        if self.command in ("PUT", "POST"):
             try:
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
-                connection.request(self.command, self.path, body=body or None, headers=headers)
-                answer = connection.getresponse()
-                data = answer.read()
-            except OSError as exc:
-                self._reply(502, f"alertdrill fault proxy: target unreachable ({exc})\n".encode(), "text/plain")
+                self.state.set(Fault.parse(json.loads(self._body() or b"{}")))
+            except (ValueError, KeyError, TypeError) as exc:
+                self._reply(400, json.dumps({"error": str(exc)}).encode())
                 return
-            finally:
-                connection.close()
-            self.send_response(answer.status)
-            for key, value in answer.getheaders():
-                if key.lower() not in HOP_BY_HOP | {"content-length"}:
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+        elif self.command == "DELETE":
+            self.state.set(Fault())
+        self._reply(200, json.dumps(asdict(self.state.get())).encode())
 
-        def _handle(self) -> None:
-            if self.path.split("?")[0] == CONTROL:
-                self._control()
-            else:
-                self._forward()
+    def _apply(self, fault: Fault | None) -> bool:
+        """Apply the fault to this request; True when it answered (or dropped) it."""
+        if fault and fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
+        if fault and fault.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if fault and fault.status:
+            self._reply(fault.status, b"alertdrill fault proxy: injected error\n", "text/plain")
+            return True
+        return False
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle  # noqa: N815
+    def _forward(self) -> None:
+        body = self._body()
+        if self._apply(self.state.hits()):
+            return
+        connection = http.client.HTTPConnection(self.target.hostname or "127.0.0.1", self.target.port or 80,
+                                                timeout=FORWARD_TIMEOUT_S)
+        try:
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
+            connection.request(self.command, self.path, body=body or None, headers=headers)
+            answer = connection.getresponse()
+            data = answer.read()
+        except OSError as exc:
+            self._reply(502, f"alertdrill fault proxy: target unreachable ({exc})\n".encode(), "text/plain")
+            return
+        finally:
+            connection.close()
+        self.send_response(answer.status)
+        for key, value in answer.getheaders():
+            if key.lower() not in HOP_BY_HOP | {"content-length"}:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-    return Handler
+    def _handle(self) -> None:
+        if self.path.split("?")[0] == CONTROL:
+            self._control()
+        else:
+            self._forward()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle  # noqa: N815
+
+
+def make_handler(target: str, state: FaultState) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (ProxyHandler,), {"target": urlsplit(target), "state": state})
 
 
 def serve(listen: str, target: str) -> ThreadingHTTPServer:

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from alertdrill.catalog.paths import display_path
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.errors import ConfigError
-from alertdrill.spec.features import compile_all, display_path
+from alertdrill.spec.features import compile_all
 from alertdrill.spec.model import DrillSpec
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
@@ -40,7 +41,8 @@ class Job:
     def next_after(self, moment: datetime) -> datetime:
         """The first fire time strictly after `moment`, aware, in the job's time zone."""
         local = moment.astimezone(ZoneInfo(self.timezone))
-        return croniter(self.cron, local, hash_id=self.name.encode()).get_next(datetime)
+        found: datetime = croniter(self.cron, local, hash_id=self.name.encode()).get_next(datetime)
+        return found
 
     def concrete_cron(self) -> str:
         """The expression with H resolved (what Kubernetes, which knows no H, is given)."""

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from alertdrill.catalog.paths import display_path
 from alertdrill.config import Settings
 from alertdrill.schedule.audit import AuditLog
 from alertdrill.schedule.clock import Clock
 from alertdrill.schedule.jobs import Job, check_timezone, drill_targets
 from alertdrill.schedule.runner import Outcome, Runner
 from alertdrill.schedule.windows import PERIODS, Policy, Window, parse_blackout, pick
-from alertdrill.spec.features import compile_all, display_path
+from alertdrill.spec.features import compile_all
 from alertdrill.spec.model import DrillSpec
 from alertdrill.yamlfile import YamlDoc, load_yaml
 

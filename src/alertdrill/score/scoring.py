@@ -51,18 +51,63 @@ def fired_at(events: Events, alert: str) -> float | None:
     return firing.at if firing else None
 
 
+EARLY_SLACK_S = 0.1  # the sink's and Alertmanager's clocks: one machine, or NTP-close ones
+
+
+def first_received(events: Events, alert: str, fingerprint: str = "") -> Event | None:
+    """When Alertmanager first had `alert` (its `updatedAt`), the one of that fingerprint when given."""
+    for event in sorted(events, key=lambda e: e.at):
+        if (event.name == EventName.RECEIVED and event.detail("alert") == alert
+                and (not fingerprint or event.detail("fingerprint") in ("", fingerprint))):
+            return event
+    return None
+
+
+def not_counted(events: Events, note: Event) -> str | None:
+    """Why a notification that reached the sink is no evidence of delivery, or None when it counts: it
+    lacked the sink's secret, contradicts Alertmanager's state, or arrived before Alertmanager had the alert."""
+    if note.detail("authenticated") == "false":
+        return ("it did not carry the sink's secret and was refused (401)" if note.detail("rejected") else
+                "the sink has no secret, so anyone could have sent it (start the sink with --secret-file)")
+    if note.detail("inconsistent"):
+        return note.detail("inconsistent")
+    alert = note.detail("alert")
+    received = first_received(events, alert, note.detail("fingerprint"))
+    if received is None:
+        return f"Alertmanager never had {alert}" + (" with that fingerprint" if note.detail("fingerprint") else "")
+    if note.at < received.at - EARLY_SLACK_S:
+        return f"it arrived at the sink {secs(received.at - note.at)} before Alertmanager had the alert"
+    receiver, routed = note.detail("receiver"), routed_receivers(events, alert)
+    if receiver and routed and receiver not in routed:
+        return f"it names receiver {receiver}, but Alertmanager routed {alert} to {', '.join(routed)}"
+    return None
+
+
+def _arrivals(events: Events, alert: str, contact_group: str | None, status: str, channel: str) -> list[Event]:
+    """Notifications of `alert` with `status` at the sink, for `contact_group` (or anyone), by `channel` (or any)."""
+    return [e for e in sorted(events, key=lambda e: e.at)
+            if e.name == EventName.DELIVERED and e.detail("alert") == alert and e.detail("status") == status
+            and (not channel or e.detail("channel") == channel)
+            and (contact_group is None or e.detail("contact_group") == contact_group)]
+
+
 def delivered(events: Events, alert: str, contact_group: str | None = None, status: str = "firing",
               channel: str = "") -> Event | None:
     """The first firing (or `status`) notification of `alert` that reached `contact_group` (or anyone),
-    by `channel` ("email", "webhook") or any."""
-    for event in sorted(events, key=lambda e: e.at):
-        if event.name != EventName.DELIVERED or event.detail("alert") != alert:
-            continue
-        if event.detail("status") != status or (channel and event.detail("channel") != channel):
-            continue
-        if contact_group is None or event.detail("contact_group") == contact_group:
-            return event
-    return None
+    by `channel` ("email", "webhook") or any, and counts as evidence (see `not_counted`)."""
+    return next((e for e in _arrivals(events, alert, contact_group, status, channel)
+                 if not_counted(events, e) is None), None)
+
+
+def uncounted(events: Events, alert: str, contact_group: str | None = None, channel: str = "") -> str:
+    """Why the notifications that reached the sink but do not count were left out, for a check's message."""
+    t0 = injected_at(events)
+    reasons = dict.fromkeys(
+        "a notification arrived at the sink" + (f" at +{secs(e.at - t0)}" if t0 is not None else "")
+        + f" but {why}: not counted"
+        for e in _arrivals(events, alert, contact_group, "firing", channel)
+        if (why := not_counted(events, e)) is not None)
+    return "; ".join(list(reasons)[:3])
 
 
 def resolved_delivered(events: Events, alert: str) -> Event | None:
@@ -122,13 +167,18 @@ def check_reaches(step: ReachesContactGroup, receiver: str, alert: str, events: 
                      f"{alert} reached {step.group} {secs(elapsed - step.budget_s)} late{split}")
     routed = routed_receivers(events, alert)
     others = sorted({e.detail("contact_group") or e.detail("receiver") for e in events
-                     if e.name == EventName.DELIVERED and e.detail("alert") == alert})
+                     if e.name == EventName.DELIVERED and e.detail("alert") == alert
+                     and not_counted(events, e) is None})
     actual = ", ".join(others or routed) or "nobody"
     if routed and receiver not in routed:
         return Check(name, False, step.group, actual,
                      f"Alertmanager routed {alert} to receiver {', '.join(routed)}, not {receiver} "
                      f"(contact group {step.group}): fix the route in the Alertmanager configuration "
                      "or the drill's contact group")
+    forged = uncounted(events, alert, step.group, step.channel)
+    if forged:
+        return Check(name, False, step.group, "no delivery that counts",
+                     f"{alert} did not reach {step.group}: {forged}")
     received = _first(events, EventName.RECEIVED, alert)
     if received is not None and received.detail("state") == "suppressed":
         return Check(name, False, step.group, "suppressed",
@@ -155,8 +205,10 @@ def check_runbook(step: LinksRunbook, alert: str, contact_group: str | None, eve
     name = "notification links runbook"
     note = delivered(events, alert, contact_group) or delivered(events, alert)
     if note is None:
+        forged = uncounted(events, alert)
         return Check(name, False, step.runbook, "no notification",
-                     f"no notification of {alert} was delivered, so its runbook link cannot be checked")
+                     f"no notification of {alert} was delivered, so its runbook link cannot be checked"
+                     + (f" ({forged})" if forged else ""))
     url = note.detail("runbook_url")
     if not url:
         return Check(name, False, step.runbook, "no runbook_url annotation",

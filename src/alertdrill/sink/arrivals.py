@@ -34,13 +34,14 @@ class Arrivals:
         self.dropped = 0
         self._cond = threading.Condition()
 
-    def add(self, path: str, payload: object, size: int | None = None) -> int:
-        """Store one arrival (`size`: its bytes as received, else measured); its sequence number."""
+    def add(self, path: str, payload: object, size: int | None = None, **facts: object) -> int:
+        """Store one arrival (`size`: its bytes as received, else measured; `facts`: e.g. `authenticated`,
+        kept beside the payload); its sequence number."""
         cost = size_of(path, payload) if size is None else max(size, 0) + len(path)
         with self._cond:
             self._seq += 1
-            self._items.append(({"seq": self._seq, "received_at": time.time(), "path": path, "payload": payload},
-                                cost))
+            item = {**facts, "seq": self._seq, "received_at": time.time(), "path": path, "payload": payload}
+            self._items.append((item, cost))
             self._bytes += cost
             while len(self._items) > self.keep or (self._bytes > self.max_bytes and len(self._items) > 1):
                 _, freed = self._items.popleft()

@@ -8,6 +8,13 @@ exists, or after S seconds (at most 10) with none. So the harness sees arrivals 
 `/ack/<token>`, `/abort/<token>`) and answers a page a person can read; a token the harness did not
 register answers 404 (see `alertdrill.sink.tokens`).
 
+Alertmanager notifications need the run's secret when the sink has one (`--secret-file`, see
+`alertdrill.sink.auth`): a POST whose payload claims to be one (it has `alerts`, `receiver` or
+`groupKey`) without `Authorization: Bearer <secret>` answers 401 and is stored marked `rejected: 401`,
+so the harness can say a forged notification was refused. Any other POST (an Apprise page to a person,
+say) and every POST to a sink without a secret is stored marked `authenticated: false`; the harness
+never counts such an arrival as a delivery.
+
 Hardened, because anything on the network may talk to it: a body needs a Content-Length of at most
 `MAX_BODY` (411/400/413 otherwise, unread), a Host header the sink answers to (400), a free handler
 thread (503), and arrives within a deadline; memory is bounded in `Arrivals`.
@@ -27,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from alertdrill.serving import serve_until_stopped
 from alertdrill.sink import guard
 from alertdrill.sink.arrivals import Arrivals
+from alertdrill.sink.auth import ENV_FILE, SecretError, WebhookAuth, claims_delivery
 from alertdrill.sink.tokens import ENV_MODE, MODES, PATH, TokenBook
 
 MAX_BODY = 4 * 1024 * 1024
@@ -51,6 +59,7 @@ class SinkHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
     arrivals: Arrivals
     tokens: TokenBook
+    auth: WebhookAuth
     server: guard.BoundedServer
 
     def log_message(self, *args: object) -> None:
@@ -63,9 +72,12 @@ class SinkHandler(BaseHTTPRequestHandler):
         finally:
             self.server.end_request(self.connection)
 
-    def reply(self, code: int, body: object, content_type: str = "application/json", close: bool = False) -> None:
+    def reply(self, code: int, body: object, content_type: str = "application/json", close: bool = False,
+              headers: tuple[tuple[str, str], ...] = ()) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(code)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         if close:
@@ -123,7 +135,8 @@ class SinkHandler(BaseHTTPRequestHandler):
             return
         url = urlsplit(self.path)
         if url.path == "/-/healthy":
-            self.reply(200, {"status": "ok", **self.arrivals.stats(), "refused": self.server.refused})
+            self.reply(200, {"status": "ok", **self.arrivals.stats(), "refused": self.server.refused,
+                             "authenticates": self.auth.configured})
         elif url.path == "/events":
             self.events(parse_qs(url.query))
         elif (kind := _first_segment(url.path)) in PAGES and len(url.path) > len(kind) + 2:
@@ -170,7 +183,19 @@ class SinkHandler(BaseHTTPRequestHandler):
         elif _first_segment(path) in (*PAGES, "-"):
             self.reply(405, {"error": f"{path} is not a webhook path: links are opened with GET"})
         else:
-            self.reply(200, {"seq": self.arrivals.add(path, payload, size=len(raw))})
+            self.webhook(path, payload, len(raw))
+
+    def webhook(self, path: str, payload: object, size: int) -> None:
+        """Store a webhook, marked with whether it carried the secret; 401 when the sink has one and the payload
+        claims to be an Alertmanager notification without it."""
+        if not self.auth.configured or not claims_delivery(payload):
+            self.reply(200, {"seq": self.arrivals.add(path, payload, size=size, authenticated=False)})
+        elif self.auth.allows(self.headers.get("Authorization")):
+            self.reply(200, {"seq": self.arrivals.add(path, payload, size=size, authenticated=True)})
+        else:
+            self.arrivals.add(path, payload, size=size, authenticated=False, rejected=401)
+            self.reply(401, {"error": "this sink accepts webhooks only with its secret (Authorization: Bearer ...)"},
+                       headers=(("WWW-Authenticate", 'Bearer realm="alertdrill sink"'),))
 
     def register(self, payload: object) -> None:
         if not guard.is_loopback(str(self.client_address[0])):
@@ -186,16 +211,17 @@ class SinkHandler(BaseHTTPRequestHandler):
 
 
 def make_handler(arrivals: Arrivals, tokens: TokenBook | None = None,
-                 idle_s: float = guard.IDLE_S) -> type[SinkHandler]:
+                 idle_s: float = guard.IDLE_S, auth: WebhookAuth | None = None) -> type[SinkHandler]:
     book = tokens or TokenBook()
-    return type("Handler", (SinkHandler,), {"arrivals": arrivals, "tokens": book, "timeout": idle_s})
+    return type("Handler", (SinkHandler,), {"arrivals": arrivals, "tokens": book, "timeout": idle_s,
+                                            "auth": auth or WebhookAuth()})
 
 
 def serve(listen: str, arrivals: Arrivals | None = None, *, tokens: TokenBook | None = None,
           max_threads: int = guard.MAX_THREADS, request_s: float = guard.REQUEST_S, idle_s: float = guard.IDLE_S,
-          extra_hosts: tuple[str, ...] = ()) -> guard.BoundedServer:
+          extra_hosts: tuple[str, ...] = (), auth: WebhookAuth | None = None) -> guard.BoundedServer:
     host, _, port = listen.rpartition(":")
-    handler = make_handler(arrivals or Arrivals(), tokens, idle_s)
+    handler = make_handler(arrivals or Arrivals(), tokens, idle_s, auth)
     return guard.BoundedServer((host.strip("[]") or "127.0.0.1", int(port)), handler, max_threads=max_threads,
                                request_s=request_s, extra_hosts=extra_hosts)
 
@@ -207,15 +233,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens", choices=MODES, default=os.environ.get(ENV_MODE, "auto"),
                         help=f"which ack/abort links to honour (default: ${ENV_MODE} or auto)")
     parser.add_argument("--allow-host", action="append", default=[], help="another Host name to answer to")
+    parser.add_argument("--secret-file", default=os.environ.get(ENV_FILE, ""),
+                        help=f"file holding the webhook secret (default: ${ENV_FILE}); without one, "
+                             "arrivals are marked unauthenticated and never count as deliveries")
     args = parser.parse_args(argv)
     if args.tokens not in MODES:  # from the environment: argparse checks only what was typed
         parser.error(f"{ENV_MODE}={args.tokens!r}: use one of {', '.join(MODES)}")
+    try:
+        auth = WebhookAuth.from_file(args.secret_file)
+    except SecretError as exc:
+        parser.error(str(exc))
     host = args.listen.rpartition(":")[0]
     if not guard.is_loopback(host or "127.0.0.1"):
         print(f"alertdrill sink: listening on {args.listen}, beyond this machine: anyone who reaches it can post "
               "webhooks to it", file=sys.stderr)
+    if not auth.configured:
+        print("alertdrill sink: no secret file: webhooks are accepted but marked unauthenticated, and a drill "
+              "never counts them as deliveries (see --secret-file)", file=sys.stderr)
     arrivals = Arrivals()
-    server = serve(args.listen, arrivals, tokens=TokenBook(args.tokens), extra_hosts=tuple(args.allow_host))
+    server = serve(args.listen, arrivals, tokens=TokenBook(args.tokens), extra_hosts=tuple(args.allow_host),
+                   auth=auth)
     smtp = None
     if args.smtp:
         from alertdrill.sink.smtp import start_smtp

@@ -7,6 +7,7 @@ steps, so what preflight accepts and what runs cannot drift apart.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -86,11 +87,32 @@ def match(keyword: str, text: str) -> tuple[Phrase, dict[str, object]] | None:
     return None
 
 
+QUOTED = re.compile(r'"([^"]*)"')
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+WITHIN = re.compile(r"\bwithin\s+(.+?)\s*$")
+
+
+def _in_their_words(phrase: Phrase, text: str) -> str:
+    """The phrase filled with the values the person wrote (their names, their duration), not the example's."""
+    theirs = iter(QUOTED.findall(text))
+    example = iter(QUOTED.findall(phrase.example))
+    budget = WITHIN.search(text) or WITHIN.search(phrase.example)
+
+    def fill(found: re.Match[str]) -> str:
+        if found[1] == "budget":
+            return budget[1] if budget else "1 minute"
+        if found[1] == "channel":
+            return " "
+        return next(theirs, None) or next(example, found[0])
+
+    return f"{phrase.keyword.capitalize()} {PLACEHOLDER.sub(fill, phrase.pattern)}"
+
+
 def closest(text: str) -> str | None:
-    """The known phrase most like `text`, for "did you mean" messages."""
-    examples = {p.example: f"{p.keyword.capitalize()} {p.example}" for p in PHRASES}
-    found = difflib.get_close_matches(text, list(examples), n=1, cutoff=0.4)
-    return examples[found[0]] if found else None
+    """The known phrase most like `text`, for "did you mean" messages, in the writer's own values."""
+    shapes = {QUOTED.sub('""', p.example): p for p in PHRASES}
+    found = difflib.get_close_matches(QUOTED.sub('""', text), list(shapes), n=1, cutoff=0.4)
+    return _in_their_words(shapes[found[0]], text) if found else None
 
 
 def keyword_of(text: str) -> str | None:

@@ -4,6 +4,7 @@ last), and which drills regressed since their previous run."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from alertdrill.publish.history.schema import PHASES
@@ -58,7 +59,9 @@ class HistoryReport:
     last_run: list[DrillRow] = field(default_factory=list)  # the newest counted run's drills
 
     def to_dict(self) -> dict[str, object]:
-        table = lambda part: {k: {m: s.to_dict() for m, s in v.items()} for k, v in part.items()}  # noqa: E731
+        def table(part: Mapping[str, Mapping[str, Stats]]) -> dict[str, dict[str, object]]:
+            return {k: {m: s.to_dict() for m, s in v.items()} for k, v in part.items()}
+
         return {"runs": self.runs, "runs_not_injected": self.runs_not_injected, "by_alert": table(self.by_alert),
                 "by_contact_group": table(self.by_contact_group),
                 "regressions": [r.to_dict() for r in self.regressions],
