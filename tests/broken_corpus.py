@@ -284,6 +284,10 @@ def config_cases() -> Iterator[Case]:
         for value in WRONG[kind]:
             yield Case(f"config-wrong-{where}={_show(value)}", "config: wrong type or out of range", CONFIG,
                        set_config(keys, value))
+    yield Case("config-kubernetes-contexts-empty", "config: wrong type or out of range", CONFIG,
+               set_config(("kubernetes", "allowed_contexts"), []))
+    yield Case("config-kubernetes-contexts-other", "config: wrong type or out of range", CONFIG,
+               set_config(("kubernetes", "allowed_contexts"), ["production"]))
     for section in CLOSED_SECTIONS:
         for key in ("bogus", "typo_" + (section[-1] if section else "prometheus")):
             where = ".".join((*section, key))

@@ -379,9 +379,19 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
 def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
     root = path.parent
 
-    def rel(key: str, *where: str, section: Mapping[str, object] = raw, default: str | None = None) -> Path | None:
+    def rel(key: str, *where: str, section: Mapping[str, object] = raw, default: str | None = None,
+            folder: bool = False) -> Path | None:
+        """A path relative to the file's folder; a file named where a folder belongs (or the reverse) is an error."""
         value = _text(doc, section, key, *where, default=default)
-        return (root / value).absolute() if value else None
+        if not value:
+            return None
+        found = (root / value).absolute()
+        if found.exists() and found.is_dir() != folder:
+            name = ".".join((*where, key))
+            kinds = ("file", "folder") if folder else ("folder", "file")
+            raise doc.error(f"{name}: {value} is a {kinds[0]}, not a {kinds[1]}", *where, key,
+                            fix=f"e.g. {name}: {DEFAULT_TEXT.get(name, 'name')}")
+        return found
 
     sink = _mapping(doc, raw.get("sink"), "sink")
     metrics = _mapping(doc, raw.get("metrics"), "metrics")
@@ -394,7 +404,7 @@ def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
         sink_smtp=_hostport(doc, sink, "smtp", "sink"),
         sink_public=_url(doc, "sink.public_url", sink["public_url"]) if sink.get("public_url") is not None else "",
         contact_groups=rel("contact_groups", default="notifiers/contact-groups.yml"),
-        runbooks=rel("runbooks", default="runbooks"),
+        runbooks=rel("runbooks", default="runbooks", folder=True),
         rules=_rules(doc, raw, root),
         prometheus_config=rel("prometheus_config"),
         alertmanager_config=rel("alertmanager_config"),
