@@ -101,7 +101,7 @@ def test_durations_are_accepted_where_seconds_are(project: Project) -> None:
      "bad.feature:2: Examples under a scenario without <placeholders>"),
     ("Feature: f\n  Scenario: s\n    When the fault \"marker\" is injected\n    Then the alert \"X\" fire within 1m\n",
      'bad.feature:4: unknown step "Then the alert "X" fire within 1m"'),
-    (b"Feature: \xff\n", "bad.feature: feature file is not UTF-8 text"),
+    (b"Feature: \xff\n", "bad.feature:1: feature file is not UTF-8 text"),
 ])
 def test_broken_feature_files_are_one_line_and_inject_nothing(project: Project, text: str | bytes,
                                                               expected: str) -> None:

@@ -61,7 +61,18 @@ class _Problem(Exception):
         self.message, self.line, self.fix = message, node.start_mark.line + 1, fix
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _Constructing:
+    """Constructor errors (an impossible date, a huge number) carry the node's position."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
+        try:
+            return super().construct_object(node, deep)  # type: ignore[misc]
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"{UNREADABLE} ({_one_line(str(exc))[:120]})",
+                                                    node.start_mark) from None
+
+
+class _StrictLoader(_Constructing, yaml.SafeLoader):
     """SafeLoader that stops at `MAX_DEPTH` and whose constructor errors carry the node's position."""
 
     depth = 0
@@ -76,12 +87,10 @@ class _StrictLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> object:
-        try:
-            return super().construct_object(node, deep)
-        except (ValueError, OverflowError, TypeError) as exc:
-            raise yaml.constructor.ConstructorError(None, None, f"{UNREADABLE} ({_one_line(str(exc))[:120]})",
-                                                    node.start_mark) from None
+
+# libyaml composes ten times faster than PyYAML; its depth is bounded by `_depth_first_pass` beforehand.
+_FastLoader: type | None = (type("_FastLoader", (_Constructing, yaml.CSafeLoader), {})
+                            if hasattr(yaml, "CSafeLoader") else None)
 
 
 def _short(text: object) -> str:
@@ -215,9 +224,9 @@ def _depth_first_pass(text: str, path: Path) -> None:
 
 def _compose(text: str, path: Path) -> tuple[yaml.Node | None, object]:
     _depth_first_pass(text, path)
-    loader: _StrictLoader | None = None
+    loader: yaml.SafeLoader | None = None
     try:
-        loader = _StrictLoader(text)
+        loader = (_FastLoader or _StrictLoader)(text)
         node = loader.get_single_node()
         if node is None:
             return None, None
@@ -237,7 +246,12 @@ def _compose(text: str, path: Path) -> tuple[yaml.Node | None, object]:
 
 def load_yaml(path: Path, *, what: str = "file") -> YamlDoc:
     """The document (a mapping, or None when empty) with the line of every key; else one ConfigError."""
-    text = _read(path, what)
+    return parse_yaml(_read(path, what), path, what=what)
+
+
+def parse_yaml(text: str, path: Path, *, what: str = "file") -> YamlDoc:
+    """`load_yaml` for text already read (e.g. a Markdown file's front matter, padded with blank lines
+    so that line numbers are the file's): the same strictness, the same one-line `ConfigError`."""
     node, data = _compose(text, path)
     if node is not None and not isinstance(node, yaml.MappingNode):
         kind = "a list" if isinstance(node, yaml.SequenceNode) else f"the single value {_short(data)}"

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
 from markdown_it import MarkdownIt
 
-from alertdrill.errors import SpecError
+from alertdrill.errors import ConfigError, SpecError
+from alertdrill.yamlfile import parse_yaml
 
 EXECUTABLE = ("promql", "sh")
 SECTIONS = ("diagnose", "remediate")
@@ -39,8 +40,28 @@ class Runbook:
         return [s for s in self.steps if s.section == section]
 
 
+MAX_BYTES = 2_000_000  # a runbook is prose for people; a bigger file is a mistake
+FRONT_MATTER_KEYS = ("alerts", "contact_group")
+
+
+def _read(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SpecError(f"runbook is larger than {MAX_BYTES // 1_000_000} MB", path=path,
+                            fix="is this the right file? keep runbooks short")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"cannot read runbook: {exc.strerror or exc}", path=path) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"runbook is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=path,
+                        line=raw[:exc.start].count(b"\n") + 1, fix="save it as UTF-8") from None
+
+
 def _front_matter(path: Path, text: str) -> tuple[dict[str, object], str, int]:
-    """(front matter, body, line offset of the body); a broken front matter is a SpecError at its line."""
+    """(front matter, body, line offset of the body); a broken front matter is a SpecError at its line.
+    The front matter is read as strictly as every other YAML file (duplicate keys, aliases, tabs)."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         return {}, text, 0
@@ -49,24 +70,38 @@ def _front_matter(path: Path, text: str) -> tuple[dict[str, object], str, int]:
         raise SpecError("the front matter opened here is never closed", path=path, line=1,
                         fix="end it with a line `---`")
     try:
-        meta = yaml.safe_load("".join(lines[1:end])) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SpecError(f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc})", path=path,
-                        line=2 + (mark.line if mark else 0), fix="e.g. alerts: [PaymentsApiDown]") from None
-    if not isinstance(meta, dict):
-        raise SpecError("front matter must be a mapping", path=path, line=2,
-                        fix="e.g. alerts: [PaymentsApiDown]")
+        doc = parse_yaml("\n" + "".join(lines[1:end]), path, what="front matter")  # line numbers: the file's
+    except ConfigError as exc:
+        message = exc.message.removeprefix("invalid YAML: ")
+        message = (f"front matter is not valid YAML ({message})" if message != exc.message
+                   else message if message.startswith("front matter") else f"front matter: {message}")
+        raise SpecError(message, path=path, line=exc.line or 2,
+                        fix=exc.fix or "e.g. alerts: [PaymentsApiDown]") from None
+    meta = dict(doc.data) if isinstance(doc.data, dict) else {}
+    for key in meta:
+        near = difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1, cutoff=0.75)
+        if str(key) not in FRONT_MATTER_KEYS and near:
+            raise SpecError(f"front matter key {str(key)!r} is not known", path=path, line=doc.line(str(key)),
+                            fix=f"did you mean `{near[0]}`?")
     alerts = meta.get("alerts", [])
-    if not isinstance(alerts, list | str):
-        line = 2 + next((i for i, text in enumerate(lines[1:end]) if text.startswith("alerts")), 0)
-        raise SpecError("front matter `alerts` must be a list of alert names", path=path, line=line,
-                        fix="e.g. alerts: [PaymentsApiDown]")
+    names = alerts if isinstance(alerts, list) else [alerts]
+    if not all(isinstance(name, str) and name.strip() for name in names):
+        raise SpecError(f"front matter `alerts` must be a list of alert names, not {_short(alerts)}", path=path,
+                        line=doc.line("alerts"), fix="e.g. alerts: [PaymentsApiDown]")
+    group = meta.get("contact_group")
+    if group is not None and not (isinstance(group, str) and group.strip()):
+        raise SpecError(f"front matter `contact_group` must be a contact group's name, not {_short(group)}",
+                        path=path, line=doc.line("contact_group"), fix="e.g. contact_group: payments-oncall")
     return meta, "".join(lines[end + 1:]), end + 1
 
 
+def _short(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
 def parse_runbook(path: Path) -> Runbook:
-    meta, body, offset = _front_matter(path, path.read_text(encoding="utf-8"))
+    meta, body, offset = _front_matter(path, _read(path))
     title, sections, steps, current = path.stem, [], [], ""
     tokens = MarkdownIt("commonmark").parse(body)
     for index, token in enumerate(tokens):

@@ -92,6 +92,13 @@ class _Checker:
             elif isinstance(step, ReachesContactGroup | LinksRunbook) and not alert_named:
                 raise self.fail("this step needs the alert named first", step.line,
                                 'add `Then the alert "<name>" fires within 1 minute` above it')
+            if isinstance(step, LinksRunbook):
+                reference = step.runbook.replace("\\", "/")
+                if (not reference.endswith(".md") or reference.startswith("/") or ".." in reference.split("/")
+                        or "://" in reference):
+                    raise self.fail(f'"{step.runbook}" is not a runbook path', step.line,
+                                    "name a Markdown file under the runbooks folder, "
+                                    'e.g. "runbooks/payments-api-down.md"')
             if isinstance(step, ReachesContactGroup) and step.group not in self.groups:
                 raise self.fail(f'unknown contact group "{step.group}"', step.line,
                                 f"define it in {display_path(self.groups.path, self.settings.root)} "

@@ -22,6 +22,7 @@ from alertdrill.errors import SpecError
 
 KEYWORD_OF_TYPE = {"Context": "given", "Action": "when", "Outcome": "then"}
 MAX_BYTES = 1_000_000  # a feature file is prose; a bigger one is a mistake
+MAX_LINE = 2_000  # characters: a step is one sentence
 PLACEHOLDER = re.compile(r"<[^<>]+>")
 GHERKIN_HELP = "see https://cucumber.io/docs/gherkin/reference/"
 
@@ -47,12 +48,25 @@ class ParsedScenario:
 def _read(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise SpecError(f"feature file is larger than {MAX_BYTES // 1000} kB", path=path)
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"feature file is not UTF-8 text (byte {exc.start})", path=path) from None
+            raise SpecError(f"feature file is larger than {MAX_BYTES // 1000} kB", path=path,
+                            fix="is this the right file? split it into smaller feature files")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read feature file: {exc.strerror or exc}", path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"feature file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                        path=path, line=raw[:exc.start].count(b"\n") + 1, fix="save it as UTF-8") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        bad = next((ch for ch in line if ord(ch) < 32 and ch != "\t"), None)
+        if bad is not None:
+            raise SpecError(f"control character U+{ord(bad):04X} in a feature file", path=path, line=number,
+                            fix="remove it")
+        if len(line) > MAX_LINE:
+            raise SpecError(f"line is longer than {MAX_LINE} characters", path=path, line=number,
+                            fix="a step is one sentence: shorten it")
+    return text
 
 
 TOKEN_WORDS = {"#FeatureLine": "Feature:", "#ScenarioLine": "Scenario:", "#StepLine": "a step", "#TagLine": "a tag",
@@ -142,7 +156,7 @@ def _nodes(feature: Node) -> dict[str, Node]:
     return found
 
 
-def _pickle_to_scenario(pickle: Node, nodes: Mapping[str, Node]) -> ParsedScenario:
+def _pickle_to_scenario(pickle: Node, nodes: Mapping[str, Node], path: Path) -> ParsedScenario:
     ids = [str(i) for i in pickle.get("astNodeIds") or []]
     scenario, row = nodes[ids[0]], nodes.get(ids[1]) if len(ids) > 1 else None
     suffix = ""
@@ -151,6 +165,11 @@ def _pickle_to_scenario(pickle: Node, nodes: Mapping[str, Node]) -> ParsedScenar
     steps = []
     for step in pickle.get("steps") or []:
         source = nodes[str(step["astNodeIds"][0])]
+        argument = step.get("argument") or {}
+        if argument:  # no drill sentence takes one: a table or a doc string would be silently ignored
+            what = "doc string" if "docString" in argument else "data table"
+            raise SpecError(f'the step "{source.get("keyword", "").strip()} {step.get("text", "")}" takes no {what}',
+                            path=path, line=_line(source) + 1, fix=f"remove the {what} below it")
         steps.append(ParsedStep(KEYWORD_OF_TYPE.get(str(step.get("type")), "given"),
                                 str(source.get("keyword", "")).strip(), str(step["text"]), _line(source)))
     tags = frozenset(str(t["name"]).lstrip("@") for t in pickle.get("tags") or [])
@@ -174,4 +193,4 @@ def parse_feature(path: Path) -> list[ParsedScenario]:
         raise SpecError("feature file has no Scenario", path=path, line=_line(feature),
                         fix="add a `Scenario:` with Given/When/Then steps")
     nodes = _nodes(feature)
-    return [_pickle_to_scenario(p, nodes) for p in pickles]
+    return [_pickle_to_scenario(p, nodes, path) for p in pickles]
