@@ -197,7 +197,7 @@ def _yaml_load(text: str) -> Any:
 
 
 def _yaml_dump(data: object, **options: Any) -> str:
-    return yaml.dump(data, Dumper=_DUMPER, **options)
+    return str(yaml.dump(data, Dumper=_DUMPER, **options))
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -505,7 +505,7 @@ def feature_cases() -> Iterator[Case]:
                                                                   '"../../etc/passwd"')
     texts["huge-step-text"] = _feature(given, when, 'Then the alert "' + "A" * 200_000 + '" fires within 1 minute')
     for name, text in texts.items():
-        yield Case(f"feature-{name}", category, FEATURE, edit_text(FEATURE, lambda _t, text=text: text))
+        yield Case(f"feature-{name}", category, FEATURE, edit_text(FEATURE, lambda _t, text=text: text))  # type: ignore[misc]
     yield Case("feature-huge", category, FEATURE,
                edit_text(FEATURE, lambda _t: GOOD_FEATURE + ("# padding\n" * 120_000)), line=False)
     yield Case("feature-bad-utf8", category, FEATURE, write_bytes(FEATURE, GOOD_FEATURE.encode() + b"# \xff\n"))
@@ -526,7 +526,7 @@ def fault_cases() -> Iterator[Case]:
                 yield Case(f"fault-{kind}-{key}={_show(value)}", f"fault options: {kind}", CONFIG,
                            set_config(("faults", fault, key), value))
         yield Case(f"fault-{kind}-type-missing", f"fault options: {kind}", CONFIG,
-                   lambda root, fault=fault: _drop(root, ("faults", fault, "type")))
+                   lambda root, fault=fault: _drop(root, ("faults", fault, "type")))  # type: ignore[misc]
     for name, body in {"unknown-type": {"type": "teleport"},
                        "unknown-option": {"type": "command", "inject": "true", "revert": "true", "bogus": 1},
                        "bad-timeout": {"type": "command", "inject": "true", "revert": "true", "timeout": -1}}.items():

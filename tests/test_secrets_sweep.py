@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -38,15 +39,8 @@ COMMANDS = {
     "cleanup": ("cleanup",),
 }
 
-# Leaks found in code this sweep's author may not change: (source, command) -> where.
-HISTORY_CRASH = ("publish/history/store.py History.__init__ (via publish/history/migrate.py upgrade): an "
-                 "unreachable history database ends in a traceback (psycopg OperationalError)")
-KNOWN_LEAKS: dict[tuple[str, str], str] = {
-    ("config", "run-dry-run"): "faults/metric.py MetricFault.describe: the Pushgateway URL with its password and "
-                               "token, printed by cli_run.py show_plan",
-    ("config", "history"): HISTORY_CRASH,
-    ("config", "history-json"): HISTORY_CRASH,
-}
+# Leaks still known: (source, command) -> where (none: each one found was fixed).
+KNOWN_LEAKS: dict[tuple[str, str], str] = {}
 
 
 def _url(scheme: str = "http", path: str = "") -> str:
@@ -125,18 +119,11 @@ def _override_url(name: str, valid: bool) -> str:
     return _url(path=f"/?token={TOKEN}") if valid else f"ftp://drill:{PASSWORD}@127.0.0.1:1/?token={TOKEN}"
 
 
-OPTION_ECHO = "options.py _parse: an invalid value is echoed whole (`--prometheus='ftp://user:PASSWORD@...'`)"
-HISTORY_ECHO = "publish/history/store.py History.__init__: `history: cannot use 'URL'` shows the URL with its password"
-KNOWN_OPTION_LEAKS: dict[tuple[str, str, bool], str] = {
-    **{(name, via, False): OPTION_ECHO for name in ("prometheus", "alertmanager", "pushgateway")
-       for via in ("flag", "env")},
-    **{("history", via, False): HISTORY_ECHO for via in ("flag", "env")},
-    **{("history", via, True): HISTORY_CRASH for via in ("flag", "env")},
-}
+KNOWN_OPTION_LEAKS: dict[tuple[str, str, bool], str] = {}  # none left: the fixed ones are tested as clean
 
 
 def _option_cases() -> list[object]:
-    cases = []
+    cases: list[Any] = []
     for name in OVERRIDES:
         for via in ("flag", "env"):
             for valid in (True, False):
@@ -242,17 +229,8 @@ def running_sink(project: Project) -> Iterator[None]:
         child.wait(timeout=10)
 
 
-# Where the secrets of this run are known to show (code this sweep's author may not change).
-INJECTING_LEAKS = {
-    "faults/metric.py MetricFault.describe (printed by drill/session.py _inject and cli_run.py show_plan)":
-        re.compile(r"push `[^`]*` to \S+"),
-    "faults/metric.py MetricFault._call: the InjectorError names the Pushgateway URL (console, scorecard.json/"
-    ".md/.html, junit.xml)": re.compile(r"Pushgateway at \S+"),
-    "publish/deliver.py deliver: `metrics not pushed to URL` shows metrics.pushgateway whole":
-        re.compile(r"metrics not pushed to \S+"),
-}
-LEDGER_LEAK = ("faults/ledger.py Ledger.record: the ledger entry (.alertdrill/ledger/*.json) stores the fault's "
-               "options, URL credentials included")
+# Where the secrets of this run are known to show: nowhere (each leak the sweep found was fixed).
+INJECTING_LEAKS: dict[str, re.Pattern[str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -273,8 +251,6 @@ def injecting_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], 
             found += [f"{' '.join(command)}: {leak}" for leak in leaks(done, project.root)]
     unknown = []
     for leak in dict.fromkeys(found):
-        if leak.endswith(".json") and "/ledger/" in leak:
-            continue
         text = leak
         if leak.split(": ", 1)[1].startswith("file "):
             text = (project.root / leak.split("file ", 1)[1]).read_text(errors="replace")
@@ -290,7 +266,6 @@ def test_a_run_that_injects_shows_no_secret_beyond_the_known_leaks(injecting_run
     assert not unknown, "\n".join(unknown)
 
 
-@pytest.mark.xfail(strict=True, reason="known leaks in " + "; ".join([*INJECTING_LEAKS, LEDGER_LEAK]))
 def test_a_run_that_injects_shows_no_secret(injecting_run: tuple[list[str], list[str]]) -> None:
     found, _unknown = injecting_run
     assert not found, "\n".join(found)

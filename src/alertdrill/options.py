@@ -15,6 +15,7 @@ from pathlib import Path
 
 from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
+from alertdrill.redact import redact
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off", "")
@@ -137,7 +138,7 @@ def _parse(option: Option, raw: str, source: str) -> object:
     try:
         return option.parse(raw)
     except ValueError as exc:
-        raise ConfigError(f"{source}={raw!r}: {exc}") from None
+        raise ConfigError(f"{source}={redact(raw)!r}: {redact(str(exc))}") from None
 
 
 def from_environment(env: Mapping[str, str]) -> dict[str, object]:

@@ -88,8 +88,10 @@ class Environment:
         self.ledger.groups.kill_orphans()
         outcomes = []
         for entry in self.ledger.orphans():
+            configured = self.settings.faults.get(entry.fault)  # the real options (the ledger's are redacted)
+            fault = configured if configured is not None and configured.type == entry.type else entry.fault_config()
             try:
-                self.injector(entry.fault_config()).revert()
+                self.injector(fault).revert()
             except (InjectorError, OSError) as exc:
                 outcomes.append((entry, f"revert failed: {exc}"))
                 continue

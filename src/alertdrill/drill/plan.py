@@ -23,7 +23,7 @@ from alertdrill.faults.base import Injector
 from alertdrill.lint import preflight
 from alertdrill.lint.repository import drill_key
 from alertdrill.spec.features import compile_feature, feature_files
-from alertdrill.spec.model import DrillSpec
+from alertdrill.spec.model import DrillSpec, InjectFault
 from alertdrill.spec.tags import tag_matcher
 
 
@@ -105,6 +105,13 @@ def build_injectors(settings: Settings, drills: Sequence[DrillSpec],
     return built
 
 
+def validate_unused_faults(settings: Settings, drills: Sequence[DrillSpec], registry: InjectorRegistry) -> None:
+    """Faults no selected drill uses are checked too: a broken one is broken input, whatever runs today."""
+    used = {d.fault for d in drills}
+    unused = [DrillSpec(f"(fault {name})", "", 0, (InjectFault(name),)) for name in settings.faults if name not in used]
+    build_injectors(settings, unused, registry)
+
+
 def expressions(settings: Settings, drills: Sequence[DrillSpec], books: Sequence[Runbook]) -> list[Expression]:
     """The PromQL a run depends on: its drills' services, every guard, every runbook promql step."""
     services = sorted({name for d in drills for name in d.services})
@@ -120,7 +127,9 @@ def plan_drills(settings: Settings, groups: ContactGroups, drills: Sequence[Dril
                 registry: InjectorRegistry | None = None) -> DrillPlan:
     """A plan for already compiled drills (the pytest plugin compiles file by file as it collects)."""
     books = load_runbooks(settings.runbooks)  # a broken runbook stops the run before any injection
-    built = build_injectors(settings, drills, registry or InjectorRegistry.default())
+    registry = registry or InjectorRegistry.default()
+    built = build_injectors(settings, drills, registry)
+    validate_unused_faults(settings, drills, registry)
     require_valid(expressions(settings, drills, books))
     blocked = preflight(settings, drills) if settings.preflight and drills else {}
     return DrillPlan(settings, groups, tuple(

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
+from urllib.parse import urlsplit
 
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.durations import check_seconds
 from alertdrill.errors import ConfigError, InjectorError
+from alertdrill.redact import redact
 from alertdrill.shell import CommandResult, GroupRecord, command_env, run_shell
 
 
@@ -25,6 +27,16 @@ class InjectorContext:
     def shell(self, command: str, timeout_s: float | None = None) -> CommandResult:
         return run_shell(command, cwd=self.cwd, timeout_s=timeout_s or self.settings.command_timeout_s,
                          env=command_env(self.settings.config_path), groups=shell_groups(self.settings))
+
+
+def http_url_option(fault: FaultConfig, key: str) -> str:
+    """An http(s) URL option (its password never shown in the message)."""
+    value = str(text_option(fault, key)).strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"fault {fault.name!r} ({fault.type}): `{key}` must be an http(s) URL, not "
+                          f"{redact(value)!r}", fix=f"e.g. {key}: http://127.0.0.1:9091 at {fault.source}")
+    return value
 
 
 def shell_groups(settings: Settings) -> GroupRecord:

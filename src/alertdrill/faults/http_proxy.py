@@ -11,7 +11,7 @@ import requests
 
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.faults.base import InjectorContext, text_option, unknown_options
+from alertdrill.faults.base import InjectorContext, http_url_option, unknown_options
 from alertdrill.proxy.server import CONTROL, Fault
 
 
@@ -24,7 +24,7 @@ class HttpProxyFault:
     @classmethod
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> HttpProxyFault:
         unknown_options(fault, {"proxy", "rate", "status", "latency_ms", "drop"})
-        proxy = str(text_option(fault, "proxy")).rstrip("/")
+        proxy = http_url_option(fault, "proxy")
         try:
             wanted = Fault.parse({k: v for k, v in fault.options.items() if k != "proxy"})
         except (ValueError, TypeError, OverflowError) as exc:

@@ -79,7 +79,8 @@ def allowed_context(kubeconfig: Path | None, wanted: str | None, allowed: tuple[
         raise ConfigError(f"kubeconfig has no context {name!r}", fix=f"fix `context:` {where}")
     if name not in allowed:
         raise ConfigError(f"context {name!r} is not in kubernetes.allowed_contexts: alertdrill will not touch it",
-                          fix="add it to kubernetes.allowed_contexts in alertdrill.yml if drills may run there")
+                          fix=f"add it to kubernetes.allowed_contexts in alertdrill.yml if drills may run there "
+                              f"(the fault: {where.removeprefix('at ')})")
     return str(name)
 
 
@@ -112,6 +113,10 @@ class KubernetesFault:
         check_values(fault, where)
         if action == "chaos-mesh" and fault.options["kind"] not in CHAOS_KINDS:
             raise ConfigError(f"fault {fault.name!r}: kind must be one of {', '.join(CHAOS_KINDS)}", fix=where)
+        for key in ("context", "kubeconfig"):
+            if key in fault.options and not str(fault.options[key] or "").strip():
+                raise ConfigError(f"fault {fault.name!r}: `{key}` is empty; leave it out to use the default",
+                                  fix=where)
         kubeconfig = option(fault, "kubeconfig", str, None) or context.settings.kubeconfig
         path = (context.cwd / str(kubeconfig)) if kubeconfig else None
         name = allowed_context(path, option(fault, "context", str, None),  # type: ignore[arg-type]

@@ -9,11 +9,14 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from alertdrill.config import FaultConfig
 from alertdrill.processes import same_process, start_time
+from alertdrill.redact import redact
 from alertdrill.shell import GroupRecord
 
 
@@ -38,12 +41,23 @@ class LedgerEntry:
         return self.pid != os.getpid() and same_process(self.pid, self.owner_start)
 
 
+def _redacted(value: object) -> Any:
+    """Options as kept on disk: credentials in URLs hidden (cleanup takes the real ones from the config)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {str(k): _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Ledger:
     folder: Path
 
     def record(self, drill: str, fault: FaultConfig, config_path: Path) -> LedgerEntry:
-        entry = LedgerEntry(uuid.uuid4().hex[:12], drill, fault.name, fault.type, dict(fault.options),
+        entry = LedgerEntry(uuid.uuid4().hex[:12], drill, fault.name, fault.type, _redacted(fault.options),
                             fault.source, str(config_path), os.getpid(), time.time(), start_time(os.getpid()))
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{entry.id}.tmp"

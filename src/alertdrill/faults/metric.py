@@ -14,7 +14,15 @@ import requests
 
 from alertdrill.config import FaultConfig
 from alertdrill.errors import ConfigError, InjectorError
-from alertdrill.faults.base import InjectorContext, mapping_option, number_option, text_option, unknown_options
+from alertdrill.faults.base import (
+    InjectorContext,
+    http_url_option,
+    mapping_option,
+    number_option,
+    text_option,
+    unknown_options,
+)
+from alertdrill.redact import redact
 
 NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -42,7 +50,7 @@ class MetricFault:
             raise ConfigError(f"fault {fault.name!r}: {metric!r} or a label name is not a Prometheus name",
                               fix=f"at {fault.source}")
         value = number_option(fault, "value", -sys.float_info.max, sys.float_info.max, ...)  # required, finite
-        return cls(str(text_option(fault, "pushgateway")).rstrip("/"), metric, float(value or 0.0),
+        return cls(http_url_option(fault, "pushgateway"), metric, float(value or 0.0),
                    str(text_option(fault, "job", "alertdrill")), labels)
 
     @property
@@ -57,11 +65,11 @@ class MetricFault:
         try:
             answer = requests.request(method, self.group_url, data=body, timeout=5)
         except requests.RequestException as exc:
-            raise InjectorError(f"the Pushgateway at {self.pushgateway} does not answer ({type(exc).__name__})",
+            raise InjectorError(f"the Pushgateway at {redact(self.pushgateway)} does not answer ({type(exc).__name__})",
                                 fix="start it, or fix `pushgateway:` of the fault") from None
         if answer.status_code not in (200, 202):
-            raise InjectorError(f"the Pushgateway refused {method} {self.group_url}: {answer.status_code} "
-                                f"{answer.text[:200]}")
+            raise InjectorError(f"the Pushgateway refused {method} {redact(self.group_url)}: {answer.status_code} "
+                                f"{redact(answer.text[:200])}")
         return answer
 
     def inject(self) -> None:
@@ -77,4 +85,4 @@ class MetricFault:
         self._call("DELETE")
 
     def describe(self) -> str:
-        return f"push `{self._series()}` to {self.group_url}, revert by deleting the group"
+        return f"push `{self._series()}` to {redact(self.group_url)}, revert by deleting the group"

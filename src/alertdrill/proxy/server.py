@@ -36,6 +36,11 @@ class Fault:
     def parse(cls, body: object) -> Fault:
         if not isinstance(body, dict):
             raise ValueError("the fault is a JSON object")
+        for key in ("rate", "status", "latency_ms"):
+            if isinstance(body.get(key), bool):
+                raise ValueError(f"{key} must be a number, not {body[key]!r}")
+        if not isinstance(body.get("drop", False), bool):
+            raise ValueError(f"drop must be true or false, not {body['drop']!r}")
         fault = cls(float(body.get("rate", 1.0)), int(body["status"]) if body.get("status") else None,
                     int(body.get("latency_ms", 0)), bool(body.get("drop", False)))
         if not 0 <= fault.rate <= 1 or not 0 <= fault.latency_ms <= MAX_LATENCY_MS:

@@ -19,6 +19,7 @@ from alertdrill.publish.history import History
 from alertdrill.publish.notifiers.publish import publish
 from alertdrill.publish.reports import write_reports
 from alertdrill.publish.reports.metrics import push, write_textfile
+from alertdrill.redact import redact
 from alertdrill.score.scorecard import Scorecard
 
 METRICS_FILE = "alertdrill.prom"
@@ -41,7 +42,7 @@ def deliver(card: Scorecard, settings: Settings, groups: ContactGroups, progress
         try:
             push(card, settings.pushgateway)
         except (URLError, OSError) as exc:
-            progress(f"metrics not pushed to {settings.pushgateway}: {exc}")
+            progress(f"metrics not pushed to {redact(settings.pushgateway)}: {redact(str(exc))}")
     if settings.publish:
         for sent in publish(card, groups):
             progress(f"summary of {sent.drills} drill(s) to {sent.group} ({', '.join(sent.urls)}): "

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from alertdrill.errors import ConfigError
 from alertdrill.publish.history.migrate import upgrade
 from alertdrill.publish.history.schema import PHASES, drills, phases, runs
+from alertdrill.redact import redact
 from alertdrill.score.events import EventName
 from alertdrill.score.scorecard import DrillResult, PhaseResult, Scorecard, iso
 
@@ -55,13 +57,21 @@ class History:
             self.url = make_url(url)
             self.engine = create_engine(self.url)
         except (ArgumentError, ImportError) as exc:
-            raise ConfigError(f"history: cannot use {url!r} ({exc})",
+            raise ConfigError(f"history: cannot use {redact(url)!r} ({redact(str(exc))})",
                               fix="use e.g. sqlite:///.alertdrill/history.sqlite or "
                                   "postgresql+psycopg://user@host/db (pip install alertdrill[postgres])") from None
-        upgrade(self.engine)
+        if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:"):
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)  # a project's first run
+        try:
+            upgrade(self.engine)
+        except SQLAlchemyError as exc:  # unreachable, refused, wrong password: never a traceback
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+            raise ConfigError(f"history database {redact(self.shown_url())} cannot be used: {redact(reason)}",
+                              fix="check `history:` (or --history / ALERTDRILL_HISTORY) and that the server runs") \
+                from None
 
     def shown_url(self) -> str:
-        return self.url.render_as_string(hide_password=True)
+        return redact(self.url.render_as_string(hide_password=True))
 
     def record(self, card: Scorecard) -> None:
         """The run, its drills and their phases, in one transaction."""
