@@ -27,15 +27,31 @@ def experiment(alert: str, prometheus: str, kill: str, restart: str) -> dict[str
         "title": f"{alert} fires when the service dies",
         "description": "alertdrill benchmark: the same drill, written for Chaos Toolkit",
         "configuration": {"prometheus_base_url": prometheus},
-        "steady-state-hypothesis": {"title": f"{alert} is not firing", "probes": [
-            {"type": "probe", "name": "alert-not-firing", "provider": probe,
-             "tolerance": {"type": "jsonpath", "path": "$.data.result[0].value[1]", "expect": "0"}}]},
-        "method": [{"type": "action", "name": "kill", "provider": {"type": "process", "path": "sh",
-                                                                     "arguments": ["-c", kill]}}]
-        + [{"type": "probe", "name": f"alert-firing-{i}", "provider": probe, "pauses": {"after": 1}}
-           for i in range(PROBES)],
-        "rollbacks": [{"type": "action", "name": "restart", "provider": {"type": "process", "path": "sh",
-                                                                          "arguments": ["-c", restart]}}],
+        "steady-state-hypothesis": {
+            "title": f"{alert} is not firing",
+            "probes": [
+                {
+                    "type": "probe",
+                    "name": "alert-not-firing",
+                    "provider": probe,
+                    "tolerance": {"type": "jsonpath", "path": "$.data.result[0].value[1]", "expect": "0"},
+                }
+            ],
+        },
+        "method": [
+            {"type": "action", "name": "kill", "provider": {"type": "process", "path": "sh", "arguments": ["-c", kill]}}
+        ]
+        + [
+            {"type": "probe", "name": f"alert-firing-{i}", "provider": probe, "pauses": {"after": 1}}
+            for i in range(PROBES)
+        ],
+        "rollbacks": [
+            {
+                "type": "action",
+                "name": "restart",
+                "provider": {"type": "process", "path": "sh", "arguments": ["-c", restart]},
+            }
+        ],
     }
 
 
@@ -44,9 +60,24 @@ def run(alert: str, prometheus: str, kill: str, restart: str, folder: Path) -> f
     path, journal = folder / "experiment.json", folder / "journal.json"
     path.write_text(json.dumps(experiment(alert, prometheus, kill, restart), indent=2))
     chaos = shutil.which("chaos") or "chaos"
-    done = subprocess.run([chaos, "--log-file", str(folder / "chaostoolkit.log"), "run", "--rollback-strategy",
-                           "always", "--journal-path", str(journal), str(path)],
-                          cwd=folder, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [
+            chaos,
+            "--log-file",
+            str(folder / "chaostoolkit.log"),
+            "run",
+            "--rollback-strategy",
+            "always",
+            "--journal-path",
+            str(journal),
+            str(path),
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     if not journal.exists():
         raise SystemExit(f"chaos run wrote no journal:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     for entry in json.loads(journal.read_text()).get("run", []):

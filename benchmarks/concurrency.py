@@ -31,27 +31,49 @@ def write_level(root: Path, level: int, pushgateway: str) -> tuple[Path, list[st
     alerts = [alert_name(level, i) for i in range(level)]
     rules_path = root / "alerts" / "bench-rules.yml"
     rules = yaml.safe_load(rules_path.read_text()) if rules_path.exists() else {"groups": []}
-    rules["groups"].append({"name": f"bench-{level}", "rules": [
-        {"alert": name, "expr": f'bench_fault{{target="{name}"}} == 1', "for": "2s",
-         "labels": {"severity": "page", "team": "payments"},
-         "annotations": {"summary": f"{name} is down", "runbook_url": RUNBOOK}} for name in alerts]})
+    rules["groups"].append(
+        {
+            "name": f"bench-{level}",
+            "rules": [
+                {
+                    "alert": name,
+                    "expr": f'bench_fault{{target="{name}"}} == 1',
+                    "for": "2s",
+                    "labels": {"severity": "page", "team": "payments"},
+                    "annotations": {"summary": f"{name} is down", "runbook_url": RUNBOOK},
+                }
+                for name in alerts
+            ],
+        }
+    )
     rules_path.write_text(yaml.safe_dump(rules, sort_keys=False))
     config_path = root / "alertdrill.yml"
     config = yaml.safe_load(config_path.read_text())
     if "alerts/bench-rules.yml" not in config["rules"]:
         config["rules"].append("alerts/bench-rules.yml")
     for name in alerts:
-        config["faults"][name] = {"type": "metric", "pushgateway": pushgateway, "metric": "bench_fault",
-                                  "value": 1, "job": name, "labels": {"target": name}}
+        config["faults"][name] = {
+            "type": "metric",
+            "pushgateway": pushgateway,
+            "metric": "bench_fault",
+            "value": 1,
+            "job": name,
+            "labels": {"target": name},
+        }
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     feature = root / "drills" / f"zz-concurrency-{level}.feature"
-    feature.write_text(f"Feature: {level} drills at once\n" + "".join(
-        f'''
+    feature.write_text(
+        f"Feature: {level} drills at once\n"
+        + "".join(
+            f'''
   Scenario: {name}
     When the fault "{name}" is injected
     Then the alert "{name}" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
-''' for name in alerts))
+'''
+            for name in alerts
+        )
+    )
     return feature, alerts
 
 
@@ -91,10 +113,18 @@ def main() -> None:
     after = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.monotonic() - started
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    out.write_text(json.dumps({
-        "drills": [asdict(r) for r in results if r is not None],
-        "wall_s": wall, "cpu_s": cpu, "cpu_share": cpu / wall if wall else 0.0,
-        "peak_rss_mb": after.ru_maxrss / 1024, "threads_peak": len(threads)}))
+    out.write_text(
+        json.dumps(
+            {
+                "drills": [asdict(r) for r in results if r is not None],
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "cpu_share": cpu / wall if wall else 0.0,
+                "peak_rss_mb": after.ru_maxrss / 1024,
+                "threads_peak": len(threads),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -37,13 +37,19 @@ def main() -> int:
             report = lint(load_settings(config, env={}))
             times.append(time.perf_counter() - started)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "alertdrill", "lint", "--config", str(config)],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "alertdrill", "lint", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         cli_s = time.perf_counter() - started
     files, alerts, records = report.rule_counts
     print(f"corpus: {files} files, {alerts} alerts, {records} recording rules (expected {corpus.alerts} alerts)")
-    print(f"lint in process: {', '.join(f'{t:.2f}' for t in times)} s (best {min(times):.2f} s, "
-          f"limit {args.max_seconds:g} s); findings: {len(report.findings)}")
+    print(
+        f"lint in process: {', '.join(f'{t:.2f}' for t in times)} s (best {min(times):.2f} s, "
+        f"limit {args.max_seconds:g} s); findings: {len(report.findings)}"
+    )
     print(f"alertdrill lint (new process, imports included): {cli_s:.2f} s, exit {done.returncode}")
     return 0 if min(times) <= args.max_seconds and alerts == corpus.alerts else 1
 

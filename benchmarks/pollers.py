@@ -20,6 +20,7 @@ def firing(prometheus: str, alert: str) -> bool:
 
 def settle(prometheus: str, healthy: str) -> None:
     """Between drills: the service is healthy again and no alert is pending or firing."""
+
     def calm() -> bool:
         up = requests.get(f"{prometheus}/api/v1/query", params={"query": healthy}, timeout=5).json()
         alerts = requests.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]

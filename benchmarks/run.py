@@ -52,20 +52,21 @@ class Size:
 
 
 SIZES = {"tiny": Size(2, (2,), 1, suite=False), "full": Size(20, (1, 10, 50, 100), 5)}
-FEATURE = '''Feature: benchmark
+FEATURE = """Feature: benchmark
   Scenario: bench payments kill
     Given the service "payments-api" is healthy
     When the fault "bench-kill" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
-'''
+"""
 KILL = 'kill -9 "$(head -n1 .lab/run/payments-api.pid)"; date +%s.%N > .bench-injected'
 RESTART = f'"{sys.executable}" -m alertdrill lab service start payments-api'
 
 
 def alertdrill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "alertdrill", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=900, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "alertdrill", *args], cwd=cwd, capture_output=True, text=True, timeout=900, check=False
+    )
 
 
 def prepare(dest: Path, truth_listen: str, size: Size, pushgateway: str | None) -> tuple[Project, dict[int, Path]]:
@@ -105,8 +106,11 @@ def accuracy(project: Project, drills: int, truth_file: Path, say: bool) -> list
         samples.append(Sample(ALERT, harness, truth))
         if say:
             errors = ", ".join(f"{k} {v:+.1f}" for k, v in samples[-1].errors_ms().items())
-            print(f"  alertdrill drill {index + 1}/{drills}: error ms {errors}; "
-                  f"overhead {samples[-1].overhead_s():.3f} s", flush=True)
+            print(
+                f"  alertdrill drill {index + 1}/{drills}: error ms {errors}; "
+                f"overhead {samples[-1].overhead_s():.3f} s",
+                flush=True,
+            )
     return samples
 
 
@@ -115,10 +119,12 @@ def side_by_side(project: Project, runs: int, folder: Path, say: bool) -> tuple[
     prometheus, root = project.settings().prometheus, str(project.root)
     restart = f"{RESTART} --config {project.config_path}"
     tools: list[tuple[str, object]] = [
-        (f"polling {p:g}s", lambda p=p: polling_drill(prometheus, ALERT, p, KILL, restart, root)) for p in (1.0, 5.0)]
+        (f"polling {p:g}s", lambda p=p: polling_drill(prometheus, ALERT, p, KILL, restart, root)) for p in (1.0, 5.0)
+    ]
     notes = []
     if chaos.available():
         kill = KILL.replace(".lab/", f"{root}/.lab/").replace(".bench-injected", f"{root}/.bench-injected")
+
         def chaos_drill() -> float | None:
             try:
                 return chaos.run(ALERT, prometheus, kill, restart, Path(tempfile.mkdtemp(dir=folder)))
@@ -137,15 +143,28 @@ def side_by_side(project: Project, runs: int, folder: Path, say: bool) -> tuple[
             firing = first_sample(prometheus, ALERT, "firing", injected)
             samples.append(Sample(ALERT, {}, {"injected": injected, "firing": firing}, {name: seen} if seen else {}))
             if say:
-                print(f"  {name} drill {index + 1}/{runs}: saw firing "
-                      + (f"{(seen - firing) * 1000:+.0f} ms after it fired" if seen else "never"), flush=True)
+                print(
+                    f"  {name} drill {index + 1}/{runs}: saw firing "
+                    + (f"{(seen - firing) * 1000:+.0f} ms after it fired" if seen else "never"),
+                    flush=True,
+                )
     return samples, notes
 
 
 def concurrent(project: Project, level: int, feature: Path, truth_file: Path, folder: Path) -> dict[str, object]:
     out = folder / f"concurrency-{level}.json"
-    subprocess.run([sys.executable, str(Path(__file__).with_name("concurrency.py")), str(project.config_path),
-                    str(feature), str(out)], cwd=project.root, check=True, timeout=900)
+    subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("concurrency.py")),
+            str(project.config_path),
+            str(feature),
+            str(out),
+        ],
+        cwd=project.root,
+        check=True,
+        timeout=900,
+    )
     measured = json.loads(out.read_text())
     prometheus = project.settings().prometheus
     arrivals = deliveries(truth_file)
@@ -162,9 +181,16 @@ def concurrent(project: Project, level: int, feature: Path, truth_file: Path, fo
         for phase, value in sample.errors_ms().items():
             errors[phase].append(abs(value))
             signed.setdefault(phase, []).append(round(value, 1))
-    return {"drills": level, "passed": passed, "cpu_s": measured["cpu_s"], "cpu_share": measured["cpu_share"],
-            "wall_s": measured["wall_s"], "peak_rss_mb": measured["peak_rss_mb"],
-            "error_ms": {p: stats(v) for p, v in errors.items() if v}, "signed_errors_ms": signed}
+    return {
+        "drills": level,
+        "passed": passed,
+        "cpu_s": measured["cpu_s"],
+        "cpu_share": measured["cpu_share"],
+        "wall_s": measured["wall_s"],
+        "peak_rss_mb": measured["peak_rss_mb"],
+        "error_ms": {p: stats(v) for p, v in errors.items() if v},
+        "signed_errors_ms": signed,
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -176,8 +202,14 @@ def stats(values: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(values), "p99": percentile(values, 99), "max": max(values), "n": len(values)}
 
 
-def summarize(samples: list[Sample], others: list[Sample], levels: list[dict[str, object]],
-              lab_up_s: float, lab_ready_s: float, suite_s: float | None) -> dict[str, object]:
+def summarize(
+    samples: list[Sample],
+    others: list[Sample],
+    levels: list[dict[str, object]],
+    lab_up_s: float,
+    lab_ready_s: float,
+    suite_s: float | None,
+) -> dict[str, object]:
     errors = {p: [abs(s.errors_ms()[p]) for s in samples] for p in ("injected", "pending", "firing", "delivered")}
     # A ratio to an error of 0 ms is counted against 1 ms.
     ours = max(statistics.median(errors["firing"]), 1.0) if samples else float("nan")
@@ -188,8 +220,8 @@ def summarize(samples: list[Sample], others: list[Sample], levels: list[dict[str
     return {
         "accuracy_ms": {p: stats(v) for p, v in errors.items() if v},
         "overhead_s": stats([s.overhead_s() for s in samples]) if samples else None,
-        "side_by_side_firing_error_ms": ({"alertdrill": stats(errors["firing"])} if samples else {}) | {
-            tool: stats(v) | {"ratio_p50": statistics.median(v) / ours} for tool, v in side.items()},
+        "side_by_side_firing_error_ms": ({"alertdrill": stats(errors["firing"])} if samples else {})
+        | {tool: stats(v) | {"ratio_p50": statistics.median(v) / ours} for tool, v in side.items()},
         "concurrency": levels,
         "lab_up_s": lab_up_s,  # the command, Python start included
         "lab_ready_s": lab_ready_s,  # the lab's own clock: first process started -> everything ready
@@ -200,28 +232,77 @@ def summarize(samples: list[Sample], others: list[Sample], levels: list[dict[str
 def table(summary: dict, size: str) -> str:
     rows = [("measure", "p50", "p99", "target", "met")]
     for phase, v in summary["accuracy_ms"].items():
-        rows.append((f"timing error {phase} (ms)", f"{v['p50']:.1f}", f"{v['p99']:.1f}", "p99 <= 50",
-                     "yes" if v["p99"] <= 50 else "NO"))
+        rows.append(
+            (
+                f"timing error {phase} (ms)",
+                f"{v['p50']:.1f}",
+                f"{v['p99']:.1f}",
+                "p99 <= 50",
+                "yes" if v["p99"] <= 50 else "NO",
+            )
+        )
     over = summary["overhead_s"]
     if over is not None:
-        rows.append(("overhead over floor (s)", f"{over['p50']:.3f}", f"{over['p99']:.3f}", "<= 0.5",
-                     "yes" if over["p99"] <= 0.5 else "NO"))
+        rows.append(
+            (
+                "overhead over floor (s)",
+                f"{over['p50']:.3f}",
+                f"{over['p99']:.3f}",
+                "<= 0.5",
+                "yes" if over["p99"] <= 0.5 else "NO",
+            )
+        )
     for tool, v in summary["side_by_side_firing_error_ms"].items():
         ratio = f"x{v['ratio_p50']:.0f} alertdrill" if "ratio_p50" in v else "(reference)"
         rows.append((f"time-to-alert error, {tool} (ms)", f"{v['p50']:.0f}", f"{v['p99']:.0f}", ratio, "-"))
     for level in summary["concurrency"]:
         worst = max((e["p99"] for e in level["error_ms"].values()), default=float("nan"))
-        rows.append((f"{level['drills']} at once: passed {level['passed']}, worst p99 error (ms)", "",
-                     f"{worst:.0f}", "p99 <= 50", "yes" if worst <= 50 else "NO"))
-        rows.append((f"{level['drills']} at once: peak RSS (MB) / CPU (cores)", f"{level['peak_rss_mb']:.0f}",
-                     f"{level['cpu_share']:.2f}", "<= 200 MB", "yes" if level["peak_rss_mb"] <= 200 else "NO"))
-    rows.append(("lab up, the command (s)", f"{summary['lab_up_s']:.2f}", "", "<= 6",
-                 "yes" if summary["lab_up_s"] <= 6 else "NO"))
-    rows.append(("lab up, the lab's own clock (s)", f"{summary['lab_ready_s']:.2f}", "", "<= 6",
-                 "yes" if summary["lab_ready_s"] <= 6 else "NO"))
+        rows.append(
+            (
+                f"{level['drills']} at once: passed {level['passed']}, worst p99 error (ms)",
+                "",
+                f"{worst:.0f}",
+                "p99 <= 50",
+                "yes" if worst <= 50 else "NO",
+            )
+        )
+        rows.append(
+            (
+                f"{level['drills']} at once: peak RSS (MB) / CPU (cores)",
+                f"{level['peak_rss_mb']:.0f}",
+                f"{level['cpu_share']:.2f}",
+                "<= 200 MB",
+                "yes" if level["peak_rss_mb"] <= 200 else "NO",
+            )
+        )
+    rows.append(
+        (
+            "lab up, the command (s)",
+            f"{summary['lab_up_s']:.2f}",
+            "",
+            "<= 6",
+            "yes" if summary["lab_up_s"] <= 6 else "NO",
+        )
+    )
+    rows.append(
+        (
+            "lab up, the lab's own clock (s)",
+            f"{summary['lab_ready_s']:.2f}",
+            "",
+            "<= 6",
+            "yes" if summary["lab_ready_s"] <= 6 else "NO",
+        )
+    )
     if summary["suite_s"] is not None:
-        rows.append(("example suite incl. lab up (s)", f"{summary['suite_s']:.2f}", "", "<= 60",
-                     "yes" if summary["suite_s"] <= 60 else "NO"))
+        rows.append(
+            (
+                "example suite incl. lab up (s)",
+                f"{summary['suite_s']:.2f}",
+                "",
+                "<= 60",
+                "yes" if summary["suite_s"] <= 60 else "NO",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], f"(size {size})"])
@@ -235,11 +316,22 @@ def machine() -> dict[str, object]:
         except (OSError, IndexError, subprocess.TimeoutExpired):
             return "missing"
 
-    memory = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
-    return {"cpus": os.cpu_count(), "memory_mb": memory, "python": platform.python_version(),
-            "platform": platform.platform(), "prometheus": version("prometheus"),
-            "alertmanager": version("prometheus-alertmanager")}
+    memory = next(
+        (
+            int(line.split()[1]) // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "memory_mb": memory,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "prometheus": version("prometheus"),
+        "alertmanager": version("prometheus-alertmanager"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,8 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results.json")
     parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--only", choices=["accuracy", "side-by-side", "concurrency"], action="append",
-                        help="run only these parts (repeatable; lab start is always measured)")
+    parser.add_argument(
+        "--only",
+        choices=["accuracy", "side-by-side", "concurrency"],
+        action="append",
+        help="run only these parts (repeatable; lab start is always measured)",
+    )
     args = parser.parse_args(argv)
     size, say = SIZES[args.size], not args.quiet
     wanted = set(args.only or ["accuracy", "side-by-side", "concurrency", "suite"])
@@ -273,19 +369,30 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         up = alertdrill("lab", "up", "--config", str(project.config_path), cwd=project.root)
         lab_up_s = time.monotonic() - started
-        lab_ready_s = json.loads((project.root / ".lab" / "lab.json").read_text())["ready_s"] if up.returncode == 0 \
+        lab_ready_s = (
+            json.loads((project.root / ".lab" / "lab.json").read_text())["ready_s"]
+            if up.returncode == 0
             else float("nan")
+        )
         stack.callback(alertdrill, "lab", "down", "--config", str(project.config_path), cwd=project.root)
         if up.returncode != 0:
             raise SystemExit(f"lab did not start: {up.stderr}")
         suite_s = None
         if size.suite:
-            suite = alertdrill("run", "drills/payments.feature", "drills/storefront.feature", "--config",
-                               str(project.config_path), cwd=project.root)
+            suite = alertdrill(
+                "run",
+                "drills/payments.feature",
+                "drills/storefront.feature",
+                "--config",
+                str(project.config_path),
+                cwd=project.root,
+            )
             suite_s = time.monotonic() - started
             if say:
-                print(f"lab up {lab_up_s:.2f} s; example suite (exit {suite.returncode}) {suite_s:.2f} s incl. lab up",
-                      flush=True)
+                print(
+                    f"lab up {lab_up_s:.2f} s; example suite (exit {suite.returncode}) {suite_s:.2f} s incl. lab up",
+                    flush=True,
+                )
         samples = accuracy(project, size.drills, truth_file, say)
         others, skipped = side_by_side(project, size.side_runs, folder, say)
         notes += skipped
@@ -295,11 +402,19 @@ def main(argv: list[str] | None = None) -> int:
             if say:
                 done = levels[-1]
                 worst = {k: round(v["p99"], 1) for k, v in done["error_ms"].items()}  # type: ignore[attr-defined]
-                print(f"  {level} at once: passed {done['passed']}, p99 error ms {worst}, "
-                      f"peak RSS {done['peak_rss_mb']:.0f} MB, CPU {done['cpu_share']:.2f} cores", flush=True)
+                print(
+                    f"  {level} at once: passed {done['passed']}, p99 error ms {worst}, "
+                    f"peak RSS {done['peak_rss_mb']:.0f} MB, CPU {done['cpu_share']:.2f} cores",
+                    flush=True,
+                )
     summary = summarize(samples, others, levels, lab_up_s, lab_ready_s, suite_s)
-    report = {"machine": machine(), "size": args.size, "notes": notes, "summary": summary,
-              "samples": [asdict(s) | {"errors_ms": s.errors_ms(), "overhead_s": s.overhead_s()} for s in samples]}
+    report = {
+        "machine": machine(),
+        "size": args.size,
+        "notes": notes,
+        "summary": summary,
+        "samples": [asdict(s) | {"errors_ms": s.errors_ms(), "overhead_s": s.overhead_s()} for s in samples],
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(table(summary, args.size))

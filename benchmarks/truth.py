@@ -49,8 +49,9 @@ class Sample:
 def recorder(listen: str, out: Path) -> Iterator[None]:
     child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("recorder.py")), listen, str(out)])
     try:
-        assert poll_until(lambda: requests.get(f"http://{listen}/", timeout=1).ok, 10, 0.05,
-                          on_error=(requests.RequestException,)), "the recorder did not start"
+        assert poll_until(
+            lambda: requests.get(f"http://{listen}/", timeout=1).ok, 10, 0.05, on_error=(requests.RequestException,)
+        ), "the recorder did not start"
         yield
     finally:
         child.terminate()
@@ -75,8 +76,13 @@ def deliveries(truth_file: Path) -> list[dict]:
 def truth_of(alert: str, injected: float, prometheus: str, arrivals: list[dict]) -> dict[str, float]:
     pending = first_sample(prometheus, alert, "pending", injected)
     firing = first_sample(prometheus, alert, "firing", injected)
-    delivered = min(e["t"] for e in arrivals if e["t"] >= injected and e["payload"].get("status") == "firing"
-                    and any(a["labels"].get("alertname") == alert for a in e["payload"].get("alerts", [])))
+    delivered = min(
+        e["t"]
+        for e in arrivals
+        if e["t"] >= injected
+        and e["payload"].get("status") == "firing"
+        and any(a["labels"].get("alertname") == alert for a in e["payload"].get("alerts", []))
+    )
     return {"pending": pending, "firing": firing, "delivered": delivered}
 
 
@@ -86,5 +92,9 @@ def harness_of(drill: dict) -> dict[str, float]:
     for event in drill["events"]:
         at.setdefault(event["name"], datetime.fromisoformat(event["at"].replace("Z", "+00:00")).timestamp())
     injected = at["fault_injected"]
-    return {"injected": injected, "pending": at["alert_pending"],
-            "firing": injected + drill["phases"]["alert"]["elapsed_s"], "delivered": at["notification_delivered"]}
+    return {
+        "injected": injected,
+        "pending": at["alert_pending"],
+        "firing": injected + drill["phases"]["alert"]["elapsed_s"],
+        "delivered": at["notification_delivered"],
+    }

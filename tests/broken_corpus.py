@@ -42,14 +42,34 @@ MUTANTS: dict[str, dict[str, object]] = {
     "process-kill": {"match": "^alertdrill-corpus-no-such-process$", "signal": "TERM", "restart": "true"},
     "http-error": {"service": "checkout-api", "error_rate": 0.5, "status": 503},
     "http-proxy": {"proxy": "http://127.0.0.1:1", "rate": 0.5, "status": 503, "latency_ms": 100, "drop": False},
-    "stress": {"cpu": 1, "memory_mb": 10, "disk_path": ".", "disk_mb": 1, "min_free_mb": 512, "seconds": 5,
-               "stress_ng": False},
-    "metric": {"pushgateway": "http://127.0.0.1:1", "metric": "alertdrill_corpus", "value": 1, "job": "corpus",
-               "labels": {"team": "payments"}},
-    "synthetic-alert": {"alertname": "CorpusAlert", "labels": {"team": "payments"},
-                        "annotations": {"summary": "corpus"}},
-    "kubernetes": {"action": "delete-pods", "namespace": "shop", "selector": "app=checkout", "context": "staging",
-                   "kubeconfig": "kubeconfig.yml"},
+    "stress": {
+        "cpu": 1,
+        "memory_mb": 10,
+        "disk_path": ".",
+        "disk_mb": 1,
+        "min_free_mb": 512,
+        "seconds": 5,
+        "stress_ng": False,
+    },
+    "metric": {
+        "pushgateway": "http://127.0.0.1:1",
+        "metric": "alertdrill_corpus",
+        "value": 1,
+        "job": "corpus",
+        "labels": {"team": "payments"},
+    },
+    "synthetic-alert": {
+        "alertname": "CorpusAlert",
+        "labels": {"team": "payments"},
+        "annotations": {"summary": "corpus"},
+    },
+    "kubernetes": {
+        "action": "delete-pods",
+        "namespace": "shop",
+        "selector": "app=checkout",
+        "context": "staging",
+        "kubeconfig": "kubeconfig.yml",
+    },
 }
 
 # What each fault option is: the kinds of wrong value it is given.
@@ -59,12 +79,18 @@ FAULT_OPTION_KINDS: dict[str, dict[str, str]] = {
     "process-kill": {"match": "text", "signal": "text", "restart": "text"},
     "http-error": {"service": "text", "error_rate": "rate", "status": "status"},
     "http-proxy": {"proxy": "url", "rate": "rate", "status": "status", "latency_ms": "count", "drop": "bool"},
-    "stress": {"cpu": "count", "memory_mb": "count", "disk_path": "text", "disk_mb": "count",
-               "min_free_mb": "count", "seconds": "seconds", "stress_ng": "bool"},
+    "stress": {
+        "cpu": "count",
+        "memory_mb": "count",
+        "disk_path": "text",
+        "disk_mb": "count",
+        "min_free_mb": "count",
+        "seconds": "seconds",
+        "stress_ng": "bool",
+    },
     "metric": {"pushgateway": "url", "metric": "text", "value": "finite", "job": "text", "labels": "map"},
     "synthetic-alert": {"alertname": "text", "labels": "map", "annotations": "map"},
-    "kubernetes": {"action": "text", "namespace": "text", "selector": "text", "context": "text",
-                   "kubeconfig": "text"},
+    "kubernetes": {"action": "text", "namespace": "text", "selector": "text", "context": "text", "kubeconfig": "text"},
 }
 
 INF, NAN = math.inf, math.nan
@@ -78,8 +104,7 @@ WRONG: dict[str, list[object]] = {
     "optional_text": [[1, 2], {"a": 1}, True],
     "promql": [[1, 2], {"a": 1}, 5, True, "", "   "],
     "strlist": [{"a": 1}, 5, [1], [{"a": 1}], [""], [["nested"]]],
-    "duration": [[1, 2], {"a": 1}, True, "", 0, -1, "-5 minutes", "0s", INF, -INF, NAN, HUGE, "99999 days",
-                 "forever"],
+    "duration": [[1, 2], {"a": 1}, True, "", 0, -1, "-5 minutes", "0s", INF, -INF, NAN, HUGE, "99999 days", "forever"],
     "seconds": [[1, 2], {"a": 1}, True, "", 0, -1, -0.5, INF, -INF, NAN, HUGE, "abc", "0s", "1e400"],
     "bool": ["sometimes", "no", "yes", 1, 0, [True], {"a": 1}],
     "port": [True, 0, -1, 65536, HUGE, "9101", 1.5, [1], {"a": 1}, NAN],
@@ -93,43 +118,85 @@ WRONG: dict[str, list[object]] = {
 
 # Every key of the base alertdrill.yml and what it is.
 CONFIG_KINDS: dict[tuple[str, ...], str] = {
-    ("prometheus",): "url", ("alertmanager",): "url",
-    ("sink",): "section", ("sink", "listen"): "hostport", ("sink", "smtp"): "hostport",
+    ("prometheus",): "url",
+    ("alertmanager",): "url",
+    ("sink",): "section",
+    ("sink", "listen"): "hostport",
+    ("sink", "smtp"): "hostport",
     ("sink", "public_url"): "url",
-    ("contact_groups",): "path", ("runbooks",): "path", ("rules",): "strlist",
-    ("prometheus_config",): "path", ("alertmanager_config",): "path",
-    ("services",): "section", ("services", "payments-api"): "section",
+    ("contact_groups",): "path",
+    ("runbooks",): "path",
+    ("rules",): "strlist",
+    ("prometheus_config",): "path",
+    ("alertmanager_config",): "path",
+    ("services",): "section",
+    ("services", "payments-api"): "section",
     ("services", "payments-api", "healthy"): "promql",
-    ("faults",): "section", ("faults", "marker"): "section", ("faults", "marker", "max_duration"): "duration",
-    ("lab",): "section", ("lab", "dir"): "path", ("lab", "services"): "section",
-    ("lab", "services", "payments-api"): "section", ("lab", "services", "payments-api", "port"): "port",
-    ("lab", "ready_timeout"): "seconds", ("lab", "run_label"): "text", ("lab", "prometheus_bin"): "text",
-    ("lab", "alertmanager_bin"): "text", ("lab", "scrape"): "section", ("lab", "scrape", "pushgateway"): "hostport",
-    ("history",): "optional_text", ("metrics",): "section", ("metrics", "textfile"): "path",
-    ("metrics", "pushgateway"): "url", ("kubernetes",): "section", ("kubernetes", "kubeconfig"): "path",
-    ("kubernetes", "allowed_contexts"): "strlist", ("guards",): "section", ("guards", "calm"): "promql",
-    ("max_fault_duration",): "duration", ("runbook_hosts",): "strlist", ("poll_interval",): "seconds",
-    ("steady_timeout",): "seconds", ("command_timeout",): "seconds", ("manual",): "bool", ("publish",): "bool",
-    ("mission",): "section", ("mission", "alert"): "duration", ("mission", "locate"): "duration",
-    ("mission", "recover"): "duration", ("serve",): "section", ("serve", "listen"): "hostport",
-    ("tags",): "optional_text", ("schedules",): "section", ("surprise",): "section",
+    ("faults",): "section",
+    ("faults", "marker"): "section",
+    ("faults", "marker", "max_duration"): "duration",
+    ("lab",): "section",
+    ("lab", "dir"): "path",
+    ("lab", "services"): "section",
+    ("lab", "services", "payments-api"): "section",
+    ("lab", "services", "payments-api", "port"): "port",
+    ("lab", "ready_timeout"): "seconds",
+    ("lab", "run_label"): "text",
+    ("lab", "prometheus_bin"): "text",
+    ("lab", "alertmanager_bin"): "text",
+    ("lab", "scrape"): "section",
+    ("lab", "scrape", "pushgateway"): "hostport",
+    ("history",): "optional_text",
+    ("metrics",): "section",
+    ("metrics", "textfile"): "path",
+    ("metrics", "pushgateway"): "url",
+    ("kubernetes",): "section",
+    ("kubernetes", "kubeconfig"): "path",
+    ("kubernetes", "allowed_contexts"): "strlist",
+    ("guards",): "section",
+    ("guards", "calm"): "promql",
+    ("max_fault_duration",): "duration",
+    ("runbook_hosts",): "strlist",
+    ("poll_interval",): "seconds",
+    ("steady_timeout",): "seconds",
+    ("command_timeout",): "seconds",
+    ("manual",): "bool",
+    ("publish",): "bool",
+    ("mission",): "section",
+    ("mission", "alert"): "duration",
+    ("mission", "locate"): "duration",
+    ("mission", "recover"): "duration",
+    ("serve",): "section",
+    ("serve", "listen"): "hostport",
+    ("tags",): "optional_text",
+    ("schedules",): "section",
+    ("surprise",): "section",
 }
 
 # The sections that take only known keys (unknown ones are typos).
 CLOSED_SECTIONS: list[tuple[str, ...]] = [
-    (), ("sink",), ("lab",), ("lab", "services", "payments-api"), ("services", "payments-api"), ("metrics",),
-    ("kubernetes",), ("mission",), ("serve",), ("schedules",), ("schedules", "jobs", "weekly-payments"),
+    (),
+    ("sink",),
+    ("lab",),
+    ("lab", "services", "payments-api"),
+    ("services", "payments-api"),
+    ("metrics",),
+    ("kubernetes",),
+    ("mission",),
+    ("serve",),
+    ("schedules",),
+    ("schedules", "jobs", "weekly-payments"),
     ("surprise",),
 ]
 
-MARKER_FEATURE = '''Feature: the marker
+MARKER_FEATURE = """Feature: the marker
   Scenario: the marker fault
     Given the service "payments-api" is healthy
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
-'''
+"""
 
-GOOD_FEATURE = '''@corpus
+GOOD_FEATURE = """@corpus
 Feature: A broken drill
 
   Scenario: Killing the payments API pages payments on-call
@@ -140,7 +207,7 @@ Feature: A broken drill
     And the notification links the runbook "runbooks/payments-api-down.md"
     And the runbook locates the fault within 5 minutes
     And the service recovers within 10 minutes
-'''
+"""
 
 
 def mutant_name(kind: str) -> str:
@@ -156,8 +223,11 @@ def base_config() -> dict[str, object]:
         "guards": {"calm": "vector(1) == 0"},
         "max_fault_duration": "15 minutes",
         "runbook_hosts": ["wiki.example.com"],
-        "poll_interval": 0.1, "steady_timeout": 30, "command_timeout": 60,
-        "manual": False, "publish": False,
+        "poll_interval": 0.1,
+        "steady_timeout": 30,
+        "command_timeout": 60,
+        "manual": False,
+        "publish": False,
         "mission": {"alert": "1 minute", "locate": "5 minutes", "recover": "10 minutes"},
         "serve": {"listen": "127.0.0.1:9097"},
         "tags": "",
@@ -166,23 +236,34 @@ def base_config() -> dict[str, object]:
 
 def base_project(dest: Path) -> Path:
     """A valid project at `dest`: the example, the test faults, one fault of each type, every section."""
-    project = copy_project(REPO, dest, {**TEST_FAULTS, **{mutant_name(k): {"type": k, **v}
-                                                          for k, v in MUTANTS.items()}})
+    project = copy_project(
+        REPO, dest, {**TEST_FAULTS, **{mutant_name(k): {"type": k, **v} for k, v in MUTANTS.items()}}
+    )
     raw = _yaml_load(project.config_path.read_text())
     raw["faults"]["marker"]["max_duration"] = "5 minutes"
     raw["sink"]["public_url"] = "http://127.0.0.1:9095"
-    raw["lab"].update({"ready_timeout": 30, "run_label": "drill_run", "prometheus_bin": "prometheus",
-                       "alertmanager_bin": "prometheus-alertmanager", "scrape": {"pushgateway": "127.0.0.1:9091"}})
+    raw["lab"].update(
+        {
+            "ready_timeout": 30,
+            "run_label": "drill_run",
+            "prometheus_bin": "prometheus",
+            "alertmanager_bin": "prometheus-alertmanager",
+            "scrape": {"pushgateway": "127.0.0.1:9091"},
+        }
+    )
     raw.update(base_config())
     project.config_path.write_text(_yaml_dump(raw, sort_keys=False, allow_unicode=True))
     (dest / "kubeconfig.yml").write_text(KUBECONFIG)
     (dest / "drills" / "marker.feature").write_text(MARKER_FEATURE)
-    scenarios = "".join(f'''
+    scenarios = "".join(
+        f'''
   Scenario: the {kind} fault
     Given the service "payments-api" is healthy
     When the fault "{mutant_name(kind)}" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
-''' for kind in MUTANTS)
+'''
+        for kind in MUTANTS
+    )
     (dest / "drills" / "mutants.feature").write_text("Feature: one fault of each type\n" + scenarios)
     (dest / FEATURE).write_text(GOOD_FEATURE)
     return dest
@@ -256,6 +337,7 @@ def set_config(keys: tuple[str, ...], value: object) -> Mutation:
         data = _load(root)
         _set(data, keys, value)
         _dump(root, data)
+
     return mutate
 
 
@@ -263,6 +345,7 @@ def edit_text(name: str, change: Callable[[str], str]) -> Mutation:
     def mutate(root: Path) -> None:
         path = root / name
         replace_file(path, change(path.read_text()))
+
     return mutate
 
 
@@ -270,6 +353,7 @@ def write_bytes(name: str, content: bytes | Callable[[bytes], bytes]) -> Mutatio
     def mutate(root: Path) -> None:
         path = root / name
         replace_file(path, content(path.read_bytes()) if callable(content) else content)
+
     return mutate
 
 
@@ -282,12 +366,24 @@ def config_cases() -> Iterator[Case]:
     for keys, kind in CONFIG_KINDS.items():
         where = ".".join(keys)
         for value in WRONG[kind]:
-            yield Case(f"config-wrong-{where}={_show(value)}", "config: wrong type or out of range", CONFIG,
-                       set_config(keys, value))
-    yield Case("config-kubernetes-contexts-empty", "config: wrong type or out of range", CONFIG,
-               set_config(("kubernetes", "allowed_contexts"), []))
-    yield Case("config-kubernetes-contexts-other", "config: wrong type or out of range", CONFIG,
-               set_config(("kubernetes", "allowed_contexts"), ["production"]))
+            yield Case(
+                f"config-wrong-{where}={_show(value)}",
+                "config: wrong type or out of range",
+                CONFIG,
+                set_config(keys, value),
+            )
+    yield Case(
+        "config-kubernetes-contexts-empty",
+        "config: wrong type or out of range",
+        CONFIG,
+        set_config(("kubernetes", "allowed_contexts"), []),
+    )
+    yield Case(
+        "config-kubernetes-contexts-other",
+        "config: wrong type or out of range",
+        CONFIG,
+        set_config(("kubernetes", "allowed_contexts"), ["production"]),
+    )
     for section in CLOSED_SECTIONS:
         for key in ("bogus", "typo_" + (section[-1] if section else "prometheus")):
             where = ".".join((*section, key))
@@ -307,21 +403,26 @@ def duplicate_line_cases(name: str, category: str, prefix: str, source: str, eve
         def change(text: str, number: int = number) -> str:
             lines = text.splitlines(keepends=True)
             return "".join([*lines[:number], lines[number - 1], *lines[number:]])
+
         yield Case(f"{prefix}-duplicate-line{number}-{key}", category, name, edit_text(name, change))
 
 
-BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] + [
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]) + "\n"
+BOMB = (
+    "\n".join(
+        ["a: &a [x, x, x, x, x, x, x, x, x]"]
+        + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]
+    )
+    + "\n"
+)
 
 
 def yaml_file_cases(name: str, prefix: str, category: str) -> Iterator[Case]:
     """What breaks any YAML file: encoding, tabs, aliases, the document's shape."""
-    yield Case(f"{prefix}-bad-utf8", category, name, write_bytes(name, lambda b: b + b"\nbroken: \"\xff\xfe\"\n"))
-    yield Case(f"{prefix}-truncated-utf8", category, name, write_bytes(name, lambda b: b + b"\nx: \"\xc3\"\n"))
-    yield Case(f"{prefix}-utf16", category, name,
-               write_bytes(name, lambda b: b.decode().encode("utf-16")))
+    yield Case(f"{prefix}-bad-utf8", category, name, write_bytes(name, lambda b: b + b'\nbroken: "\xff\xfe"\n'))
+    yield Case(f"{prefix}-truncated-utf8", category, name, write_bytes(name, lambda b: b + b'\nx: "\xc3"\n'))
+    yield Case(f"{prefix}-utf16", category, name, write_bytes(name, lambda b: b.decode().encode("utf-16")))
     yield Case(f"{prefix}-latin1", category, name, write_bytes(name, lambda b: b + "\n# café\n".encode("latin-1")))
-    yield Case(f"{prefix}-nul", category, name, write_bytes(name, lambda b: b + b"\nx: \"a\x00b\"\n"))
+    yield Case(f"{prefix}-nul", category, name, write_bytes(name, lambda b: b + b'\nx: "a\x00b"\n'))
     yield Case(f"{prefix}-tab-indent", category, name, edit_text(name, lambda t: t + "tabbed:\n\tkey: value\n"))
     yield Case(f"{prefix}-billion-laughs", category, name, edit_text(name, lambda t: t + BOMB))
     yield Case(f"{prefix}-recursive-alias", category, name, edit_text(name, lambda t: t + "loop: &l [*l]\n"))
@@ -330,10 +431,15 @@ def yaml_file_cases(name: str, prefix: str, category: str) -> Iterator[Case]:
     yield Case(f"{prefix}-scalar-document", category, name, edit_text(name, lambda t: "just text\n"))
     yield Case(f"{prefix}-two-documents", category, name, edit_text(name, lambda t: t + "---\nmore: 1\n"))
     yield Case(f"{prefix}-unclosed-flow", category, name, edit_text(name, lambda t: t + "x: [unclosed\n"))
-    yield Case(f"{prefix}-deep-nesting", category, name, edit_text(name, lambda t: t + "x: " + "[" * 200 + "]" * 200
-                                                                  + "\n"))
-    yield Case(f"{prefix}-python-tag", category, name,
-               edit_text(name, lambda t: t + "x: !!python/object/apply:os.system ['touch injected.marker']\n"))
+    yield Case(
+        f"{prefix}-deep-nesting", category, name, edit_text(name, lambda t: t + "x: " + "[" * 200 + "]" * 200 + "\n")
+    )
+    yield Case(
+        f"{prefix}-python-tag",
+        category,
+        name,
+        edit_text(name, lambda t: t + "x: !!python/object/apply:os.system ['touch injected.marker']\n"),
+    )
     yield Case(f"{prefix}-impossible-date", category, name, edit_text(name, lambda t: t + "x: 2026-02-30\n"))
 
 
@@ -347,6 +453,7 @@ def groups_cases(source: str) -> Iterator[Case]:
             data = _yaml_load(path.read_text())
             change(data)
             replace_file(path, _yaml_dump(data, sort_keys=False))
+
         return mutate
 
     def put(keys: tuple[str, ...], value: object) -> Callable[[dict[str, object]], None]:
@@ -361,8 +468,7 @@ def groups_cases(source: str) -> Iterator[Case]:
     for key in ("recever", "notfy", "bogus"):
         yield Case(f"groups-unknown-{key}", category, GROUPS, groups(put((*cg, key), "x")))
     yield Case("groups-missing-receiver", category, GROUPS, groups(lambda d: d[cg[0]].pop("receiver")))  # type: ignore[attr-defined]
-    yield Case("groups-non-text-name", category, GROUPS,
-               edit_text(GROUPS, lambda t: t + "[a, b]:\n  receiver: x\n"))
+    yield Case("groups-non-text-name", category, GROUPS, edit_text(GROUPS, lambda t: t + "[a, b]:\n  receiver: x\n"))
     yield from duplicate_line_cases(GROUPS, category, "groups", source)
     yield from yaml_file_cases(GROUPS, "groups", category)
 
@@ -374,6 +480,7 @@ def runbook_cases() -> Iterator[Case]:
         def change(text: str) -> str:
             body = text.split("---\n", 2)[2]
             return f"---\n{matter}---\n{body}"
+
         return edit_text(RUNBOOK, change)
 
     fronts = {
@@ -400,7 +507,7 @@ def runbook_cases() -> Iterator[Case]:
         "python-tag": "alerts: !!python/object/apply:os.system ['touch injected.marker']\n",
         "impossible-date": "alerts: [PaymentsApiDown]\nreviewed: 2026-02-30\n",
         "deep-nesting": "alerts: " + "[" * 200 + "]" * 200 + "\n",
-        "control-char": "alerts: [\"Payments\x07\"]\n",
+        "control-char": 'alerts: ["Payments\x07"]\n',
     }
     for name, matter in fronts.items():
         if matter is None:
@@ -409,11 +516,16 @@ def runbook_cases() -> Iterator[Case]:
             mutate = front(matter)
         yield Case(f"runbook-{name}", category, RUNBOOK, mutate)
     yield Case("runbook-bad-utf8", category, RUNBOOK, write_bytes(RUNBOOK, lambda b: b + b"\n\xff\xfe\n"))
-    yield Case("runbook-bad-utf8-in-front-matter", category, RUNBOOK,
-               write_bytes(RUNBOOK, lambda b: b.replace(b"alerts:", b"\xffalerts:", 1)))
+    yield Case(
+        "runbook-bad-utf8-in-front-matter",
+        category,
+        RUNBOOK,
+        write_bytes(RUNBOOK, lambda b: b.replace(b"alerts:", b"\xffalerts:", 1)),
+    )
     yield Case("runbook-utf16", category, RUNBOOK, write_bytes(RUNBOOK, lambda b: b.decode().encode("utf-16")))
-    yield Case("runbook-huge", category, RUNBOOK,
-               write_bytes(RUNBOOK, lambda b: b + b"x" * (17 * 1024 * 1024)), line=False)
+    yield Case(
+        "runbook-huge", category, RUNBOOK, write_bytes(RUNBOOK, lambda b: b + b"x" * (17 * 1024 * 1024)), line=False
+    )
 
 
 STEP = {
@@ -438,26 +550,40 @@ def feature_cases() -> Iterator[Case]:
         index = {"G": 0, "W": 1}.get(wrong[0].upper(), len(steps) - 1)
         steps[index] = f"{wrong} {words}"
         texts[f"misspelled-step-keyword-{wrong}"] = _feature(*steps)
-    for head in ("Featur: f\n  Scenario: s\n", "Feature: f\n  Scenaro: s\n", "Feature: f\n  Senario: s\n",
-                 "Feature f\n  Scenario: s\n", "Feature: f\n  Scenario s\n", "Feature: f\n  Scenario Outlin: s\n"):
+    for head in (
+        "Featur: f\n  Scenario: s\n",
+        "Feature: f\n  Scenaro: s\n",
+        "Feature: f\n  Senario: s\n",
+        "Feature f\n  Scenario: s\n",
+        "Feature: f\n  Scenario s\n",
+        "Feature: f\n  Scenario Outlin: s\n",
+    ):
         texts[f"misspelled-block-{len(texts)}"] = _feature(given, when, then, head=head)
-    for step in ('Then the alert "PaymentsApiDown" fire within 1 minute',
-                 'Then the alert "PaymentsApiDown" fires in 1 minute',
-                 'Then the alerts fire', 'Then something happens', 'When the fault marker is injected',
-                 'Given the service payments-api is healthy', 'Then the alert "PaymentsApiDown" fires',
-                 'And the alert reaches the contact group "payments-oncall" by pigeon within 1 minute',
-                 'Then the runbook locates the fault', 'When the fault "marker" is injected now'):
+    for step in (
+        'Then the alert "PaymentsApiDown" fire within 1 minute',
+        'Then the alert "PaymentsApiDown" fires in 1 minute',
+        "Then the alerts fire",
+        "Then something happens",
+        "When the fault marker is injected",
+        "Given the service payments-api is healthy",
+        'Then the alert "PaymentsApiDown" fires',
+        'And the alert reaches the contact group "payments-oncall" by pigeon within 1 minute',
+        "Then the runbook locates the fault",
+        'When the fault "marker" is injected now',
+    ):
         steps = [given, when, then, step] if not step.startswith(("When", "Given")) else [given, step, then]
         texts[f"unknown-step-{len(texts)}"] = _feature(*steps)
     texts["unknown-fault"] = _feature(given, 'When the fault "no-such-fault" is injected', then)
     texts["unknown-service"] = _feature('Given the service "no-such-service" is healthy', when, then)
-    texts["unknown-group"] = _feature(given, when, then, 'And the alert reaches the contact group "ghosts" '
-                                                         "within 1 minute")
+    texts["unknown-group"] = _feature(
+        given, when, then, 'And the alert reaches the contact group "ghosts" within 1 minute'
+    )
     texts["empty-fault-name"] = _feature(given, 'When the fault "" is injected', then)
     texts["then-before-when"] = _feature(given, then, when)
     texts["given-after-when"] = _feature(when, given, then)
-    texts["reach-before-alert"] = _feature(given, when, 'Then the alert reaches the contact group '
-                                                        '"payments-oncall" within 1 minute', then)
+    texts["reach-before-alert"] = _feature(
+        given, when, 'Then the alert reaches the contact group "payments-oncall" within 1 minute', then
+    )
     texts["recover-before-alert"] = _feature(given, when, "Then the service recovers within 10 minutes")
     texts["no-injection"] = _feature(given, then)
     texts["two-injections"] = _feature(given, when, 'And the fault "noop" is injected', then)
@@ -471,26 +597,46 @@ def feature_cases() -> Iterator[Case]:
     texts["feature-only"] = "Feature: f\n  Some description\n"
     texts["scenario-without-steps"] = "Feature: f\n  Scenario: s\n"
     texts["scenario-without-name"] = _feature(given, when, then, head="Feature: f\n  Scenario:\n")
-    texts["duplicate-scenario-names"] = (_feature(given, when, then)
-                                         + _feature(given, when, then, head="  Scenario: s\n"))
+    texts["duplicate-scenario-names"] = _feature(given, when, then) + _feature(
+        given, when, then, head="  Scenario: s\n"
+    )
     texts["two-features"] = _feature(given, when, then) + _feature(given, when, then)
     texts["examples-without-outline"] = _feature(given, when, then) + "    Examples:\n      | a |\n      | 1 |\n"
-    texts["examples-without-rows"] = _feature(given, 'When the fault "<f>" is injected', then,
-                                              head="Feature: f\n  Scenario Outline: s\n") + "    Examples:\n"
-    texts["outline-placeholder-unfilled"] = _feature(given, 'When the fault "<f>" is injected', then,
-                                                     head="Feature: f\n  Scenario Outline: s\n") + \
-        "    Examples:\n      | g |\n      | marker |\n"
-    texts["outline-bad-row"] = _feature(given, 'When the fault "<f>" is injected', then,
-                                        head="Feature: f\n  Scenario Outline: s\n") + \
-        "    Examples:\n      | f |\n      | marker | extra |\n"
-    texts["outline-unknown-fault-row"] = _feature(given, 'When the fault "<f>" is injected', then,
-                                                  head="Feature: f\n  Scenario Outline: s <f>\n") + \
-        "    Examples:\n      | f |\n      | marker |\n      | ghost |\n"
-    for budget in ("0 seconds", "-1 minute", "a while", "99999 days", "1e400 seconds", "nan seconds",
-                   "inf minutes", "1 fortnight", "1", "0s", "1 minute 0 seconds and then some", "9" * 200 + " s",
-                   "1,5 minutes", "½ minute"):
-        texts[f"bad-duration-{budget[:20]}"] = _feature(given, when,
-                                                        f'Then the alert "PaymentsApiDown" fires within {budget}')
+    texts["examples-without-rows"] = (
+        _feature(given, 'When the fault "<f>" is injected', then, head="Feature: f\n  Scenario Outline: s\n")
+        + "    Examples:\n"
+    )
+    texts["outline-placeholder-unfilled"] = (
+        _feature(given, 'When the fault "<f>" is injected', then, head="Feature: f\n  Scenario Outline: s\n")
+        + "    Examples:\n      | g |\n      | marker |\n"
+    )
+    texts["outline-bad-row"] = (
+        _feature(given, 'When the fault "<f>" is injected', then, head="Feature: f\n  Scenario Outline: s\n")
+        + "    Examples:\n      | f |\n      | marker | extra |\n"
+    )
+    texts["outline-unknown-fault-row"] = (
+        _feature(given, 'When the fault "<f>" is injected', then, head="Feature: f\n  Scenario Outline: s <f>\n")
+        + "    Examples:\n      | f |\n      | marker |\n      | ghost |\n"
+    )
+    for budget in (
+        "0 seconds",
+        "-1 minute",
+        "a while",
+        "99999 days",
+        "1e400 seconds",
+        "nan seconds",
+        "inf minutes",
+        "1 fortnight",
+        "1",
+        "0s",
+        "1 minute 0 seconds and then some",
+        "9" * 200 + " s",
+        "1,5 minutes",
+        "½ minute",
+    ):
+        texts[f"bad-duration-{budget[:20]}"] = _feature(
+            given, when, f'Then the alert "PaymentsApiDown" fires within {budget}'
+        )
     texts["unclosed-docstring"] = _feature(given, when, then) + '      """\n      never closed\n'
     texts["unclosed-docstring-backticks"] = _feature(given, when, then) + "      ```\n      never closed\n"
     texts["docstring-on-inject"] = _feature(given, when + '\n      """\n      extra\n      """', then)
@@ -501,17 +647,24 @@ def feature_cases() -> Iterator[Case]:
     texts["rule-without-scenario-steps"] = "Feature: f\n  Rule: r\n    Scenario: s\n"
     texts["tag-with-space"] = "@pay ments\n" + _feature(given, when, then)
     texts["bad-language"] = "# language: xx-nope\n" + _feature(given, when, then)
-    texts["runbook-outside-folder"] = _feature(given, when, then, 'And the notification links the runbook '
-                                                                  '"../../etc/passwd"')
+    texts["runbook-outside-folder"] = _feature(
+        given, when, then, 'And the notification links the runbook "../../etc/passwd"'
+    )
     texts["huge-step-text"] = _feature(given, when, 'Then the alert "' + "A" * 200_000 + '" fires within 1 minute')
     for name, text in texts.items():
         yield Case(f"feature-{name}", category, FEATURE, edit_text(FEATURE, lambda _t, text=text: text))  # type: ignore[misc]
-    yield Case("feature-huge", category, FEATURE,
-               edit_text(FEATURE, lambda _t: GOOD_FEATURE + ("# padding\n" * 120_000)), line=False)
+    yield Case(
+        "feature-huge",
+        category,
+        FEATURE,
+        edit_text(FEATURE, lambda _t: GOOD_FEATURE + ("# padding\n" * 120_000)),
+        line=False,
+    )
     yield Case("feature-bad-utf8", category, FEATURE, write_bytes(FEATURE, GOOD_FEATURE.encode() + b"# \xff\n"))
     yield Case("feature-utf16", category, FEATURE, write_bytes(FEATURE, GOOD_FEATURE.encode("utf-16")))
-    yield Case("feature-nul", category, FEATURE,
-               write_bytes(FEATURE, GOOD_FEATURE.replace("fires", "fi\x00res").encode()))
+    yield Case(
+        "feature-nul", category, FEATURE, write_bytes(FEATURE, GOOD_FEATURE.replace("fires", "fi\x00res").encode())
+    )
 
 
 def fault_cases() -> Iterator[Case]:
@@ -519,22 +672,41 @@ def fault_cases() -> Iterator[Case]:
         fault = mutant_name(kind)
         for key in ("bogus", "injct", "timout"):
             if key not in kinds:
-                yield Case(f"fault-{kind}-unknown-{key}", f"fault options: {kind}", CONFIG,
-                           set_config(("faults", fault, key), "x"))
+                yield Case(
+                    f"fault-{kind}-unknown-{key}",
+                    f"fault options: {kind}",
+                    CONFIG,
+                    set_config(("faults", fault, key), "x"),
+                )
         for key, option_kind in kinds.items():
             for value in WRONG[option_kind]:
-                yield Case(f"fault-{kind}-{key}={_show(value)}", f"fault options: {kind}", CONFIG,
-                           set_config(("faults", fault, key), value))
-        yield Case(f"fault-{kind}-type-missing", f"fault options: {kind}", CONFIG,
-                   lambda root, fault=fault: _drop(root, ("faults", fault, "type")))  # type: ignore[misc]
-    for name, body in {"unknown-type": {"type": "teleport"},
-                       "unknown-option": {"type": "command", "inject": "true", "revert": "true", "bogus": 1},
-                       "bad-timeout": {"type": "command", "inject": "true", "revert": "true", "timeout": -1}}.items():
-        yield Case(f"fault-unused-{name}", "fault options: a fault no drill uses", CONFIG,
-                   set_config(("faults", "unused"), body))
+                yield Case(
+                    f"fault-{kind}-{key}={_show(value)}",
+                    f"fault options: {kind}",
+                    CONFIG,
+                    set_config(("faults", fault, key), value),
+                )
+        yield Case(
+            f"fault-{kind}-type-missing",
+            f"fault options: {kind}",
+            CONFIG,
+            lambda root, fault=fault: _drop(root, ("faults", fault, "type")),  # type: ignore[misc]
+        )
+    for name, body in {
+        "unknown-type": {"type": "teleport"},
+        "unknown-option": {"type": "command", "inject": "true", "revert": "true", "bogus": 1},
+        "bad-timeout": {"type": "command", "inject": "true", "revert": "true", "timeout": -1},
+    }.items():
+        yield Case(
+            f"fault-unused-{name}",
+            "fault options: a fault no drill uses",
+            CONFIG,
+            set_config(("faults", "unused"), body),
+        )
     for value in WRONG["text"] + [5, "teleport"]:
-        yield Case(f"fault-type={_show(value)}", "fault options: type", CONFIG,
-                   set_config(("faults", "marker", "type"), value))
+        yield Case(
+            f"fault-type={_show(value)}", "fault options: type", CONFIG, set_config(("faults", "marker", "type"), value)
+        )
 
 
 def _drop(root: Path, keys: tuple[str, ...]) -> None:

@@ -21,14 +21,24 @@ REPO = Path(__file__).resolve().parents[1]
 TEST_FAULTS: dict[str, dict[str, object]] = {
     "noop": {"type": "command", "inject": "true", "revert": "true"},
     "marker": {"type": "command", "inject": "touch injected.marker", "revert": "rm -f injected.marker"},
-    "brief-marker": {"type": "command", "inject": "touch brief.marker", "revert": "rm -f brief.marker",
-                     "max_duration": "2 seconds"},
+    "brief-marker": {
+        "type": "command",
+        "inject": "touch brief.marker",
+        "revert": "rm -f brief.marker",
+        "max_duration": "2 seconds",
+    },
     "slow-inject": {"type": "command", "inject": "sleep 30 && touch slow.marker", "revert": "rm -f slow.marker"},
-    "stubborn": {"type": "command", "inject": "touch stubborn.marker",
-                 "revert": "test -e allow-revert.marker && rm -f stubborn.marker"},
-    "synthetic-page": {"type": "synthetic-alert", "alertname": "SyntheticPage",
-                       "labels": {"team": "payments", "severity": "page"},
-                       "annotations": {"runbook_url": "https://wiki.example.invalid/runbooks/payments-api-down.md"}},
+    "stubborn": {
+        "type": "command",
+        "inject": "touch stubborn.marker",
+        "revert": "test -e allow-revert.marker && rm -f stubborn.marker",
+    },
+    "synthetic-page": {
+        "type": "synthetic-alert",
+        "alertname": "SyntheticPage",
+        "labels": {"team": "payments", "severity": "page"},
+        "annotations": {"runbook_url": "https://wiki.example.invalid/runbooks/payments-api-down.md"},
+    },
 }
 
 
@@ -53,15 +63,25 @@ def postgres_server() -> Iterator[str]:
     binaries fail the tests that need it: CI installs them, so a skip would hide a gap."""
     with running_postgres() as url:
         if url is None:
-            pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
-                        "run scripts/setup --with-test-tools, or apt-get install postgresql", pytrace=False)
+            pytest.fail(
+                "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+                "run scripts/setup --with-test-tools, or apt-get install postgresql",
+                pytrace=False,
+            )
         yield url
 
 
 def alertdrill(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the real command line, as a user would."""
-    return subprocess.run([sys.executable, "-m", "alertdrill", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "alertdrill", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
 
 
 LIVE_FIXTURES = frozenset({"lab", "pushgateway", "postgres_server"})

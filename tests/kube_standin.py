@@ -45,14 +45,26 @@ class StandIn:
     def _next(self, method: str, path: str) -> tuple[int, Any]:
         answers = self.script.get((method, path))
         if not answers:
-            return 404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
-                         "message": f"{path} not found", "code": 404}
+            return 404, {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "reason": "NotFound",
+                "message": f"{path} not found",
+                "code": 404,
+            }
         return answers.pop(0) if len(answers) > 1 else answers[0]
 
 
 def status(code: int, reason: str) -> tuple[int, Any]:
-    return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code,
-                  "message": reason}
+    return code, {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": reason,
+        "code": code,
+        "message": reason,
+    }
 
 
 def _frame(opcode: int, payload: bytes) -> bytes:
@@ -71,8 +83,9 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             body = json.loads(raw) if raw else None
-            standin.seen.append(Seen(self.command, url.path, parse_qs(url.query),
-                                     self.headers.get("Content-Type", ""), body))
+            standin.seen.append(
+                Seen(self.command, url.path, parse_qs(url.query), self.headers.get("Content-Type", ""), body)
+            )
             if self.headers.get("Upgrade", "").lower() == "websocket":
                 self._exec()
                 return
@@ -120,10 +133,19 @@ def standin_api() -> Iterator[StandIn]:
 
 def write_kubeconfig(path: Path, server: str) -> Path:
     """Two contexts on the stand-in: `drills` (allowed in the tests) and `prod` (current, never allowed)."""
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "prod",
-        "clusters": [{"name": "standin", "cluster": {"server": server}}],
-        "users": [{"name": "drill", "user": {"token": "t0ken"}}],
-        "contexts": [{"name": "drills", "context": {"cluster": "standin", "user": "drill"}},
-                     {"name": "prod", "context": {"cluster": "standin", "user": "drill"}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "prod",
+                "clusters": [{"name": "standin", "cluster": {"server": server}}],
+                "users": [{"name": "drill", "user": {"token": "t0ken"}}],
+                "contexts": [
+                    {"name": "drills", "context": {"cluster": "standin", "user": "drill"}},
+                    {"name": "prod", "context": {"cluster": "standin", "user": "drill"}},
+                ],
+            }
+        )
+    )
     return path

@@ -18,10 +18,12 @@ GROUPS_PER_FILE = 3
 ALERTS_PER_GROUP = 3
 TEAMS = ("payments", "storefront", "platform", "data")
 FORS = ("0s", "0m", None, "5m", "1h30m", "15m", "30s", "1m")
-RUNBOOKS = ("https://runbooks.example/runbooks/{{ $labels.service }}.md",  # the rule's own label: expands
-            "https://runbooks.example/runbooks/{{ .Labels.team }}.md",     # the other template form
-            "https://runbooks.example/{{ $labels.instance }}/%s.md",      # only the series knows it
-            "https://runbooks.example/runbooks/platform.md")              # plain
+RUNBOOKS = (
+    "https://runbooks.example/runbooks/{{ $labels.service }}.md",  # the rule's own label: expands
+    "https://runbooks.example/runbooks/{{ .Labels.team }}.md",  # the other template form
+    "https://runbooks.example/{{ $labels.instance }}/%s.md",  # only the series knows it
+    "https://runbooks.example/runbooks/platform.md",
+)  # plain
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,16 @@ def _alert(file: int, group: int, index: int) -> dict[str, object]:
     if n % 4 == 1:
         rule["keep_firing_for"] = "10m"
     template = RUNBOOKS[n % len(RUNBOOKS)]
-    rule["labels"] = {"severity": ("page", "warning", "critical")[n % 3], "team": team, "service": team,
-                      "instance_name": "{{ $labels.instance }}"}
-    rule["annotations"] = {"summary": "{{ $labels.job }} errors at {{ $value | humanize }}",
-                           "runbook_url": template % name if "%s" in template else template}
+    rule["labels"] = {
+        "severity": ("page", "warning", "critical")[n % 3],
+        "team": team,
+        "service": team,
+        "instance_name": "{{ $labels.instance }}",
+    }
+    rule["annotations"] = {
+        "summary": "{{ $labels.job }} errors at {{ $value | humanize }}",
+        "runbook_url": template % name if "%s" in template else template,
+    }
     return rule
 
 
@@ -55,8 +63,9 @@ def _group(file: int, group: int) -> dict[str, object]:
         body["interval"] = "30s"
     if group == 2 and file % 2:
         body["limit"] = 50
-    rules: list[object] = [{"record": f"job:http_errors:rate5m_{file}_{group}",
-                            "expr": "sum by (job) (rate(http_errors_total[5m]))"}]
+    rules: list[object] = [
+        {"record": f"job:http_errors:rate5m_{file}_{group}", "expr": "sum by (job) (rate(http_errors_total[5m]))"}
+    ]
     rules += [_alert(file, group, i) for i in range(ALERTS_PER_GROUP)]
     body["rules"] = rules
     return body
@@ -104,6 +113,8 @@ def write_project(root: Path, files: int = FILES) -> tuple[Path, Corpus]:
     for team in TEAMS:
         (books / f"{team}.md").write_text(f"# {team}\n## Diagnose\n```promql\nup == 0\n```\n")
     config = root / "alertdrill.yml"
-    config.write_text("rules: [corpus/*.yml]\nalertmanager_config: alertmanager.yml\n"
-                      "contact_groups: contact-groups.yml\nrunbooks: runbooks/\n")
+    config.write_text(
+        "rules: [corpus/*.yml]\nalertmanager_config: alertmanager.yml\n"
+        "contact_groups: contact-groups.yml\nrunbooks: runbooks/\n"
+    )
     return config, corpus

@@ -37,8 +37,15 @@ from alertdrill.spec.model import (
 ALERT, GROUP, RECEIVER, SERVICE = "PaymentsApiDown", "payments-oncall", "payments-pager", "payments-api"
 HEALTHY, GUARD = 'up{job="payments-api"} == 1', 'up{job="payments-api"} == 0'
 RUNBOOK = "runbooks/payments-api-down.md"
-FULL = (SteadyState(SERVICE), InjectFault("fault"), AlertFires(ALERT, 5), ReachesContactGroup(GROUP, 5),
-        LinksRunbook(RUNBOOK), LocatesFault(5), Recovers(5))
+FULL = (
+    SteadyState(SERVICE),
+    InjectFault("fault"),
+    AlertFires(ALERT, 5),
+    ReachesContactGroup(GROUP, 5),
+    LinksRunbook(RUNBOOK),
+    LocatesFault(5),
+    Recovers(5),
+)
 
 
 @dataclass
@@ -60,10 +67,22 @@ class World:
 
 def routed(receiver: str = RECEIVER, group: str = GROUP) -> list[tuple[EventName, dict[str, str]]]:
     """What the observers see when the alert fires and reaches `receiver`."""
-    return [(EventName.PENDING, {"alert": ALERT}), (EventName.FIRING, {"alert": ALERT}),
-            (EventName.RECEIVED, {"alert": ALERT, "receivers": receiver, "state": "active"}),
-            (EventName.DELIVERED, {"alert": ALERT, "receiver": receiver, "contact_group": group, "status": "firing",
-                                   "channel": "webhook", "runbook_url": f"https://wiki.example/{RUNBOOK}"})]
+    return [
+        (EventName.PENDING, {"alert": ALERT}),
+        (EventName.FIRING, {"alert": ALERT}),
+        (EventName.RECEIVED, {"alert": ALERT, "receivers": receiver, "state": "active"}),
+        (
+            EventName.DELIVERED,
+            {
+                "alert": ALERT,
+                "receiver": receiver,
+                "contact_group": group,
+                "status": "firing",
+                "channel": "webhook",
+                "runbook_url": f"https://wiki.example/{RUNBOOK}",
+            },
+        ),
+    ]
 
 
 class FakeInjector:
@@ -121,7 +140,8 @@ class FakeWatch:
 
     def _feed(self) -> None:
         injected = self.timeline.wait_for(  # wakes on each event; the tick only notices `stop()`
-            lambda evs: self._done.is_set() or any(e.name == EventName.FAULT_INJECTED for e in evs), 5, tick_s=0.01)
+            lambda evs: self._done.is_set() or any(e.name == EventName.FAULT_INJECTED for e in evs), 5, tick_s=0.01
+        )
         injected = injected and not self._done.is_set()
         for name, details in self.world.script if injected else []:
             self.timeline.record(name, **details)
@@ -151,8 +171,14 @@ class FakeRunbooks:
         if self.world.interrupt == "runbook":
             raise KeyboardInterrupt
         self.timeline.record(EventName.RECOVERED)
-        self.timeline.record(EventName.DELIVERED, alert=ALERT, receiver=RECEIVER, contact_group=GROUP,
-                             status="resolved", channel="webhook")
+        self.timeline.record(
+            EventName.DELIVERED,
+            alert=ALERT,
+            receiver=RECEIVER,
+            contact_group=GROUP,
+            status="resolved",
+            channel="webhook",
+        )
         return Check("service recovers", True, "healthy and alert resolved", "healthy, alert resolved")
 
 
@@ -175,11 +201,17 @@ class Rig:
         return sorted(self.ledger.folder.glob("*.json"))
 
 
-def make_rig(tmp_path: Path, world: World, *, max_duration_s: float | None = None, guarded: bool = False,
-             verified: bool = False) -> Rig:
+def make_rig(
+    tmp_path: Path, world: World, *, max_duration_s: float | None = None, guarded: bool = False, verified: bool = False
+) -> Rig:
     fault = FaultConfig("fault", "fake", {}, "alertdrill.yml:1", max_duration_s)
-    settings = Settings(tmp_path / "alertdrill.yml", services={SERVICE: ServiceConfig(SERVICE, HEALTHY)},
-                        faults={"fault": fault}, steady_timeout_s=0.3, max_fault_duration_s=30.0)
+    settings = Settings(
+        tmp_path / "alertdrill.yml",
+        services={SERVICE: ServiceConfig(SERVICE, HEALTHY)},
+        faults={"fault": fault},
+        steady_timeout_s=0.3,
+        max_fault_duration_s=30.0,
+    )
     timeline, ledger, prometheus = Timeline(), Ledger(tmp_path / "ledger"), FakePrometheus(world)
     guards = Guards({"payments-down": GUARD}, prometheus, timeline) if guarded else None  # type: ignore[arg-type]
     kill = KillSwitch("http://sink.invalid", ledger, timeline, lambda: None, check_s=0.02)
@@ -197,12 +229,21 @@ def make_rig(tmp_path: Path, world: World, *, max_duration_s: float | None = Non
         return timeline.clock()
 
     parts = SessionParts(
-        settings=settings, timeline=timeline, prometheus=prometheus, watch=watch, safety=safety,
-        runbooks=FakeRunbooks(world, timeline, safety), acknowledger=None,
+        settings=settings,
+        timeline=timeline,
+        prometheus=prometheus,
+        watch=watch,
+        safety=safety,
+        runbooks=FakeRunbooks(world, timeline, safety),
+        acknowledger=None,
         injector=lambda f: VerifiedInjector(world) if verified else FakeInjector(world),
-        fresh_group=lambda alert: {"drill_run": "unit"}, receiver_of=lambda group: RECEIVER,
-        runbook_problem=lambda path, url: None, progress=said.append,
-        timings=Timings(heartbeat_s=0.0, resolved_grace_s=0.5, verify_s=0.1, verify_interval_s=0.02, outage_s=0.0,
-                        tick_s=0.02),
-        clock=clock)
+        fresh_group=lambda alert: {"drill_run": "unit"},
+        receiver_of=lambda group: RECEIVER,
+        runbook_problem=lambda path, url: None,
+        progress=said.append,
+        timings=Timings(
+            heartbeat_s=0.0, resolved_grace_s=0.5, verify_s=0.1, verify_interval_s=0.02, outage_s=0.0, tick_s=0.02
+        ),
+        clock=clock,
+    )
     return Rig(world, parts, ledger, said, watches)

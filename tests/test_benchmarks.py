@@ -13,8 +13,13 @@ from tests.conftest import REPO
 
 def test_the_benchmark_runs_on_a_tiny_size(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--size", "tiny", "--quiet",
-                             "--out", str(out)], capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--size", "tiny", "--quiet", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "timing error delivered (ms)" in result.stdout and "overhead over floor (s)" in result.stdout
     report = json.loads(out.read_text())

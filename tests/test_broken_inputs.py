@@ -28,7 +28,7 @@ TIMES: dict[str, float] = {}
 # Refusals that name no file:line, from code this corpus may not change (see KNOWN_HOLES).
 KNOWN_HOLE_MESSAGES = {
     "is not in kubernetes.allowed_contexts": "faults/kubernetes.py allowed_context: the refusal names neither "
-                                             "alertdrill.yml nor the fault's line",
+    "alertdrill.yml nor the fault's line",
 }
 PROXY_URL = "faults/http_proxy.py HttpProxyFault.from_config: `proxy` is not checked to be an http(s) URL"
 PUSHGATEWAY_URL = "faults/metric.py MetricFault.from_config: `pushgateway` is not checked to be an http(s) URL"
@@ -51,12 +51,15 @@ def base(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
     if TIMES:
         slowest = max(TIMES, key=TIMES.__getitem__)
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        line = (f"broken-input corpus: {len(TIMES)} rejections timed, max {TIMES[slowest] * 1000:.0f} ms "
-                f"({slowest}), mean {sum(TIMES.values()) / len(TIMES) * 1000:.0f} ms")
+        line = (
+            f"broken-input corpus: {len(TIMES)} rejections timed, max {TIMES[slowest] * 1000:.0f} ms "
+            f"({slowest}), mean {sum(TIMES.values()) / len(TIMES) * 1000:.0f} ms"
+        )
         if reporter is not None:
             reporter.write_line(line)
         (Path(str(tmp_path_factory.getbasetemp())) / "corpus-times.txt").write_text(
-            line + "\n" + "".join(f"{t * 1000:8.1f} ms  {k}\n" for k, t in sorted(TIMES.items(), key=lambda i: -i[1])))
+            line + "\n" + "".join(f"{t * 1000:8.1f} ms  {k}\n" for k, t in sorted(TIMES.items(), key=lambda i: -i[1]))
+        )
 
 
 def prepare(base: Path, case: Case, dest: Path) -> Path:
@@ -105,8 +108,9 @@ def test_the_base_project_is_valid(base: Path, tmp_path: Path, capsys: pytest.Ca
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_a_broken_input_is_refused_in_one_line(base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                               case: Case) -> None:
+def test_a_broken_input_is_refused_in_one_line(
+    base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: Case
+) -> None:
     root = prepare(base, case, tmp_path / "p")
     code, out, err, took = run_in_process(root, capsys)
     TIMES[case.id] = took
@@ -147,7 +151,7 @@ def _broken_feature(data: st.DataObject, text: str) -> str:
     index = data.draw(st.sampled_from(steps), label="step")
     edit = data.draw(st.sampled_from(BROKEN_FEATURE_EDITS), label="edit")
     word = data.draw(st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12), label="word")
-    indent = lines[index][:len(lines[index]) - len(lines[index].lstrip())]
+    indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
     keyword, _, sentence = (lines[index].strip()).partition(" ")
     if edit == "keyword":
         lines[index] = f"{indent}{word.capitalize()}x {sentence}"  # never a Gherkin keyword
@@ -188,20 +192,25 @@ def _edited(data: st.DataObject, text: str) -> str:
     elif edit == "replace-char" and lines[at].strip():
         column = data.draw(st.integers(0, len(lines[at].rstrip("\n")) - 1), label="column")
         char = data.draw(st.characters(codec="utf-8", exclude_categories=["Cs"]), label="char")
-        lines[at] = lines[at][:column] + char + lines[at][column + 1:]
+        lines[at] = lines[at][:column] + char + lines[at][column + 1 :]
     elif edit == "insert-text":
         lines.insert(at, data.draw(st.text(max_size=40), label="text") + "\n")
     elif edit == "truncate":
-        return "".join(lines)[:data.draw(st.integers(0, len(text)), label="length")]
+        return "".join(lines)[: data.draw(st.integers(0, len(text)), label="length")]
     return "".join(lines)
 
 
-@settings(derandomize=True, max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
-def test_any_mutation_is_refused_in_one_line_or_is_harmless(base: Path, tmp_path_factory: pytest.TempPathFactory,
-                                                            capsys: pytest.CaptureFixture[str],
-                                                            data: st.DataObject) -> None:
+def test_any_mutation_is_refused_in_one_line_or_is_harmless(
+    base: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], data: st.DataObject
+) -> None:
     """A mutation that must break the file is refused in one line naming it; a blind edit is either refused
     (one line per broken file, each naming file and line: an edit of alertdrill.yml may break every
     feature file) or leaves a valid project (the run then stops at the unreachable Prometheus). Never a
@@ -233,5 +242,7 @@ def test_any_mutation_is_refused_in_one_line_or_is_harmless(base: Path, tmp_path
     if "unreachable" in err:  # the edit left a valid project
         assert len(lines) == 1, err
     else:  # refused: a broken config is one line; broken feature files are one line each, naming file and line
-        assert all(re.search(re.escape(str(root)) + r"/\S+:\d+\b", line) or any(m in line for m in KNOWN_HOLE_MESSAGES)
-                   for line in lines), err
+        assert all(
+            re.search(re.escape(str(root)) + r"/\S+:\d+\b", line) or any(m in line for m in KNOWN_HOLE_MESSAGES)
+            for line in lines
+        ), err

@@ -15,8 +15,11 @@ from tests.conftest import REPO
 
 def test_runbook_front_matter_sections_and_steps_with_lines() -> None:
     book = parse_runbook(REPO / "runbooks" / "payments-api-down.md")
-    assert (book.title, book.alerts, book.contact_group) == ("Payments API down", ("PaymentsApiDown",),
-                                                            "payments-oncall")
+    assert (book.title, book.alerts, book.contact_group) == (
+        "Payments API down",
+        ("PaymentsApiDown",),
+        "payments-oncall",
+    )
     assert book.sections == ("diagnose", "remediate")
     diagnose, remediate = book.steps
     assert (diagnose.section, diagnose.language, diagnose.code) == ("diagnose", "promql", 'up{job="payments-api"} == 0')
@@ -27,8 +30,10 @@ def test_runbook_front_matter_sections_and_steps_with_lines() -> None:
 
 def test_fenced_blocks_outside_the_sections_or_untagged_are_for_people(tmp_path: Path) -> None:
     path = tmp_path / "r.md"
-    path.write_text("# R\n```sh\nrm -rf /\n```\n## Diagnose\n```\nnot tagged\n```\n```promql\nup == 0\n```\n"
-                    "## Notes\n```sh\necho no\n```\n")
+    path.write_text(
+        "# R\n```sh\nrm -rf /\n```\n## Diagnose\n```\nnot tagged\n```\n```promql\nup == 0\n```\n"
+        "## Notes\n```sh\necho no\n```\n"
+    )
     assert [(s.section, s.code) for s in parse_runbook(path).steps] == [("diagnose", "up == 0")]
 
 
@@ -75,12 +80,15 @@ def test_a_bad_url_is_refused_with_an_example(tmp_path: Path) -> None:
         load_settings(path, env={})
 
 
-@pytest.mark.parametrize(("text", "line", "says"), [
-    ("---\nalerts: [A\n---\n# r\n", 3, "front matter is not valid YAML"),
-    ("---\nalerts: [A]\n# r\n## Diagnose\n", 1, "front matter opened here is never closed"),
-    ("---\ncontact_group: x\nalerts: {A: 1}\n---\n# r\n", 3, "`alerts` must be a list"),
-    ("---\n- a\n---\n# r\n", 2, "front matter must be a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("---\nalerts: [A\n---\n# r\n", 3, "front matter is not valid YAML"),
+        ("---\nalerts: [A]\n# r\n## Diagnose\n", 1, "front matter opened here is never closed"),
+        ("---\ncontact_group: x\nalerts: {A: 1}\n---\n# r\n", 3, "`alerts` must be a list"),
+        ("---\n- a\n---\n# r\n", 2, "front matter must be a mapping"),
+    ],
+)
 def test_a_broken_front_matter_names_the_runbook_and_line(tmp_path: Path, text: str, line: int, says: str) -> None:
     path = tmp_path / "r.md"
     path.write_text(text)

@@ -32,20 +32,38 @@ def to_model(client: object, doc: dict[str, object]) -> object:
 
 
 def emit(tmp_path: Path) -> list[dict[str, object]]:
-    project = project_with(tmp_path, {"timezone": "Europe/Berlin", "jobs": {
-        "weekly-payments": {"cron": "H H(9-11) * * MON", "drills": ["drills/payments.feature"]},
-        "monthly-storefront": {"cron": "H 10 1-7 * TUE", "drills": ["drills/storefront.feature"]}}})
+    project = project_with(
+        tmp_path,
+        {
+            "timezone": "Europe/Berlin",
+            "jobs": {
+                "weekly-payments": {"cron": "H H(9-11) * * MON", "drills": ["drills/payments.feature"]},
+                "monthly-storefront": {"cron": "H 10 1-7 * TUE", "drills": ["drills/storefront.feature"]},
+            },
+        },
+    )
     out = tmp_path / "cronjobs"
-    result = alertdrill("schedule", "--emit", "kubernetes", "--image", "registry.example.com/drills:1",
-                        "--out", str(out), "--config", str(project.config_path))
+    result = alertdrill(
+        "schedule",
+        "--emit",
+        "kubernetes",
+        "--image",
+        "registry.example.com/drills:1",
+        "--out",
+        str(out),
+        "--config",
+        str(project.config_path),
+    )
     assert result.returncode == 0, result.stderr
     return [yaml.safe_load(p.read_text()) for p in sorted(out.glob("*.yaml"))]
 
 
 def test_emitted_cronjobs_are_valid_kubernetes_models(tmp_path: Path) -> None:
     docs = emit(tmp_path)
-    assert [d["metadata"]["name"] for d in docs] == ["alertdrill-monthly-storefront",  # type: ignore[index]
-                                                     "alertdrill-weekly-payments"]
+    assert [d["metadata"]["name"] for d in docs] == [  # type: ignore[index]
+        "alertdrill-monthly-storefront",
+        "alertdrill-weekly-payments",
+    ]
     client = kubernetes.client.ApiClient()
     for doc in docs:
         model: Any = to_model(client, doc)  # the models check types and required fields
@@ -68,8 +86,13 @@ def test_emitted_cronjobs_are_valid_kubernetes_models(tmp_path: Path) -> None:
         to_model(client, broken)  # the check can fail: a pod with no container is refused
     payments = docs[1]
     assert payments["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"] == [  # type: ignore[index]
-        "run", "drills/payments.feature", "--config", "alertdrill.yml",
-        "--scenario", "Killing the payments API pages payments on-call"]
+        "run",
+        "drills/payments.feature",
+        "--config",
+        "alertdrill.yml",
+        "--scenario",
+        "Killing the payments API pages payments on-call",
+    ]
 
 
 def test_the_containerfile_installs_what_the_cronjobs_run() -> None:
@@ -79,9 +102,11 @@ def test_the_containerfile_installs_what_the_cronjobs_run() -> None:
         assert f"COPY {part}" in text
 
 
-@pytest.mark.skipif(not os.environ.get("ALERTDRILL_LIVE_KUBE_CONTEXT"),
-                    reason="no Kubernetes cluster here: set ALERTDRILL_LIVE_KUBE_CONTEXT (and a kubeconfig) to "
-                           "apply the manifests with a server-side dry run")
+@pytest.mark.skipif(
+    not os.environ.get("ALERTDRILL_LIVE_KUBE_CONTEXT"),
+    reason="no Kubernetes cluster here: set ALERTDRILL_LIVE_KUBE_CONTEXT (and a kubeconfig) to "
+    "apply the manifests with a server-side dry run",
+)
 def test_live_cluster_accepts_the_cronjobs(tmp_path: Path) -> None:
     context = os.environ["ALERTDRILL_LIVE_KUBE_CONTEXT"]
     api = kubernetes.client.BatchV1Api(kubernetes.config.new_client_from_config(context=context))

@@ -12,11 +12,11 @@ import pytest
 from alertdrill.testing import Project
 from tests.conftest import alertdrill
 
-FIRES = '''Feature: edited rules
+FIRES = """Feature: edited rules
   Scenario: The edited rule is drilled
     When the fault "marker" is injected
     Then the alert "{alert}" fires within 20 seconds
-'''
+"""
 
 
 @pytest.fixture
@@ -31,16 +31,23 @@ def rules(lab: Project) -> Iterator[Path]:
 
 
 def test_an_edited_rule_is_live_for_the_next_run(lab: Project, rules: Path) -> None:
-    rules.write_text(rules.read_text().replace("      - alert: PaymentsApiDown\n", '''      - alert: PaymentsApiGone
+    rules.write_text(
+        rules.read_text().replace(
+            "      - alert: PaymentsApiDown\n",
+            """      - alert: PaymentsApiGone
         expr: up{job="payments-api"} == 0
         for: 0s
         labels: {severity: info, team: nobody}
         annotations: {summary: "a rule written just now"}
 
       - alert: PaymentsApiDown
-''', 1))
-    feature = lab.write_feature("edited.feature", FIRES.format(alert="PaymentsApiGone").replace(
-        '"marker"', '"payments-api-down"'))
+""",
+            1,
+        )
+    )
+    feature = lab.write_feature(
+        "edited.feature", FIRES.format(alert="PaymentsApiGone").replace('"marker"', '"payments-api-down"')
+    )
     try:
         done = alertdrill("run", str(feature), "--config", str(lab.config_path), "--no-preflight")
     finally:
@@ -53,8 +60,7 @@ def test_an_edited_rule_is_live_for_the_next_run(lab: Project, rules: Path) -> N
 def test_a_drifted_rule_on_a_prometheus_the_lab_does_not_own_stops_the_drill(lab: Project, rules: Path) -> None:
     rules.write_text(rules.read_text().replace("        for: 2s\n", "        for: 3s\n", 1))
     other_name = lab.settings().prometheus.replace("127.0.0.1", "localhost")  # not the lab's: never reloaded
-    feature = lab.write_feature("drift.feature", FIRES.format(alert="PaymentsApiDown").replace(
-        '"marker"', '"noop"'))
+    feature = lab.write_feature("drift.feature", FIRES.format(alert="PaymentsApiDown").replace('"marker"', '"noop"'))
     try:
         done = alertdrill("run", str(feature), "--config", str(lab.config_path), "--prometheus", other_name)
     finally:

@@ -15,19 +15,19 @@ from tests.conftest import alertdrill
 
 PASSING = "drills/payments.feature"
 
-MISROUTED = '''Feature: a route that rotted
+MISROUTED = """Feature: a route that rotted
   Scenario: Payments alert expected at storefront
     Given the service "payments-api" is healthy
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "storefront-oncall" within 1 minute
-'''
+"""
 
-NEVER_FIRES = '''Feature: a fault the rule cannot see
+NEVER_FIRES = """Feature: a fault the rule cannot see
   Scenario: Nothing happens
     When the fault "noop" is injected
     Then the alert "PaymentsApiDown" fires within 3 seconds
-'''
+"""
 
 
 def scorecard(project: Project) -> dict[str, Any]:
@@ -50,11 +50,11 @@ def event_times(drill: dict[str, Any]) -> dict[str, float]:
     return {e["name"]: e["t_s"] for e in reversed(drill["events"])}
 
 
-STUBBORN = '''Feature: a revert that fails
+STUBBORN = """Feature: a revert that fails
   Scenario: The fault will not go
     When the fault "stubborn" is injected
     Then the alert "PaymentsApiDown" fires within 5 seconds
-'''
+"""
 
 
 def test_a_failed_revert_is_never_exit_0_and_cleanup_reverts_it_later(lab: Project) -> None:
@@ -77,16 +77,25 @@ def test_passing_drill_records_every_phase_of_the_alert_path(lab: Project) -> No
     code, card, out = run(lab, str(lab.root / PASSING))
     assert code == 0, out
     # `alertdrill run` is not pytest: none of its lines are pytest's.
-    assert not [line for line in out.splitlines() if "[100%]" in line or line.startswith("====")
-                or " passed in " in line], out
+    assert not [
+        line for line in out.splitlines() if "[100%]" in line or line.startswith("====") or " passed in " in line
+    ], out
     assert card["summary"] == {"drills": 1, "passed": 1, "failed": 0, "errored": 0}
     drill = card["drills"][0]
     assert drill["status"] == "passed" and drill["alert"] == "PaymentsApiDown"
     assert drill["feature"] == "drills/payments.feature"
     times = event_times(drill)
-    for name in ("steady_state_ok", "alertmanager_group_fresh", "fault_injected", "alert_pending",
-                 "alert_received", "notification_delivered", "fault_located", "service_recovered",
-                 "fault_reverted"):
+    for name in (
+        "steady_state_ok",
+        "alertmanager_group_fresh",
+        "fault_injected",
+        "alert_pending",
+        "alert_received",
+        "notification_delivered",
+        "fault_located",
+        "service_recovered",
+        "fault_reverted",
+    ):
         assert name in times, f"{name} missing from {list(times)}"
     # causality: injection -> pending -> fired -> delivered -> reverted, on one clock
     assert 0 == times["fault_injected"] < times["alert_pending"] <= drill["phases"]["alert"]["elapsed_s"]
@@ -104,13 +113,18 @@ def test_passing_drill_records_every_phase_of_the_alert_path(lab: Project) -> No
     # every runbook step's result is kept: the Diagnose query's size, the Remediate command's exit and output
     (diagnose, remediate) = drill["runbook_steps"]
     assert (diagnose["phase"], diagnose["runbook"], diagnose["line"], diagnose["ok"]) == (
-        "locate", "runbooks/payments-api-down.md", 11, True)
+        "locate",
+        "runbooks/payments-api-down.md",
+        11,
+        True,
+    )
     assert diagnose["result"] == "1 series" and diagnose["attempts"] >= 1
     assert (remediate["phase"], remediate["language"], remediate["ok"]) == ("recover", "sh", True)
     assert "exit 0: payments-api: running (pid " in remediate["result"]
     # the resolved notification's arrival is on the timeline, and the check says when it came
-    resolved = [e for e in drill["events"] if e["name"] == "notification_delivered"
-                and e["details"]["status"] == "resolved"]
+    resolved = [
+        e for e in drill["events"] if e["name"] == "notification_delivered" and e["details"]["status"] == "resolved"
+    ]
     assert resolved and resolved[0]["t_s"] < times["fault_reverted"]
     recovered = next(c for c in drill["checks"] if c["name"] == "service recovers")
     assert recovered["actual"].startswith("healthy, alert resolved; resolved notification after ")
@@ -123,11 +137,13 @@ def test_preflight_stops_a_misrouted_drill_before_injection(lab: Project) -> Non
     drill = card["drills"][0]
     assert drill["status"] == "error" and not (lab.root / "injected.marker").exists()
     assert "fault_injected" not in [e["name"] for e in drill["events"]]
-    assert drill["error"].startswith("preflight found 1 problem, nothing was injected: "
-                                     "drills/misrouted-marker.feature:6: error drills/wrong-route: "
-                                     "PaymentsApiDown (alertname=PaymentsApiDown, "
-                                     "severity=page, team=payments) is routed to payments-oncall, not to "
-                                     "storefront-oncall (contact group storefront-oncall)")
+    assert drill["error"].startswith(
+        "preflight found 1 problem, nothing was injected: "
+        "drills/misrouted-marker.feature:6: error drills/wrong-route: "
+        "PaymentsApiDown (alertname=PaymentsApiDown, "
+        "severity=page, team=payments) is routed to payments-oncall, not to "
+        "storefront-oncall (contact group storefront-oncall)"
+    )
 
 
 def test_wrong_receiver_fails_with_expected_and_actual(lab: Project) -> None:
@@ -155,12 +171,12 @@ def test_alert_that_never_fires_fails_at_the_budget_not_later(lab: Project) -> N
     assert 3.0 <= gave_up < 3.0 + 1.5, f"stopped waiting {gave_up} s after injection for a 3 s budget"
 
 
-def test_pytest_and_the_cli_take_the_same_path_to_the_same_scorecard(
-        lab: Project, pytester: pytest.Pytester) -> None:
+def test_pytest_and_the_cli_take_the_same_path_to_the_same_scorecard(lab: Project, pytester: pytest.Pytester) -> None:
     code, cli_card, out = run(lab, str(lab.root / PASSING))
     assert code == 0, out
-    result = pytester.runpytest_subprocess(str(lab.root / PASSING), "--alertdrill-config", str(lab.config_path),
-                                           "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(
+        str(lab.root / PASSING), "--alertdrill-config", str(lab.config_path), "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=1)
     pytest_card = scorecard(lab)
     assert pytest_card["run_id"] != cli_card["run_id"]
@@ -168,12 +184,22 @@ def test_pytest_and_the_cli_take_the_same_path_to_the_same_scorecard(
     def shape(card: dict[str, Any]) -> list[tuple[Any, Any, Any, list[Any], list[Any], list[str]]]:
         """What must not differ. Left out: the Prometheus poll that saw `firing` (it races Alertmanager's
         report of the same moment) and the resolution tail, whose order against recovery is a race."""
+
         def path(names: list[str]) -> list[str]:
             names = [n for n in names if n != "alert_firing"]
-            return names[:names.index("fault_located") + 1] + names[-1:]
+            return names[: names.index("fault_located") + 1] + names[-1:]
 
-        return [(d["name"], d["feature"], d["status"], sorted(d["phases"]), [c["name"] for c in d["checks"]],
-                 path([e["name"] for e in d["events"]])) for d in card["drills"]]
+        return [
+            (
+                d["name"],
+                d["feature"],
+                d["status"],
+                sorted(d["phases"]),
+                [c["name"] for c in d["checks"]],
+                path([e["name"] for e in d["events"]]),
+            )
+            for d in card["drills"]
+        ]
 
     assert shape(pytest_card) == shape(cli_card)
 
@@ -193,12 +219,12 @@ def test_the_same_drill_twice_gets_a_fresh_alertmanager_group_each_time(lab: Pro
     assert groups[0] != groups[1], "the second drill landed in the first drill's (hot) group"
 
 
-STEADY = '''Feature: steady state first
+STEADY = """Feature: steady state first
   Scenario: A service that is not healthy
     Given the service "ghost-api" is healthy
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
-'''
+"""
 
 
 def test_unhealthy_steady_state_is_an_error_and_injects_nothing(lab: Project) -> None:
@@ -218,21 +244,28 @@ def test_unhealthy_steady_state_is_an_error_and_injects_nothing(lab: Project) ->
     assert not (lab.root / "injected.marker").exists()
 
 
-SILENCED = '''Feature: a silence left behind
+SILENCED = """Feature: a silence left behind
   Scenario: Silenced payments alert
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 6 seconds
-'''
+"""
 
 
 def test_a_silenced_alert_fails_and_names_the_silence(lab: Project) -> None:
     alertmanager = lab.settings().alertmanager
     now = datetime.now(UTC)
-    silence = requests.post(f"{alertmanager}/api/v2/silences", timeout=5, json={
-        "matchers": [{"name": "alertname", "value": "PaymentsApiDown", "isRegex": False, "isEqual": True}],
-        "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=5)).isoformat(),
-        "createdBy": "alertdrill tests", "comment": "left behind after maintenance"}).json()["silenceID"]
+    silence = requests.post(
+        f"{alertmanager}/api/v2/silences",
+        timeout=5,
+        json={
+            "matchers": [{"name": "alertname", "value": "PaymentsApiDown", "isRegex": False, "isEqual": True}],
+            "startsAt": now.isoformat(),
+            "endsAt": (now + timedelta(minutes=5)).isoformat(),
+            "createdBy": "alertdrill tests",
+            "comment": "left behind after maintenance",
+        },
+    ).json()["silenceID"]
     try:
         code, card, out = run(lab, str(lab.write_feature("silenced.feature", SILENCED)))
     finally:

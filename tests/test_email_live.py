@@ -7,20 +7,20 @@ import json
 from alertdrill.testing import Project
 from tests.conftest import alertdrill
 
-BY_EMAIL = '''Feature: email
+BY_EMAIL = """Feature: email
   Scenario: Checkout errors reach storefront on-call by email
     Given the service "checkout-api" is healthy
     When the fault "checkout-api-errors" is injected
     Then the alert "CheckoutApiErrors" fires within 1 minute
     And the alert reaches the contact group "storefront-oncall" by email within 1 minute
     And the notification links the runbook "runbooks/checkout-api-errors.md"
-'''
-PAYMENTS_BY_EMAIL = '''Feature: email where there is none
+"""
+PAYMENTS_BY_EMAIL = """Feature: email where there is none
   Scenario: Payments by email
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" by email within 1 minute
-'''
+"""
 
 
 def test_an_email_reaches_the_contact_group_with_its_runbook_link(lab: Project) -> None:
@@ -33,7 +33,11 @@ def test_an_email_reaches_the_contact_group_with_its_runbook_link(lab: Project) 
     assert mails, [e["name"] for e in drill["events"]]
     mail = mails[0]["details"]
     assert (mail["to"], mail["receiver"], mail["contact_group"], mail["status"]) == (
-        "storefront-oncall@example.invalid", "storefront-oncall", "storefront-oncall", "firing")
+        "storefront-oncall@example.invalid",
+        "storefront-oncall",
+        "storefront-oncall",
+        "firing",
+    )
     assert mail["runbook_url"] == "https://github.com/acme/oncall/blob/main/runbooks/checkout-api-errors.md"
     assert drill["phases"]["notify"]["elapsed_s"] == mails[0]["t_s"]
     check = next(c for c in drill["checks"] if c["name"] == "routed to contact group by email")

@@ -30,6 +30,7 @@ def build(context: InjectorContext, kind: str, **options: object) -> object:
 
 # -- durations -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["1.0e+308", "inf", "nan", "-5 minutes", "1e3 s", "9" * 400 + " s"])
 def test_non_durations_say_the_allowed_range(text: str) -> None:
     with pytest.raises(ValueError, match=r"allowed: more than 0, at most 7 days"):
@@ -57,22 +58,27 @@ def test_seconds_from_config_are_finite_positive_and_bounded(value: object) -> N
 
 # -- command -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("options", "words"), [
-    ({"inject": "touch injected", "revert": None}, "`revert` is empty"),
-    ({"inject": "touch injected", "revert": ""}, "`revert` is empty"),
-    ({"inject": "touch injected", "revert": "   "}, "`revert` is empty"),
-    ({"inject": "touch injected"}, "needs `revert`"),
-    ({"inject": "", "revert": "true"}, "`inject` is empty"),
-    ({"inject": ["touch", "injected"], "revert": "true"}, "`inject` must be str"),
-    ({"inject": "touch injected", "revert": "true", "timeout": math.nan}, "timeout` must be more than 0"),
-    ({"inject": "touch injected", "revert": "true", "timeout": math.inf}, "timeout` must be more than 0"),
-    ({"inject": "touch injected", "revert": "true", "timeout": 0}, "timeout` must be more than 0"),
-    ({"inject": "touch injected", "revert": "true", "timeout": -3}, "timeout` must be more than 0"),
-    ({"inject": "touch injected", "revert": "true", "timeout": 86400}, "at most 3600 seconds"),
-    ({"inject": "touch injected", "revert": "true", "timeout": True}, "must be a number of seconds"),
-])
-def test_bad_command_options_are_config_errors_and_run_nothing(context: InjectorContext, options: dict[str, object],
-                                                               words: str) -> None:
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"inject": "touch injected", "revert": None}, "`revert` is empty"),
+        ({"inject": "touch injected", "revert": ""}, "`revert` is empty"),
+        ({"inject": "touch injected", "revert": "   "}, "`revert` is empty"),
+        ({"inject": "touch injected"}, "needs `revert`"),
+        ({"inject": "", "revert": "true"}, "`inject` is empty"),
+        ({"inject": ["touch", "injected"], "revert": "true"}, "`inject` must be str"),
+        ({"inject": "touch injected", "revert": "true", "timeout": math.nan}, "timeout` must be more than 0"),
+        ({"inject": "touch injected", "revert": "true", "timeout": math.inf}, "timeout` must be more than 0"),
+        ({"inject": "touch injected", "revert": "true", "timeout": 0}, "timeout` must be more than 0"),
+        ({"inject": "touch injected", "revert": "true", "timeout": -3}, "timeout` must be more than 0"),
+        ({"inject": "touch injected", "revert": "true", "timeout": 86400}, "at most 3600 seconds"),
+        ({"inject": "touch injected", "revert": "true", "timeout": True}, "must be a number of seconds"),
+    ],
+)
+def test_bad_command_options_are_config_errors_and_run_nothing(
+    context: InjectorContext, options: dict[str, object], words: str
+) -> None:
     with pytest.raises(ConfigError, match=r"fault 'f'") as caught:
         build(context, "command", **options)
     assert words in str(caught.value) and "alertdrill.yml:9" in str(caught.value)
@@ -86,22 +92,27 @@ def test_a_good_command_fault_keeps_its_timeout(context: InjectorContext) -> Non
 
 # -- process -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("pid", [0, -1, -12345, 1, os.getpid(), os.getppid(), os.getpgrp()])
 def test_pids_that_would_hit_init_everyone_or_the_harness_are_refused(context: InjectorContext, pid: int) -> None:
     with pytest.raises(ConfigError, match=r"alertdrill will not signal it"):
         build(context, "process", pid=pid, signal="STOP")
 
 
-@pytest.mark.parametrize(("options", "words"), [
-    ({"pid": True, "signal": "STOP"}, "`pid` must be int"),
-    ({"pid": 4242, "signal": "NOPE"}, "unknown signal 'NOPE'"),
-    ({"pid": 4242, "signal": ""}, "`signal` is empty"),
-    ({"pid": 4242, "signal": 9}, "`signal` must be str"),
-    ({"match": "", "signal": "STOP"}, "`match` is empty"),
-    ({"pid": 4242, "signal": "KILL", "restart": ""}, "`restart` is empty"),
-])
-def test_bad_process_options_are_config_errors(context: InjectorContext, options: dict[str, object],
-                                               words: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"pid": True, "signal": "STOP"}, "`pid` must be int"),
+        ({"pid": 4242, "signal": "NOPE"}, "unknown signal 'NOPE'"),
+        ({"pid": 4242, "signal": ""}, "`signal` is empty"),
+        ({"pid": 4242, "signal": 9}, "`signal` must be str"),
+        ({"match": "", "signal": "STOP"}, "`match` is empty"),
+        ({"pid": 4242, "signal": "KILL", "restart": ""}, "`restart` is empty"),
+    ],
+)
+def test_bad_process_options_are_config_errors(
+    context: InjectorContext, options: dict[str, object], words: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         build(context, "process", **options)
     assert words in str(caught.value)
@@ -109,7 +120,8 @@ def test_bad_process_options_are_config_errors(context: InjectorContext, options
 
 @pytest.mark.parametrize("content", ["0", "-1", "1", str(os.getpgrp()), str(os.getpid())])
 def test_a_pid_file_naming_init_everyone_or_the_harness_sends_no_signal(
-        context: InjectorContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str) -> None:
+    context: InjectorContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+) -> None:
     pidfile = tmp_path / "app.pid"
     pidfile.write_text(content + "\n")
     fault = build(context, "process", pidfile=str(pidfile), signal="TERM", restart="true")
@@ -126,30 +138,42 @@ def test_a_pid_file_naming_init_everyone_or_the_harness_sends_no_signal(
 
 # -- the other injectors ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("kind", "options", "words"), [
-    ("http-error", {"url": "http://127.0.0.1:1", "status": 0}, "`status` must be between 100 and 599"),
-    ("http-error", {"url": "http://127.0.0.1:1", "status": 10**20}, "`status` must be between 100 and 599"),
-    ("http-error", {"url": "http://127.0.0.1:1", "status": True}, "`status` must be int"),
-    ("http-error", {"url": "http://127.0.0.1:1", "error_rate": math.nan}, "`error_rate` must be between 0 and 1"),
-    ("http-error", {"url": ""}, "`url` is empty"),
-    ("http-proxy", {"proxy": "http://127.0.0.1:1", "status": 1e400}, "http-proxy"),
-    ("http-proxy", {"proxy": "", "status": 500}, "`proxy` is empty"),
-    ("stress", {"cpu": True}, "`cpu` must be int"),
-    ("stress", {"cpu": 10**9}, "`cpu` must be between 0 and 64"),
-    ("stress", {"cpu": 1, "seconds": math.inf}, "`seconds` must be between 0 and 3600"),
-    ("stress", {"disk_path": ".", "disk_mb": 1, "min_free_mb": -100000}, "`min_free_mb` must be between 64"),
-    ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "m", "value": math.nan}, "`value` must be between"),
-    ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "m", "value": math.inf}, "`value` must be between"),
-    ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "", "value": 1}, "`metric` is empty"),
-    ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "m", "value": 1, "job": ""}, "`job` is empty"),
-    ("synthetic-alert", {"alertname": ""}, "`alertname` is empty"),
-    ("kubernetes", {"action": "delete-pods", "namespace": "shop", "selector": ""}, "`selector` must be a non-empty"),
-    ("kubernetes", {"action": "cordon", "node": 7}, "`node` must be a non-empty string"),
-    ("kubernetes", {"action": "exec-kill", "namespace": "a", "pod": "p", "container": "c", "command": []},
-     "`command` must be a non-empty string or list"),
-])
-def test_holes_in_the_other_injectors_are_closed(context: InjectorContext, kind: str, options: dict[str, object],
-                                                 words: str) -> None:
+
+@pytest.mark.parametrize(
+    ("kind", "options", "words"),
+    [
+        ("http-error", {"url": "http://127.0.0.1:1", "status": 0}, "`status` must be between 100 and 599"),
+        ("http-error", {"url": "http://127.0.0.1:1", "status": 10**20}, "`status` must be between 100 and 599"),
+        ("http-error", {"url": "http://127.0.0.1:1", "status": True}, "`status` must be int"),
+        ("http-error", {"url": "http://127.0.0.1:1", "error_rate": math.nan}, "`error_rate` must be between 0 and 1"),
+        ("http-error", {"url": ""}, "`url` is empty"),
+        ("http-proxy", {"proxy": "http://127.0.0.1:1", "status": 1e400}, "http-proxy"),
+        ("http-proxy", {"proxy": "", "status": 500}, "`proxy` is empty"),
+        ("stress", {"cpu": True}, "`cpu` must be int"),
+        ("stress", {"cpu": 10**9}, "`cpu` must be between 0 and 64"),
+        ("stress", {"cpu": 1, "seconds": math.inf}, "`seconds` must be between 0 and 3600"),
+        ("stress", {"disk_path": ".", "disk_mb": 1, "min_free_mb": -100000}, "`min_free_mb` must be between 64"),
+        ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "m", "value": math.nan}, "`value` must be between"),
+        ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "m", "value": math.inf}, "`value` must be between"),
+        ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "", "value": 1}, "`metric` is empty"),
+        ("metric", {"pushgateway": "http://127.0.0.1:1", "metric": "m", "value": 1, "job": ""}, "`job` is empty"),
+        ("synthetic-alert", {"alertname": ""}, "`alertname` is empty"),
+        (
+            "kubernetes",
+            {"action": "delete-pods", "namespace": "shop", "selector": ""},
+            "`selector` must be a non-empty",
+        ),
+        ("kubernetes", {"action": "cordon", "node": 7}, "`node` must be a non-empty string"),
+        (
+            "kubernetes",
+            {"action": "exec-kill", "namespace": "a", "pod": "p", "container": "c", "command": []},
+            "`command` must be a non-empty string or list",
+        ),
+    ],
+)
+def test_holes_in_the_other_injectors_are_closed(
+    context: InjectorContext, kind: str, options: dict[str, object], words: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         build(context, kind, **options)
     assert words in str(caught.value)

@@ -51,25 +51,40 @@ def open_sink() -> Iterator[str]:
 def test_a_sink_with_a_secret_refuses_webhooks_without_it(guarded_sink: str) -> None:
     body = {"receiver": "payments-oncall", "alerts": []}
     none = requests.post(f"{guarded_sink}/hook/payments-oncall", json=body, timeout=5)
-    wrong = requests.post(f"{guarded_sink}/hook/payments-oncall", json=body, timeout=5,
-                          headers={"Authorization": "Bearer not-the-secret"})
-    basic = requests.post(f"{guarded_sink}/hook/payments-oncall", json=body, timeout=5,
-                          headers={"Authorization": f"Basic {SECRET.decode()}"})
-    good = requests.post(f"{guarded_sink}/hook/payments-oncall", json=body, timeout=5,
-                         headers={"Authorization": f"Bearer {SECRET.decode()}"})
+    wrong = requests.post(
+        f"{guarded_sink}/hook/payments-oncall", json=body, timeout=5, headers={"Authorization": "Bearer not-the-secret"}
+    )
+    basic = requests.post(
+        f"{guarded_sink}/hook/payments-oncall",
+        json=body,
+        timeout=5,
+        headers={"Authorization": f"Basic {SECRET.decode()}"},
+    )
+    good = requests.post(
+        f"{guarded_sink}/hook/payments-oncall",
+        json=body,
+        timeout=5,
+        headers={"Authorization": f"Bearer {SECRET.decode()}"},
+    )
     assert (none.status_code, wrong.status_code, basic.status_code, good.status_code) == (401, 401, 401, 200)
     assert none.headers["WWW-Authenticate"].startswith("Bearer") and SECRET.decode() not in none.text
     page = requests.post(f"{guarded_sink}/people/x", json={"title": "a page", "message": "for a person"}, timeout=5)
     assert page.status_code == 200  # not an Alertmanager notification: kept, and never counted
     arrivals, _ = SinkClient(guarded_sink).events(0, 0)
     assert [(a["authenticated"], a.get("rejected")) for a in arrivals] == [
-        (False, 401), (False, 401), (False, 401), (True, None), (False, None)]
+        (False, 401),
+        (False, 401),
+        (False, 401),
+        (True, None),
+        (False, None),
+    ]
     assert requests.get(f"{guarded_sink}/-/healthy", timeout=5).json()["authenticates"] is True
 
 
 def test_a_sink_without_a_secret_accepts_but_marks_arrivals_unauthenticated(open_sink: str) -> None:
-    answer = requests.post(f"{open_sink}/hook/x", json={"receiver": "x"}, timeout=5,
-                           headers={"Authorization": "Bearer anything"})
+    answer = requests.post(
+        f"{open_sink}/hook/x", json={"receiver": "x"}, timeout=5, headers={"Authorization": "Bearer anything"}
+    )
     assert answer.status_code == 200
     (arrival,), _ = SinkClient(open_sink).events(0, 0)
     assert arrival["authenticated"] is False and "rejected" not in arrival
@@ -94,8 +109,10 @@ def test_the_lab_config_names_the_secret_file_never_the_secret(tmp_path: Path) -
     text = yaml.safe_dump(alertmanager_config(settings, secret_file))
     config = yaml.safe_load(text)
     hooks = [hook for receiver in config["receivers"] for hook in receiver.get("webhook_configs") or []]
-    assert hooks and all(hook["http_config"] == {"authorization": {
-        "type": "Bearer", "credentials_file": str(secret_file)}} for hook in hooks)
+    assert hooks and all(
+        hook["http_config"] == {"authorization": {"type": "Bearer", "credentials_file": str(secret_file)}}
+        for hook in hooks
+    )
     assert read_secret(secret_file).decode() not in text
 
 
@@ -111,9 +128,20 @@ RECEIVED = (EventName.RECEIVED, 3.0, {"alert": "A", "starts_at": f"{T0 + 3}", "r
 
 
 def note(offset: float, **details: str) -> tuple[EventName, float, dict[str, str]]:
-    return (EventName.DELIVERED, offset, {"alert": "A", "receiver": "r", "contact_group": "team", "status": "firing",
-                                          "channel": "webhook", "fingerprint": "f1", "authenticated": "true",
-                                          **details})
+    return (
+        EventName.DELIVERED,
+        offset,
+        {
+            "alert": "A",
+            "receiver": "r",
+            "contact_group": "team",
+            "status": "firing",
+            "channel": "webhook",
+            "fingerprint": "f1",
+            "authenticated": "true",
+            **details,
+        },
+    )
 
 
 def test_an_early_delivery_is_not_counted_and_the_check_says_why() -> None:
@@ -130,7 +158,7 @@ def test_only_an_authenticated_arrival_consistent_with_alertmanager_counts() -> 
         "the sink has no secret": note(4.0, authenticated="false"),
         "never had A with that fingerprint": note(4.0, fingerprint="forged"),
         "names receiver other": note(4.0, receiver="other"),
-        "does not carry": note(4.0, inconsistent="its groupKey groups by x=\"1\", which the alert does not carry"),
+        "does not carry": note(4.0, inconsistent='its groupKey groups by x="1", which the alert does not carry'),
     }
     for reason, forged in cases.items():
         events = line(RECEIVED, forged).events()
@@ -151,9 +179,8 @@ def test_the_group_key_must_agree_with_the_alert() -> None:
     labels = {"alertname": "A", "team": "payments"}
     assert group_key_problem(GROUP_KEY, labels) == ""
     assert group_key_problem("", labels) == "" and group_key_problem("nonsense", labels) == ""
-    assert "groups by alertname=\"B\"" in group_key_problem('{}:{alertname="B"}', labels)
-    assert "names a route (team=\"storefront\")" in group_key_problem('{}/{team="storefront"}:{alertname="A"}',
-                                                                       labels)
+    assert 'groups by alertname="B"' in group_key_problem('{}:{alertname="B"}', labels)
+    assert 'names a route (team="storefront")' in group_key_problem('{}/{team="storefront"}:{alertname="A"}', labels)
 
 
 def test_the_sink_observer_records_what_the_sink_knew_and_drops_a_forgers_annotations() -> None:
@@ -162,17 +189,28 @@ def test_the_sink_observer_records_what_the_sink_knew_and_drops_a_forgers_annota
     timeline = Timeline()
     target = WatchTarget("A", T0, lambda receiver: "team" if receiver == "r" else None)
     watch = Watch(target, timeline, None, None, None)  # type: ignore[arg-type]  # only the sink's parsing runs
-    alert = {"labels": {"alertname": "A", "team": "payments"}, "annotations": {"runbook_url": "https://evil/x.md"},
-             "startsAt": "2027-01-15T08:00:05Z", "status": "firing", "fingerprint": "f1"}
+    alert = {
+        "labels": {"alertname": "A", "team": "payments"},
+        "annotations": {"runbook_url": "https://evil/x.md"},
+        "startsAt": "2027-01-15T08:00:05Z",
+        "status": "firing",
+        "fingerprint": "f1",
+    }
     payload = {"receiver": "r", "groupKey": GROUP_KEY, "alerts": [alert]}
     watch._webhook({"path": "/hook/r", "authenticated": False, "rejected": 401}, payload, T0 + 6)
     watch._webhook({"path": "/hook/r", "authenticated": True}, payload, T0 + 7)
     watch._webhook({"path": "/hook/r", "authenticated": True}, payload, T0 + 8)  # a repeat: recorded once
     forged, real = timeline.events()
     assert (forged.detail("authenticated"), forged.detail("rejected"), forged.detail("runbook_url")) == (
-        "false", "401", "")
+        "false",
+        "401",
+        "",
+    )
     assert (real.detail("authenticated"), real.detail("fingerprint"), real.detail("group_key")) == (
-        "true", "f1", GROUP_KEY)
+        "true",
+        "f1",
+        GROUP_KEY,
+    )
     assert real.detail("runbook_url") == "https://evil/x.md" and real.detail("inconsistent") == ""
 
 
@@ -185,12 +223,20 @@ def test_a_lab_reload_keeps_the_secret_and_the_run_s_own_sink_checks_it(tmp_path
     secret_file = generate(settings.lab.dir / "sink.secret")
     config = alertmanager_config(settings)  # as `lab reload` writes it: the lab's secret by default
     hooks = [hook for receiver in config["receivers"] for hook in receiver.get("webhook_configs") or []]  # type: ignore[attr-defined]
-    assert hooks and all(h["http_config"]["authorization"]["credentials_file"] == str(secret_file.absolute())
-                         for h in hooks)
+    assert hooks and all(
+        h["http_config"]["authorization"]["credentials_file"] == str(secret_file.absolute()) for h in hooks
+    )
     said: list[str] = []
     with sink_for_run(settings.sink_listen, "", said.append, secret_file=secret_file) as started:
         assert started and "no secret file" not in said[0]
         url = f"{settings.sink_url}/hook/x"
         assert requests.post(url, json={"alerts": []}, timeout=5).status_code == 401
-        assert requests.post(url, json={"alerts": []}, timeout=5, headers={
-            "Authorization": f"Bearer {read_secret(secret_file).decode()}"}).status_code == 200
+        assert (
+            requests.post(
+                url,
+                json={"alerts": []},
+                timeout=5,
+                headers={"Authorization": f"Bearer {read_secret(secret_file).decode()}"},
+            ).status_code
+            == 200
+        )

@@ -23,12 +23,12 @@ from alertdrill.processes import read_pid
 from alertdrill.testing import Project, lab_project
 from tests.conftest import REPO, TEST_FAULTS, alertdrill
 
-UNDELIVERABLE = '''Feature: a receiver that cannot deliver
+UNDELIVERABLE = """Feature: a receiver that cannot deliver
   Scenario: A synthetic page whose webhook goes nowhere
     When the fault "synthetic-page" is injected
     Then the alert "SyntheticPage" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 8 seconds
-'''
+"""
 DEAD_URL = "http://127.0.0.1:9/nowhere"  # the discard port: nothing listens, every delivery fails
 
 
@@ -74,13 +74,29 @@ def perfect_payload(alert: dict[str, Any]) -> dict[str, Any]:
     """What Alertmanager itself would post for `alert` to payments-oncall."""
     labels = alert["labels"]
     group = {k: labels[k] for k in ("alertname", "drill_run") if k in labels}
-    group_key = "{}/{team=\"payments\"}:{" + ", ".join(f'{k}="{v}"' for k, v in sorted(group.items())) + "}"
-    return {"receiver": "payments-oncall", "status": "firing", "version": "4", "groupKey": group_key,
-            "truncatedAlerts": 0, "groupLabels": group, "commonLabels": labels,
-            "commonAnnotations": alert["annotations"], "externalURL": "http://forger",
-            "alerts": [{"status": "firing", "labels": labels, "annotations": alert["annotations"],
-                        "startsAt": alert["startsAt"], "endsAt": "0001-01-01T00:00:00Z",
-                        "generatorURL": alert.get("generatorURL", ""), "fingerprint": alert["fingerprint"]}]}
+    group_key = '{}/{team="payments"}:{' + ", ".join(f'{k}="{v}"' for k, v in sorted(group.items())) + "}"
+    return {
+        "receiver": "payments-oncall",
+        "status": "firing",
+        "version": "4",
+        "groupKey": group_key,
+        "truncatedAlerts": 0,
+        "groupLabels": group,
+        "commonLabels": labels,
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "http://forger",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": labels,
+                "annotations": alert["annotations"],
+                "startsAt": alert["startsAt"],
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": alert.get("generatorURL", ""),
+                "fingerprint": alert["fingerprint"],
+            }
+        ],
+    }
 
 
 class Forger(threading.Thread):
@@ -94,10 +110,14 @@ class Forger(threading.Thread):
         self.done = threading.Event()
 
     def drill_alert(self) -> dict[str, Any] | None:
-        found = requests.get(f"{self.settings.alertmanager}/api/v2/alerts", timeout=5,
-                             params={"filter": ['alertname="SyntheticPage"'], "active": "true"}).json()
-        return next((a for a in found if a["startsAt"] >= time.strftime("%Y-%m-%dT%H:%M:%S",
-                                                                        time.gmtime(self.since - 1))), None)
+        found = requests.get(
+            f"{self.settings.alertmanager}/api/v2/alerts",
+            timeout=5,
+            params={"filter": ['alertname="SyntheticPage"'], "active": "true"},
+        ).json()
+        return next(
+            (a for a in found if a["startsAt"] >= time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.since - 1))), None
+        )
 
     def run(self) -> None:
         try:
@@ -112,8 +132,11 @@ class Forger(threading.Thread):
             if poll_until(seen, 60, 0.05, on_error=(requests.RequestException,)):
                 body = perfect_payload(alert[0])
                 for headers in ({}, {"Authorization": "Bearer guessed-secret-0123456789"}):
-                    self.answers.append(requests.post(f"{self.settings.sink_url}/hook/payments-oncall",
-                                                      json=body, headers=headers, timeout=5).status_code)
+                    self.answers.append(
+                        requests.post(
+                            f"{self.settings.sink_url}/hook/payments-oncall", json=body, headers=headers, timeout=5
+                        ).status_code
+                    )
         finally:
             self.done.set()
 
@@ -124,17 +147,26 @@ def test_the_lab_sink_refuses_webhooks_without_the_runs_secret(lab: Project) -> 
     assert the_lab.secret_file.stat().st_mode & 0o077 == 0
     url = f"{lab.settings().sink_url}/hook/payments-oncall"
     assert requests.post(url, json={"alerts": []}, timeout=5).status_code == 401
-    assert requests.post(url, json={"alerts": []}, timeout=5,
-                         headers={"Authorization": "Bearer wrong-secret-0123456789"}).status_code == 401
-    assert requests.post(url, json={"alerts": []}, timeout=5,
-                         headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        requests.post(
+            url, json={"alerts": []}, timeout=5, headers={"Authorization": "Bearer wrong-secret-0123456789"}
+        ).status_code
+        == 401
+    )
+    assert (
+        requests.post(url, json={"alerts": []}, timeout=5, headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
     # nowhere to read it from but the file: not the sink's command line, not the generated config, not a log
     pid = read_pid(the_lab.run_dir / "sink.pid")
     assert pid is not None and secret not in Path(f"/proc/{pid}/cmdline").read_bytes().decode()
     assert "--secret-file" in Path(f"/proc/{pid}/cmdline").read_bytes().decode()
     folder = the_lab.config.dir
-    leaks = [p for p in (*folder.glob("config/*"), *folder.glob("logs/*"), *folder.glob("run/*"))
-             if p.is_file() and secret in p.read_text(errors="replace")]
+    leaks = [
+        p
+        for p in (*folder.glob("config/*"), *folder.glob("logs/*"), *folder.glob("run/*"))
+        if p.is_file() and secret in p.read_text(errors="replace")
+    ]
     assert leaks == []
 
 
@@ -168,9 +200,14 @@ def test_a_users_stack_passes_with_the_runs_own_sink_when_given_the_secret_file(
         assert processes.stop(stack.run_dir / "sink.pid")  # Prometheus + Alertmanager only, as a user's stack
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "ALERTDRILL_SINK_SECRET_FILE": str(stack.secret_file)}
         feature = project.root / "drills" / "payments.feature"
-        done = subprocess.run([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
-                               str(project.config_path)], capture_output=True, text=True, env=env, timeout=120,
-                              check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(project.config_path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "this run serves it itself until it ends\n" in done.stdout  # and says nothing of a missing secret
         drill = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())["drills"][0]

@@ -42,14 +42,25 @@ def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     yield f"{server.rsplit('/', 1)[0]}/{name}"
 
 
-def drill(name: str, status: str = "passed", alert_s: float | None = 2.0, *, injected: bool = True,
-          **more: PhaseResult) -> DrillResult:
+def drill(
+    name: str, status: str = "passed", alert_s: float | None = 2.0, *, injected: bool = True, **more: PhaseResult
+) -> DrillResult:
     """A drill as a run scores it: its status and phases are the enums (the store writes their strings)."""
-    timed = {Phase.ALERT: PhaseResult(60.0, alert_s, alert_s is not None and alert_s <= 60),
-             **{Phase(phase): result for phase, result in more.items()}}
-    return DrillResult(name=name, feature="drills/payments.feature", status=Status(status), alert="PaymentsApiDown",
-                       contact_group="payments-oncall", phases=timed if injected else {}, checks=[],
-                       events=INJECTED if injected else [], error=None if injected else "preflight stopped it")
+    timed = {
+        Phase.ALERT: PhaseResult(60.0, alert_s, alert_s is not None and alert_s <= 60),
+        **{Phase(phase): result for phase, result in more.items()},
+    }
+    return DrillResult(
+        name=name,
+        feature="drills/payments.feature",
+        status=Status(status),
+        alert="PaymentsApiDown",
+        contact_group="payments-oncall",
+        phases=timed if injected else {},
+        checks=[],
+        events=INJECTED if injected else [],
+        error=None if injected else "preflight stopped it",
+    )
 
 
 def card(n: int, *drills: DrillResult) -> Scorecard:
@@ -66,16 +77,27 @@ def count(url: str, table: Table) -> int:
 
 def test_a_recorded_run_comes_back_one_row_per_phase(history_url: str) -> None:
     history = History(history_url)
-    history.record(card(1, drill("kill the API", locate=PhaseResult(300.0, 6.5, True),
-                                 recover=PhaseResult(600.0, None, False)),
-                        drill("stopped early", "error", injected=False)))
+    history.record(
+        card(
+            1,
+            drill("kill the API", locate=PhaseResult(300.0, 6.5, True), recover=PhaseResult(600.0, None, False)),
+            drill("stopped early", "error", injected=False),
+        )
+    )
     assert count(history_url, phases) == 3
     killed, stopped = history.rows()
     assert (killed.run_id, killed.started_at, killed.drill, killed.status) == (
-        "run-1", "2026-11-23T10:01:40.000Z", "drills/payments.feature::kill the API", "passed")
+        "run-1",
+        "2026-11-23T10:01:40.000Z",
+        "drills/payments.feature::kill the API",
+        "passed",
+    )
     assert (killed.alert, killed.contact_group, killed.injected) == ("PaymentsApiDown", "payments-oncall", True)
-    assert dict(killed.phases) == {"alert": PhaseResult(60.0, 2.0, True), "locate": PhaseResult(300.0, 6.5, True),
-                                   "recover": PhaseResult(600.0, None, False)}
+    assert dict(killed.phases) == {
+        "alert": PhaseResult(60.0, 2.0, True),
+        "locate": PhaseResult(300.0, 6.5, True),
+        "recover": PhaseResult(600.0, None, False),
+    }
     assert list(killed.phases) == ["alert", "locate", "recover"]
     assert (stopped.status, stopped.injected, dict(stopped.phases)) == ("error", False, {})
 
@@ -91,25 +113,34 @@ def test_trends_leave_out_runs_that_injected_nothing(history_url: str) -> None:
     assert (to_alert.runs, to_alert.median_s, to_alert.p90_s, to_alert.last_s) == (2, 3.5, 5.0, 5.0)
     [regression] = report.regressions
     assert (regression.run_id, regression.previous_run_id, regression.what) == (
-        "run-3", "run-1", "time to alert 5.00 s, was 2.00 s")
+        "run-3",
+        "run-1",
+        "time to alert 5.00 s, was 2.00 s",
+    )
     assert history.trends() == {"drills/payments.feature::kill the API": [2.0, 5.0]}
 
 
 # The tables exactly as alertdrill 0.1.0 (store.py before migrations) created them with create_all().
 OLD_PHASES = ("alert", "notify", "locate", "recover")
 old_metadata = MetaData()
-Table("alertdrill_runs", old_metadata,
-      Column("run_id", String(64), primary_key=True),
-      Column("started_at", String(32), nullable=False),
-      Column("finished_at", String(32), nullable=False))
-Table("alertdrill_drills", old_metadata,
-      Column("run_id", String(64), primary_key=True),
-      Column("drill", String(512), primary_key=True),  # "<feature>::<name>"
-      Column("status", String(16), nullable=False),
-      Column("alert", String(256)),
-      Column("contact_group", String(256)),
-      *(Column(f"{phase}_s", Float) for phase in OLD_PHASES),
-      *(Column(f"{phase}_budget_s", Float) for phase in OLD_PHASES))
+Table(
+    "alertdrill_runs",
+    old_metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32), nullable=False),
+)
+Table(
+    "alertdrill_drills",
+    old_metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("drill", String(512), primary_key=True),  # "<feature>::<name>"
+    Column("status", String(16), nullable=False),
+    Column("alert", String(256)),
+    Column("contact_group", String(256)),
+    *(Column(f"{phase}_s", Float) for phase in OLD_PHASES),
+    *(Column(f"{phase}_budget_s", Float) for phase in OLD_PHASES),
+)
 
 
 def write_with_the_previous_release(url: str) -> None:
@@ -119,15 +150,48 @@ def write_with_the_previous_release(url: str) -> None:
     old_runs, old_drills = old_metadata.tables["alertdrill_runs"], old_metadata.tables["alertdrill_drills"]
     unset = {f"{p}_{unit}": None for p in OLD_PHASES for unit in ("s", "budget_s")}
     with engine.begin() as db:
-        db.execute(insert(old_runs).values(run_id="old-1", started_at="2026-11-20T09:00:00.000Z",
-                                           finished_at="2026-11-20T09:01:00.000Z"))
-        db.execute(insert(old_drills), [
-            {**unset, "run_id": "old-1", "drill": "f::passed", "status": "passed", "alert": "A", "contact_group": "g",
-             "alert_s": 3.0, "alert_budget_s": 60.0, "notify_s": 4.0, "notify_budget_s": 60.0},
-            {**unset, "run_id": "old-1", "drill": "f::slow", "status": "failed", "alert": "A", "contact_group": "g",
-             "alert_s": 70.0, "alert_budget_s": 60.0, "recover_budget_s": 600.0},
-            {**unset, "run_id": "old-1", "drill": "f::stopped", "status": "error", "alert": "A",
-             "contact_group": "g", "alert_budget_s": 60.0}])
+        db.execute(
+            insert(old_runs).values(
+                run_id="old-1", started_at="2026-11-20T09:00:00.000Z", finished_at="2026-11-20T09:01:00.000Z"
+            )
+        )
+        db.execute(
+            insert(old_drills),
+            [
+                {
+                    **unset,
+                    "run_id": "old-1",
+                    "drill": "f::passed",
+                    "status": "passed",
+                    "alert": "A",
+                    "contact_group": "g",
+                    "alert_s": 3.0,
+                    "alert_budget_s": 60.0,
+                    "notify_s": 4.0,
+                    "notify_budget_s": 60.0,
+                },
+                {
+                    **unset,
+                    "run_id": "old-1",
+                    "drill": "f::slow",
+                    "status": "failed",
+                    "alert": "A",
+                    "contact_group": "g",
+                    "alert_s": 70.0,
+                    "alert_budget_s": 60.0,
+                    "recover_budget_s": 600.0,
+                },
+                {
+                    **unset,
+                    "run_id": "old-1",
+                    "drill": "f::stopped",
+                    "status": "error",
+                    "alert": "A",
+                    "contact_group": "g",
+                    "alert_budget_s": 60.0,
+                },
+            ],
+        )
     engine.dispose()
 
 
@@ -149,18 +213,24 @@ def test_a_database_of_the_previous_release_is_upgraded_with_its_runs(history_ur
     assert {d: (r.run_id, r.started_at, r.status, r.injected) for d, r in rows.items()} == {
         "f::passed": ("old-1", "2026-11-20T09:00:00.000Z", "passed", True),
         "f::slow": ("old-1", "2026-11-20T09:00:00.000Z", "failed", True),
-        "f::stopped": ("old-1", "2026-11-20T09:00:00.000Z", "error", False)}
-    assert dict(rows["f::passed"].phases) == {"alert": PhaseResult(60.0, 3.0, True),
-                                              "notify": PhaseResult(60.0, 4.0, True)}
-    assert dict(rows["f::slow"].phases) == {"alert": PhaseResult(60.0, 70.0, False),
-                                            "recover": PhaseResult(600.0, None, False)}
+        "f::stopped": ("old-1", "2026-11-20T09:00:00.000Z", "error", False),
+    }
+    assert dict(rows["f::passed"].phases) == {
+        "alert": PhaseResult(60.0, 3.0, True),
+        "notify": PhaseResult(60.0, 4.0, True),
+    }
+    assert dict(rows["f::slow"].phases) == {
+        "alert": PhaseResult(60.0, 70.0, False),
+        "recover": PhaseResult(600.0, None, False),
+    }
     assert dict(rows["f::stopped"].phases) == {"alert": PhaseResult(60.0, None, False)}
     history.record(card(1, drill("passed")))  # the upgraded database takes new runs
     assert [r.run_id for r in history.rows()] == ["old-1"] * 3 + ["run-1"]
 
 
 def test_an_empty_database_goes_to_the_newest_schema_and_reopening_migrates_nothing(
-        history_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    history_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     History(history_url).record(card(1, drill("kill the API")))
     assert schema_differences(history_url) == []
 
@@ -186,11 +256,18 @@ def test_downgrade_restores_the_previous_releases_columns(history_url: str) -> N
         command.downgrade(alembic_config(db), "0001")
     with engine.connect() as db:
         assert list(compare_metadata(MigrationContext.configure(db), old_metadata)) == []
-        got = db.execute(text("SELECT drill, alert_s, alert_budget_s, notify_s, recover_budget_s "
-                              "FROM alertdrill_drills ORDER BY drill")).all()
+        got = db.execute(
+            text(
+                "SELECT drill, alert_s, alert_budget_s, notify_s, recover_budget_s "
+                "FROM alertdrill_drills ORDER BY drill"
+            )
+        ).all()
     engine.dispose()
-    assert [tuple(r) for r in got] == [("f::passed", 3.0, 60.0, 4.0, None), ("f::slow", 70.0, 60.0, None, 600.0),
-                                       ("f::stopped", None, 60.0, None, None)]
+    assert [tuple(r) for r in got] == [
+        ("f::passed", 3.0, 60.0, 4.0, None),
+        ("f::slow", 70.0, 60.0, None, 600.0),
+        ("f::stopped", None, 60.0, None, None),
+    ]
 
 
 def test_a_database_from_a_newer_release_is_refused(history_url: str) -> None:
@@ -211,14 +288,24 @@ def test_the_history_command_reads_it_in_text_and_json(history_url: str) -> None
     assert text_out.returncode == 0, text_out.stderr
     assert "per alert                    measure          runs median s    p90 s   last s" in text_out.stdout
     assert "alert s" in text_out.stdout and "recover s" in text_out.stdout
-    assert "  drills/payments.feature::kill the API: was passed, now failed (run run-2, before run-1)" \
-        in text_out.stdout
+    assert (
+        "  drills/payments.feature::kill the API: was passed, now failed (run run-2, before run-1)" in text_out.stdout
+    )
     done = alertdrill("history", "--db", history_url, "--config", str(REPO / "alertdrill.yml"), "--format", "json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["runs"], report["runs_not_injected"]) == (2, 0)
     assert report["by_alert"]["PaymentsApiDown"]["time to alert"] == {
-        "runs": 2, "median_s": 2.0, "p90_s": 2.0, "last_s": None}
-    assert report["last_run"] == [{"run_id": "run-2", "drill": "drills/payments.feature::kill the API",
-                                   "status": "failed",
-                                   "phases": {"alert": {"budget_s": 60.0, "elapsed_s": None, "passed": False}}}]
+        "runs": 2,
+        "median_s": 2.0,
+        "p90_s": 2.0,
+        "last_s": None,
+    }
+    assert report["last_run"] == [
+        {
+            "run_id": "run-2",
+            "drill": "drills/payments.feature::kill the API",
+            "status": "failed",
+            "phases": {"alert": {"budget_s": 60.0, "elapsed_s": None, "passed": False}},
+        }
+    ]

@@ -16,8 +16,10 @@ from tests.conftest import REPO
 
 VALID = (REPO / "alertdrill.yml").read_text()
 
-BOMB = "\n".join(["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-                 + [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)])
+BOMB = "\n".join(
+    ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    + [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
+)
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "alertdrill.yml") -> Path:
@@ -40,8 +42,9 @@ def test_a_duplicate_key_names_the_second_key_and_the_first(tmp_path: Path) -> N
     path = write(tmp_path, "prometheus: http://a\nsink:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n")
     error = refused(path)
     assert error.line == 4
-    assert str(error) == (f"{path}:4: duplicate key 'listen' (first at line 3) "
-                          "(remove one of them: YAML keeps only the last, silently)")
+    assert str(error) == (
+        f"{path}:4: duplicate key 'listen' (first at line 3) (remove one of them: YAML keeps only the last, silently)"
+    )
 
 
 def test_a_duplicate_top_level_key_in_the_example_config_is_found(tmp_path: Path) -> None:
@@ -70,12 +73,12 @@ def test_an_alias_inside_itself_is_refused(tmp_path: Path, text: str) -> None:
 
 
 def test_bytes_that_are_not_utf8_name_their_line(tmp_path: Path) -> None:
-    error = refused(write(tmp_path, b"prometheus: http://a\nsink: \"\xff\xfe\"\n"))
+    error = refused(write(tmp_path, b'prometheus: http://a\nsink: "\xff\xfe"\n'))
     assert str(error).endswith(":2: configuration file is not UTF-8 text (byte 0xff) (save it as UTF-8)")
 
 
 def test_a_control_character_names_its_line(tmp_path: Path) -> None:
-    error = refused(write(tmp_path, "a: 1\nb: \"x\x07\"\n"))
+    error = refused(write(tmp_path, 'a: 1\nb: "x\x07"\n'))
     assert error.line == 2 and "control character" in str(error)
 
 
@@ -84,8 +87,10 @@ def test_tabs_for_indentation_say_so(tmp_path: Path) -> None:
     assert error.line == 2 and "indent with spaces" in str(error)
 
 
-@pytest.mark.parametrize(("text", "what"), [("- a\n- b\n", "not a list"), ("just words\n", "not the single value"),
-                                            ("42\n", "not the single value 42")])
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [("- a\n- b\n", "not a list"), ("just words\n", "not the single value"), ("42\n", "not the single value 42")],
+)
 def test_a_document_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str, what: str) -> None:
     error = refused(write(tmp_path, text))
     assert error.line == 1 and "must be a mapping of `key: value` lines" in str(error) and what in str(error)
@@ -95,14 +100,17 @@ def test_an_empty_file_is_an_empty_document(tmp_path: Path) -> None:
     assert load_yaml(write(tmp_path, "")).data is None
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ("a: 1\nb: 2001-02-30\n", 2, "day is out of range"),
-    ("a: 1\nb: " + "9" * 5000 + "\n", 2, "integer string conversion"),
-    ("a: 1\n? [x, y]\n: 1\n", 2, "unhashable key"),
-    ("a: 1\n---\nb: 2\n", 2, "another document"),
-    ("a: [1, 2\n", 2, "invalid YAML"),
-    ("a: !!python/object:os.system x\n", 1, "could not determine a constructor"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("a: 1\nb: 2001-02-30\n", 2, "day is out of range"),
+        ("a: 1\nb: " + "9" * 5000 + "\n", 2, "integer string conversion"),
+        ("a: 1\n? [x, y]\n: 1\n", 2, "unhashable key"),
+        ("a: 1\n---\nb: 2\n", 2, "another document"),
+        ("a: [1, 2\n", 2, "invalid YAML"),
+        ("a: !!python/object:os.system x\n", 1, "could not determine a constructor"),
+    ],
+)
 def test_values_the_loader_cannot_build_are_one_line_errors(tmp_path: Path, text: str, line: int, words: str) -> None:
     error = refused(write(tmp_path, text))
     assert error.line == line and words in str(error)
@@ -123,13 +131,64 @@ def test_a_missing_file_and_a_folder_are_one_line_errors(tmp_path: Path) -> None
 
 # -- a property: any mutation of a valid alertdrill.yml loads or fails in one line naming the file ----------
 
-GARBAGE = st.sampled_from([b"\xff", b"\x00", b"\t", b"&a", b"*a", b"*nope", b"<<: *a", b"!!binary x", b"[", b"{",
-                           b"}", b"]", b"'", b'"', b": ", b"- ", b"? ", b"---\n", b"...\n", b"%YAML 1.1\n", b"|\n",
-                           b"\xef\xbb\xbf", b"\r", b"\x85", b"\xe2\x80\xa8", b"#", b"@", b"`", b"1e999", b"-.inf"])
-VALUES = st.one_of(st.integers(min_value=-(10**30), max_value=10**30).map(str),
-                   st.sampled_from(["1.0e+308", ".nan", "-.inf", "9" * 4400, "~", "null", "true", "[]", "{}",
-                                    "99999999 hours", "&x 1", "*x", "!!str", "2001-02-30", "0x_", "''"]),
-                   st.text(max_size=12).map(repr))
+GARBAGE = st.sampled_from(
+    [
+        b"\xff",
+        b"\x00",
+        b"\t",
+        b"&a",
+        b"*a",
+        b"*nope",
+        b"<<: *a",
+        b"!!binary x",
+        b"[",
+        b"{",
+        b"}",
+        b"]",
+        b"'",
+        b'"',
+        b": ",
+        b"- ",
+        b"? ",
+        b"---\n",
+        b"...\n",
+        b"%YAML 1.1\n",
+        b"|\n",
+        b"\xef\xbb\xbf",
+        b"\r",
+        b"\x85",
+        b"\xe2\x80\xa8",
+        b"#",
+        b"@",
+        b"`",
+        b"1e999",
+        b"-.inf",
+    ]
+)
+VALUES = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    st.sampled_from(
+        [
+            "1.0e+308",
+            ".nan",
+            "-.inf",
+            "9" * 4400,
+            "~",
+            "null",
+            "true",
+            "[]",
+            "{}",
+            "99999999 hours",
+            "&x 1",
+            "*x",
+            "!!str",
+            "2001-02-30",
+            "0x_",
+            "''",
+        ]
+    ),
+    st.text(max_size=12).map(repr),
+)
 
 
 @st.composite
@@ -152,8 +211,12 @@ def mutated(draw: st.DrawFn) -> bytes:
     return b"\n".join(lines)
 
 
-@settings(derandomize=True, deadline=None, max_examples=150,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    derandomize=True,
+    deadline=None,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(content=mutated())
 def test_any_mutation_of_a_valid_config_loads_or_fails_in_one_line(tmp_path: Path, content: bytes) -> None:
     path = write(tmp_path, content)

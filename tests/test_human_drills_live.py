@@ -23,7 +23,7 @@ from alertdrill.observe.clients import SinkClient
 from alertdrill.testing import Project
 from tests.conftest import alertdrill
 
-MANUAL = '''@manual
+MANUAL = """@manual
 Feature: people are paged
   Scenario: Payments on-call acknowledges and recovers
     Given the service "payments-api" is healthy
@@ -32,7 +32,7 @@ Feature: people are paged
     And the alert reaches the contact group "payments-oncall" within 1 minute
     And the runbook locates the fault within {locate}
     And the service recovers within {recover}
-'''
+"""
 PAGE_PATH = "/people/payments-oncall/secret-token-4711"  # the path of a generic webhook is treated as secret
 
 
@@ -66,9 +66,14 @@ def no_drill_left_running(lab: Project) -> Iterator[None]:
 
 def start_drill(lab: Project, locate: str, recover: str) -> subprocess.Popen[str]:
     feature = lab.write_feature("manual.feature", MANUAL.format(locate=locate, recover=recover))
-    STARTED.append(subprocess.Popen([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
-                                     str(lab.config_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True))
+    STARTED.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(lab.config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    )
     return STARTED[-1]
 
 
@@ -138,10 +143,17 @@ def test_acknowledgement_through_a_silence_is_timed_and_the_silence_expired(lab:
     receive_page(sink, seen)
     now = datetime.now(UTC)
     before = time.time()
-    made = requests.post(f"{people.alertmanager}/api/v2/silences", timeout=5, json={
-        "matchers": [{"name": "alertname", "value": "PaymentsApiDown", "isRegex": False, "isEqual": True}],
-        "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),
-        "createdBy": "bob", "comment": "looking into it"})
+    made = requests.post(
+        f"{people.alertmanager}/api/v2/silences",
+        timeout=5,
+        json={
+            "matchers": [{"name": "alertname", "value": "PaymentsApiDown", "isRegex": False, "isEqual": True}],
+            "startsAt": now.isoformat(),
+            "endsAt": (now + timedelta(hours=1)).isoformat(),
+            "createdBy": "bob",
+            "comment": "looking into it",
+        },
+    )
     after = time.time()
     assert made.status_code == 200, made.text
     silence_id = made.json()["silenceID"]
@@ -150,8 +162,13 @@ def test_acknowledgement_through_a_silence_is_timed_and_the_silence_expired(lab:
 
     assert result["status"] == "passed", out
     ack = events(result, "acknowledged")[0]
-    assert ack["details"] == {"alert": "PaymentsApiDown", "via": "silence", "by": "bob",
-                              "silence_id": silence_id, "comment": "looking into it"}
+    assert ack["details"] == {
+        "alert": "PaymentsApiDown",
+        "via": "silence",
+        "by": "bob",
+        "silence_id": silence_id,
+        "comment": "looking into it",
+    }
     assert before - 0.002 <= epoch(ack["at"]) <= after + 0.002  # Alertmanager's own creation time
     assert result["phases"]["locate"]["elapsed_s"] == ack["t_s"]
     assert events(result, "silence_expired")[0]["details"]["silence_id"] == silence_id

@@ -45,7 +45,8 @@ def sleeper(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 def test_process_stop_by_command_match_freezes_and_revert_continues(
-        context: InjectorContext, sleeper: subprocess.Popen[bytes]) -> None:
+    context: InjectorContext, sleeper: subprocess.Popen[bytes]
+) -> None:
     injector = build(context, "process", match=sleeper.marker, signal="STOP")  # type: ignore[attr-defined]
     injector.inject()  # type: ignore[attr-defined]  # returns once the stop took effect (bounded)
     assert processes.is_stopped(sleeper.pid) and process_state(sleeper.pid) in ("T", "t")
@@ -55,8 +56,7 @@ def test_process_stop_by_command_match_freezes_and_revert_continues(
     assert process_state(sleeper.pid) not in ("T", "t")
 
 
-def test_process_kill_by_pid_file_and_revert_runs_the_restart_command(context: InjectorContext,
-                                                                      tmp_path: Path) -> None:
+def test_process_kill_by_pid_file_and_revert_runs_the_restart_command(context: InjectorContext, tmp_path: Path) -> None:
     pidfile = tmp_path / "app.pid"
     start = f"{sys.executable} -c 'import time; time.sleep(120)' >/dev/null 2>&1 & echo $! > {pidfile}"
     subprocess.run(start, shell=True, check=True)
@@ -95,8 +95,9 @@ def start_proxy(target: str) -> tuple[subprocess.Popen[bytes], str]:
     another process can take it in between: the child then exits at start, and another port is tried."""
     for _ in range(3):
         listen = f"127.0.0.1:{free_port()}"
-        child = subprocess.Popen([sys.executable, "-m", "alertdrill", "proxy", "--listen", listen,
-                                  "--target", f"http://{target}"])
+        child = subprocess.Popen(
+            [sys.executable, "-m", "alertdrill", "proxy", "--listen", listen, "--target", f"http://{target}"]
+        )
 
         def answering(child: subprocess.Popen[bytes] = child, url: str = f"http://{listen}") -> bool:
             return child.poll() is not None or requests.get(url, timeout=1).ok
@@ -148,10 +149,10 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def test_stress_cpu_memory_and_disk_are_real_bounded_and_cleaned_up(context: InjectorContext,
-                                                                    tmp_path: Path) -> None:
-    stress = build(context, "stress", cpu=1, memory_mb=64, disk_path=str(tmp_path), disk_mb=8, seconds=60,
-                   stress_ng=False)
+def test_stress_cpu_memory_and_disk_are_real_bounded_and_cleaned_up(context: InjectorContext, tmp_path: Path) -> None:
+    stress = build(
+        context, "stress", cpu=1, memory_mb=64, disk_path=str(tmp_path), disk_mb=8, seconds=60, stress_ng=False
+    )
     stress.inject()  # type: ignore[attr-defined]
     try:
         pids = stress._pids()  # type: ignore[attr-defined]
@@ -180,16 +181,18 @@ def test_a_disk_fill_that_would_exhaust_the_disk_is_refused(context: InjectorCon
 
 
 def test_metric_is_pushed_to_a_real_pushgateway_and_deleted(context: InjectorContext, pushgateway: str) -> None:
-    metric = build(context, "metric", pushgateway=pushgateway, metric="demo_queue_depth", value=42,
-                   labels={"queue": "payments"})
+    metric = build(
+        context, "metric", pushgateway=pushgateway, metric="demo_queue_depth", value=42, labels={"queue": "payments"}
+    )
     metric.inject()  # type: ignore[attr-defined]
     assert metric.verify() is None  # type: ignore[attr-defined]
     text = requests.get(f"{pushgateway}/metrics", timeout=5).text
     assert 'demo_queue_depth{instance="",job="alertdrill",queue="payments"} 42' in text
     metric.revert()  # type: ignore[attr-defined]
     # The Pushgateway answers a DELETE with 202 and deletes from its store a moment later: await it.
-    assert poll_until(lambda: "demo_queue_depth{" not in requests.get(f"{pushgateway}/metrics", timeout=5).text,
-                      10, 0.02)
+    assert poll_until(
+        lambda: "demo_queue_depth{" not in requests.get(f"{pushgateway}/metrics", timeout=5).text, 10, 0.02
+    )
 
 
 def test_the_proxy_refuses_a_fault_it_cannot_apply(proxy: str) -> None:

@@ -17,11 +17,11 @@ from alertdrill.polling import poll_until
 from alertdrill.testing import Project
 from tests.conftest import alertdrill
 
-WAITS = '''Feature: a drill that is still waiting when it is stopped
+WAITS = """Feature: a drill that is still waiting when it is stopped
   Scenario: Waiting for an alert
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 2 minutes
-'''
+"""
 
 
 BUDGET_S = 120  # the drill's only budget: a run that waited for it would take this long
@@ -37,9 +37,13 @@ def start_drill(lab: Project) -> Iterator[Callable[[], tuple[subprocess.Popen[st
         marker = lab.root / "injected.marker"
         # SIGINT as a terminal's Ctrl-C finds it: a test run started in the background (nohup, `&` in a
         # script) passes SIGINT on ignored, and Python then installs no KeyboardInterrupt handler.
-        proc = subprocess.Popen([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
-                                 str(lab.config_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(lab.config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         started.append(proc)
 
         def injected() -> bool:  # the fault is a file: there is no event to await but its appearance
@@ -59,7 +63,8 @@ def start_drill(lab: Project) -> Iterator[Callable[[], tuple[subprocess.Popen[st
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_mid_drill_reverts_at_once_and_records_why(
-        lab: Project, start_drill: Callable[[], tuple[subprocess.Popen[str], Path]], sig: signal.Signals) -> None:
+    lab: Project, start_drill: Callable[[], tuple[subprocess.Popen[str], Path]], sig: signal.Signals
+) -> None:
     proc, marker = start_drill()
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=BUDGET_S / 2)  # a run that waited for its budget would time out here
@@ -73,7 +78,8 @@ def test_signal_mid_drill_reverts_at_once_and_records_why(
 
 
 def test_kill_9_leaves_a_ledger_entry_that_cleanup_reverts(
-        lab: Project, start_drill: Callable[[], tuple[subprocess.Popen[str], Path]]) -> None:
+    lab: Project, start_drill: Callable[[], tuple[subprocess.Popen[str], Path]]
+) -> None:
     proc, marker = start_drill()
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -90,7 +96,8 @@ def test_kill_9_leaves_a_ledger_entry_that_cleanup_reverts(
 
 
 def test_the_next_run_reverts_what_a_killed_run_left(
-        lab: Project, start_drill: Callable[[], tuple[subprocess.Popen[str], Path]]) -> None:
+    lab: Project, start_drill: Callable[[], tuple[subprocess.Popen[str], Path]]
+) -> None:
     proc, marker = start_drill()
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -103,11 +110,11 @@ def test_the_next_run_reverts_what_a_killed_run_left(
     assert not marker.exists()
 
 
-SLOW = '''Feature: an inject that takes its time
+SLOW = """Feature: an inject that takes its time
   Scenario: Killed while injecting
     When the fault "slow-inject" is injected
     Then the alert "PaymentsApiDown" fires within 2 minutes
-'''
+"""
 
 
 def running_in_group(pgid: int) -> list[int]:
@@ -126,9 +133,14 @@ def running_in_group(pgid: int) -> list[int]:
 def test_kill_9_during_a_slow_inject_leaves_no_shell_to_re_apply_the_fault(lab: Project) -> None:
     feature = lab.write_feature("slow.feature", SLOW)
     groups = lab.root / ".alertdrill" / "ledger" / "groups"
-    proc = subprocess.Popen([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
-                             str(lab.config_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(lab.config_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
+
         def recorded() -> bool:  # the inject shell's group is recorded before its command runs
             assert proc.poll() is None, proc.communicate()[0]
             return bool(list(groups.glob("*.json")))

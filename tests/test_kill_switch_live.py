@@ -25,12 +25,12 @@ from alertdrill.testing import Project
 from tests.conftest import alertdrill
 from tests.test_human_drills_live import MANUAL, PAGE_PATH, people  # noqa: F401  (fixture)
 
-LONG = '''Feature: long
+LONG = """Feature: long
   Scenario: A drill a responder stops
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
-'''
+"""
 
 
 BUDGET_S = 60  # each step of LONG has 1 minute
@@ -45,9 +45,13 @@ class Drill:
         Drill.started.append(self)
         self.lab = lab
         self.lines: queue.Queue[str] = queue.Queue()
-        self.child = subprocess.Popen([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
-                                       str(lab.config_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(lab.config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -144,8 +148,9 @@ def pages(sink: SinkClient, after: int, count: int, timeout_s: float = 60) -> tu
 def test_a_surprise_drill_is_announced_only_after_acknowledgement(lab: Project, people: Settings) -> None:  # noqa: F811
     sink = SinkClient(people.sink_url)
     _, after = sink.events(0, 0)
-    feature = lab.write_feature("surprise.feature", MANUAL.format(locate="1 minute", recover="2 minutes")
-                                .replace("@manual\n", ""))
+    feature = lab.write_feature(
+        "surprise.feature", MANUAL.format(locate="1 minute", recover="2 minutes").replace("@manual\n", "")
+    )
     try:
         drill = Drill(lab, feature, env={"ALERTDRILL_SURPRISE": "1"})
         [request], after = pages(sink, after, 1)

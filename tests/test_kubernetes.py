@@ -35,22 +35,35 @@ def api(tmp_path: Path) -> Iterator[tuple[StandIn, InjectorContext]]:
 
 def build(injector_context: InjectorContext, **options: object) -> object:
     options.setdefault("context", "drills")
-    return InjectorRegistry.default().build(FaultConfig("k", "kubernetes", options, "alertdrill.yml:30"),
-                                            injector_context)
+    return InjectorRegistry.default().build(
+        FaultConfig("k", "kubernetes", options, "alertdrill.yml:30"), injector_context
+    )
 
 
 def deployment(annotations: dict[str, str] | None = None) -> dict[str, object]:
     """A Deployment as the API server returns it (the client's models need the whole spec)."""
-    return {"kind": "Deployment", "apiVersion": "apps/v1",
-            "metadata": {"name": "checkout", "namespace": NS, "annotations": annotations or {}},
-            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "checkout"}},
-                     "template": {"metadata": {"labels": {"app": "checkout"}},
-                                  "spec": {"containers": [{"name": "app", "image": "checkout:1"}]}}}}
+    return {
+        "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "metadata": {"name": "checkout", "namespace": NS, "annotations": annotations or {}},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "checkout"}},
+            "template": {
+                "metadata": {"labels": {"app": "checkout"}},
+                "spec": {"containers": [{"name": "app", "image": "checkout:1"}]},
+            },
+        },
+    }
 
 
 def pod_list(*names: str) -> dict[str, object]:
-    return {"kind": "PodList", "apiVersion": "v1", "metadata": {},
-            "items": [{"metadata": {"name": n, "namespace": NS}} for n in names]}
+    return {
+        "kind": "PodList",
+        "apiVersion": "v1",
+        "metadata": {},
+        "items": [{"metadata": {"name": n, "namespace": NS}} for n in names],
+    }
 
 
 def test_a_context_not_on_the_allowlist_is_refused_before_any_request(api: tuple[StandIn, InjectorContext]) -> None:
@@ -58,8 +71,9 @@ def test_a_context_not_on_the_allowlist_is_refused_before_any_request(api: tuple
     with pytest.raises(ConfigError, match=r"context 'prod' is not in kubernetes\.allowed_contexts"):
         build(context, action="cordon", node="node-1", context="prod")
     with pytest.raises(ConfigError, match="context 'prod' is not in"):  # the current context is prod
-        InjectorRegistry.default().build(FaultConfig("k", "kubernetes", {"action": "cordon", "node": "n"}, "x"),
-                                         context)
+        InjectorRegistry.default().build(
+            FaultConfig("k", "kubernetes", {"action": "cordon", "node": "n"}, "x"), context
+        )
     assert standin.seen == []
 
 
@@ -85,12 +99,14 @@ def test_delete_pods_with_no_match_is_an_injector_error(api: tuple[StandIn, Inje
 
 
 def test_scale_to_zero_records_replicas_in_an_annotation_and_reverts_from_it(
-        api: tuple[StandIn, InjectorContext]) -> None:
+    api: tuple[StandIn, InjectorContext],
+) -> None:
     standin, context = api
     path = f"/apis/apps/v1/namespaces/{NS}/deployments/checkout"
     scale = {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {"name": "checkout"}}
-    standin.answer("GET", f"{path}/scale", (200, {**scale, "spec": {"replicas": 3}}),
-                   (200, {**scale, "spec": {"replicas": 0}}))
+    standin.answer(
+        "GET", f"{path}/scale", (200, {**scale, "spec": {"replicas": 3}}), (200, {**scale, "spec": {"replicas": 0}})
+    )
     standin.answer("PATCH", path, (200, deployment()))
     standin.answer("PATCH", f"{path}/scale", (200, {**scale, "spec": {"replicas": 0}}))
     standin.answer("GET", path, (200, deployment({"alertdrill.io/replicas": "3"})))
@@ -99,11 +115,21 @@ def test_scale_to_zero_records_replicas_in_an_annotation_and_reverts_from_it(
     assert injector.verify() is None  # type: ignore[attr-defined]
     injector.revert()  # type: ignore[attr-defined]
     assert standin.requests() == [
-        ("GET", f"{path}/scale"), ("PATCH", path), ("PATCH", f"{path}/scale"),
-        ("GET", f"{path}/scale"), ("GET", path), ("PATCH", path), ("PATCH", f"{path}/scale")]
+        ("GET", f"{path}/scale"),
+        ("PATCH", path),
+        ("PATCH", f"{path}/scale"),
+        ("GET", f"{path}/scale"),
+        ("GET", path),
+        ("PATCH", path),
+        ("PATCH", f"{path}/scale"),
+    ]
     bodies = [s.body for s in standin.seen if s.method == "PATCH"]
-    assert bodies == [{"metadata": {"annotations": {"alertdrill.io/replicas": "3"}}}, {"spec": {"replicas": 0}},
-                      {"metadata": {"annotations": {"alertdrill.io/replicas": None}}}, {"spec": {"replicas": 3}}]
+    assert bodies == [
+        {"metadata": {"annotations": {"alertdrill.io/replicas": "3"}}},
+        {"spec": {"replicas": 0}},
+        {"metadata": {"annotations": {"alertdrill.io/replicas": None}}},
+        {"spec": {"replicas": 3}},
+    ]
     assert all("merge-patch" in s.content_type for s in standin.seen if s.method == "PATCH")
 
 
@@ -125,11 +151,15 @@ def test_cordon_and_uncordon(api: tuple[StandIn, InjectorContext]) -> None:
     assert injector.verify() is None  # type: ignore[attr-defined]
     injector.revert()  # type: ignore[attr-defined]
     assert [(s.method, s.body) for s in standin.seen] == [
-        ("PATCH", {"spec": {"unschedulable": True}}), ("GET", None), ("PATCH", {"spec": {"unschedulable": False}})]
+        ("PATCH", {"spec": {"unschedulable": True}}),
+        ("GET", None),
+        ("PATCH", {"spec": {"unschedulable": False}}),
+    ]
 
 
 def test_exec_kill_runs_the_command_in_the_container_over_the_exec_websocket(
-        api: tuple[StandIn, InjectorContext]) -> None:
+    api: tuple[StandIn, InjectorContext],
+) -> None:
     standin, context = api
     injector = build(context, action="exec-kill", namespace=NS, pod="checkout-1", container="app")
     injector.inject()  # type: ignore[attr-defined]
@@ -138,8 +168,7 @@ def test_exec_kill_runs_the_command_in_the_container_over_the_exec_websocket(
     assert seen.query["command"] == ["kill", "1"] and seen.query["container"] == ["app"]
 
 
-def test_chaos_mesh_resource_is_created_replaced_on_conflict_and_deleted(
-        api: tuple[StandIn, InjectorContext]) -> None:
+def test_chaos_mesh_resource_is_created_replaced_on_conflict_and_deleted(api: tuple[StandIn, InjectorContext]) -> None:
     standin, context = api
     plural = f"/apis/chaos-mesh.org/v1alpha1/namespaces/{NS}/podchaos"
     created = {"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "PodChaos", "metadata": {"name": "kill-checkout"}}
@@ -149,8 +178,12 @@ def test_chaos_mesh_resource_is_created_replaced_on_conflict_and_deleted(
     injector = build(context, action="chaos-mesh", namespace=NS, kind="PodChaos", name="kill-checkout", spec=spec)
     injector.inject()  # type: ignore[attr-defined]
     injector.revert()  # type: ignore[attr-defined]  # 404: already gone is fine
-    assert standin.requests() == [("POST", plural), ("DELETE", f"{plural}/kill-checkout"), ("POST", plural),
-                                  ("DELETE", f"{plural}/kill-checkout")]
+    assert standin.requests() == [
+        ("POST", plural),
+        ("DELETE", f"{plural}/kill-checkout"),
+        ("POST", plural),
+        ("DELETE", f"{plural}/kill-checkout"),
+    ]
     body = standin.seen[2].body
     assert (body["kind"], body["metadata"]["name"], body["spec"]) == ("PodChaos", "kill-checkout", spec)
 
@@ -167,9 +200,11 @@ def test_options_are_checked_before_anything_is_sent(api: tuple[StandIn, Injecto
 LIVE_CONTEXT = os.environ.get("ALERTDRILL_LIVE_KUBE_CONTEXT", "")
 
 
-@pytest.mark.skipif(not LIVE_CONTEXT or not Path(os.environ.get("KUBECONFIG", "~/.kube/config")).expanduser().exists(),
-                    reason="live Kubernetes tests need a kubeconfig and ALERTDRILL_LIVE_KUBE_CONTEXT naming a "
-                           "disposable cluster's context (and ALERTDRILL_LIVE_KUBE_NODE)")
+@pytest.mark.skipif(
+    not LIVE_CONTEXT or not Path(os.environ.get("KUBECONFIG", "~/.kube/config")).expanduser().exists(),
+    reason="live Kubernetes tests need a kubeconfig and ALERTDRILL_LIVE_KUBE_CONTEXT naming a "
+    "disposable cluster's context (and ALERTDRILL_LIVE_KUBE_NODE)",
+)
 def test_live_cordon_and_uncordon_a_node(tmp_path: Path) -> None:
     project = copy_project(REPO, tmp_path / "p")
     config = yaml.safe_load(project.config_path.read_text())

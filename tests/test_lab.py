@@ -24,8 +24,11 @@ def assert_usable(settings: Settings) -> None:
     assert sorted(t["labels"]["job"] for t in targets) == ["checkout-api", "inventory-api", "payments-api"]
     assert all(t["health"] == "up" for t in targets), targets
     rules = requests.get(f"{settings.prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
-    assert {r["name"] for g in rules for r in g["rules"]} == {"PaymentsApiDown", "CheckoutApiErrors",
-                                                              "InventoryApiDown"}
+    assert {r["name"] for g in rules for r in g["rules"]} == {
+        "PaymentsApiDown",
+        "CheckoutApiErrors",
+        "InventoryApiDown",
+    }
     assert all(g["lastEvaluation"] != "0001-01-01T00:00:00Z" for g in rules)
 
 
@@ -102,8 +105,7 @@ def test_concurrent_drills_share_the_run_label_without_reloads(lab: Project) -> 
     assert before is not None
     alerts = [f"ConcurrentProbe{i}" for i in range(20)]
     got: dict[str, dict[str, str] | None] = {}
-    threads = [threading.Thread(target=lambda a=a: got.__setitem__(a, start_fresh_group(settings, a)))
-               for a in alerts]
+    threads = [threading.Thread(target=lambda a=a: got.__setitem__(a, start_fresh_group(settings, a))) for a in alerts]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -87,5 +87,6 @@ def test_send_delivers_through_apprise_and_reports_each_url(sink: str) -> None:
     assert [(o.url, o.ok) for o in outcomes] == [(f"json://{sink}/****", True), ("nonsense://****", False)]
     arrivals, _ = SinkClient(f"http://{sink}").events(0, 0)
     assert [(a["path"], a["payload"]["title"], a["payload"]["message"]) for a in arrivals] == [
-        ("/people/T0KEN", "title", "body text")]
+        ("/people/T0KEN", "title", "body text")
+    ]
     assert json.dumps([o.__dict__ for o in outcomes]).count("T0KEN") == 0

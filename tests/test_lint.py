@@ -13,7 +13,7 @@ import yaml
 from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO, alertdrill
 
-PLANTED_DRILLS = '''Feature: drills with defects
+PLANTED_DRILLS = """Feature: drills with defects
   Scenario: Payments expected at storefront
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
@@ -35,8 +35,8 @@ PLANTED_DRILLS = '''Feature: drills with defects
   Scenario: Only in the best case
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 3 seconds
-'''
-EXTRA_RULES = '''groups:
+"""
+EXTRA_RULES = """groups:
   - name: extra
     rules:
       - alert: DiskFull
@@ -58,7 +58,7 @@ EXTRA_RULES = '''groups:
         expr: up == = 0
         labels: {severity: page, team: payments}
         annotations: {runbook_url: https://wiki/runbooks/payments-api-down.md}
-'''
+"""
 
 
 def line_of(path: Path, text: str) -> int:
@@ -85,8 +85,12 @@ def planted(tmp_path: Path) -> Project:
     edit(rules, "          severity: page\n          team: storefront\n", "          team: storefront\n")
     edit(rules, "runbooks/checkout-api-errors.md", "runbooks/checkout-errors-old.md")
     routes = root / "alerts" / "alertmanager.yml"
-    edit(routes, "  routes:\n", "  routes:\n    - receiver: ghost\n      matchers: ['team=\"ghost\"']\n"
-                                "    - receiver: billing\n      matchers: ['team=\"billing\"']\n")
+    edit(
+        routes,
+        "  routes:\n",
+        "  routes:\n    - receiver: ghost\n      matchers: ['team=\"ghost\"']\n"
+        "    - receiver: billing\n      matchers: ['team=\"billing\"']\n",
+    )
     edit(routes, "receivers:\n", "receivers:\n  - name: billing\n")
     groups = root / "notifiers" / "contact-groups.yml"
     groups.write_text(groups.read_text() + "dba:\n  receiver: dba-pager\n")
@@ -107,8 +111,10 @@ def test_the_example_repository_is_clean() -> None:
     assert done.returncode == 0, done.stdout
     assert done.stdout.splitlines()[-1] == "3 drill(s) checked against alertdrill.yml; no finding(s)"
     assert "Drill coverage: 3 of 3 alerts (100%)" in done.stdout
-    assert ("PaymentsApiDown: floor 3 s = for 2 s + group_wait 1 s; worst 5 s = scrape 1 s + evaluation 1 s "
-            "+ for 2 s + group_wait 1 s") in done.stdout
+    assert (
+        "PaymentsApiDown: floor 3 s = for 2 s + group_wait 1 s; worst 5 s = scrape 1 s + evaluation 1 s "
+        "+ for 2 s + group_wait 1 s"
+    ) in done.stdout
 
 
 def test_a_planted_broken_copy_reports_each_defect_once_with_file_and_line(planted: Project) -> None:
@@ -123,10 +129,16 @@ def test_a_planted_broken_copy_reports_each_defect_once_with_file_and_line(plant
         ("rules/runbook-url", "alerts/rules.yml", line_of(rules, "alert: InventoryApiDown")),
         ("rules/severity", "alerts/rules.yml", line_of(rules, "alert: CheckoutApiErrors")),
         ("rules/routing-label", "alerts/extra.yml", line_of(extra, "alert: DiskFull")),
-        ("routes/unknown-receiver", "alerts/alertmanager.yml", line_of(root / "alerts" / "alertmanager.yml",
-                                                                       "receiver: ghost")),
-        ("contacts/unknown-receiver", "notifiers/contact-groups.yml",
-         line_of(root / "notifiers" / "contact-groups.yml", "dba:")),
+        (
+            "routes/unknown-receiver",
+            "alerts/alertmanager.yml",
+            line_of(root / "alerts" / "alertmanager.yml", "receiver: ghost"),
+        ),
+        (
+            "contacts/unknown-receiver",
+            "notifiers/contact-groups.yml",
+            line_of(root / "notifiers" / "contact-groups.yml", "dba:"),
+        ),
         ("contacts/receiver-without-group", "alerts/extra.yml", line_of(extra, "alert: BillingLag")),
         ("drills/wrong-route", "drills/planted.feature", line_of(feature, 'contact group "storefront-oncall"')),
         ("drills/unknown-alert", "drills/planted.feature", line_of(feature, '"NoSuchAlert"')),
@@ -143,12 +155,16 @@ def test_a_planted_broken_copy_reports_each_defect_once_with_file_and_line(plant
     by_rule = {f["rule"]: f for f in report["findings"]}
     assert by_rule["drills/wrong-route"]["message"] == (
         "PaymentsApiDown (alertname=PaymentsApiDown, severity=page, team=payments) is routed to payments-oncall, "
-        "not to storefront-oncall (contact group storefront-oncall)")
+        "not to storefront-oncall (contact group storefront-oncall)"
+    )
     infeasible = next(f for f in report["findings"] if f["rule"] == "budget/infeasible" and f["drill"])
-    assert infeasible["message"] == ("PaymentsApiDown cannot fire within 1 s: floor 2 s = for 2 s; worst 4 s = "
-                                     "scrape 1 s + evaluation 1 s + for 2 s")
-    assert "BillingLag reaches receiver 'billing', which no contact group claims" in \
-        by_rule["contacts/receiver-without-group"]["message"]
+    assert infeasible["message"] == (
+        "PaymentsApiDown cannot fire within 1 s: floor 2 s = for 2 s; worst 4 s = scrape 1 s + evaluation 1 s + for 2 s"
+    )
+    assert (
+        "BillingLag reaches receiver 'billing', which no contact group claims"
+        in by_rule["contacts/receiver-without-group"]["message"]
+    )
     assert by_rule["rules/invalid"]["message"].startswith('promtool: group "broken", rule 1, "Unparsable"')
 
 
@@ -160,8 +176,11 @@ def test_coverage_and_unlinked_runbooks_are_listed(planted: Project) -> None:
     assert coverage["per_team"]["(no contact group)"] == {"drilled": 0, "alerts": 1, "percent": 0.0}
     assert coverage["per_team"]["sre"] == {"drilled": 0, "alerts": 1, "percent": 0.0}
     assert coverage["per_team"]["payments-oncall"]["alerts"] == 3
-    assert sorted(report["unlinked_runbooks"]) == ["runbooks/checkout-api-errors.md", "runbooks/empty.md",
-                                                   "runbooks/inventory-api-down.md"]
+    assert sorted(report["unlinked_runbooks"]) == [
+        "runbooks/checkout-api-errors.md",
+        "runbooks/empty.md",
+        "runbooks/inventory-api-down.md",
+    ]
     assert report["routes"]["DiskFull"] == ["sre-default"] and report["routes"]["BillingLag"] == ["billing"]
 
 

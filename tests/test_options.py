@@ -22,20 +22,36 @@ def test_the_run_command_takes_every_run_option() -> None:
     assert {o.flag for o in options.OPTIONS if "run" in o.commands} <= flags
 
 
-@pytest.mark.parametrize(("name", "raw", "value"), [
-    ("poll_interval", "0.5", 0.5), ("poll_interval", "2s", 2.0), ("preflight", "no", False),
-    ("preflight", "YES", True), ("parallel", "auto", 0), ("parallel", "4", 4),
-    ("prometheus", "https://prom.example/prefix/", "https://prom.example/prefix"),
-])
+@pytest.mark.parametrize(
+    ("name", "raw", "value"),
+    [
+        ("poll_interval", "0.5", 0.5),
+        ("poll_interval", "2s", 2.0),
+        ("preflight", "no", False),
+        ("preflight", "YES", True),
+        ("parallel", "auto", 0),
+        ("parallel", "4", 4),
+        ("prometheus", "https://prom.example/prefix/", "https://prom.example/prefix"),
+    ],
+)
 def test_values_are_parsed_by_their_option(name: str, raw: str, value: object) -> None:
     assert options.from_environment({options.BY_NAME[name].env_var: raw}) == {name: value}
 
 
-@pytest.mark.parametrize(("name", "raw"), [
-    ("poll_interval", "0"), ("poll_interval", "-1"), ("poll_interval", "inf"), ("poll_interval", "nan"),
-    ("poll_interval", "1e308"), ("parallel", "many"), ("parallel", "1000"), ("publish", "perhaps"),
-    ("pushgateway", "ftp://x"),
-])
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("poll_interval", "0"),
+        ("poll_interval", "-1"),
+        ("poll_interval", "inf"),
+        ("poll_interval", "nan"),
+        ("poll_interval", "1e308"),
+        ("parallel", "many"),
+        ("parallel", "1000"),
+        ("publish", "perhaps"),
+        ("pushgateway", "ftp://x"),
+    ],
+)
 def test_bad_values_name_their_source(name: str, raw: str) -> None:
     env_var = options.BY_NAME[name].env_var
     with pytest.raises(ConfigError, match=f"^{env_var}={raw!r}: "):

@@ -18,12 +18,12 @@ from alertdrill import processes
 from alertdrill.testing import lab_project
 from tests.conftest import REPO
 
-DRILL = '''Feature: Alertmanager dies during the drill
+DRILL = """Feature: Alertmanager dies during the drill
   Scenario: Payments alert with nobody to route it
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
-'''
+"""
 
 
 BUDGET_S = 60  # each expectation of DRILL has 1 minute
@@ -35,14 +35,25 @@ def test_alertmanager_dying_mid_drill_is_an_error_and_the_fault_is_reverted(tmp_
         # A silence keeps the notification from being sent, whenever Alertmanager gets the alert: the
         # drill then waits on Alertmanager at the moment it dies, not on a race with its delivery.
         now = datetime.now(UTC)
-        requests.post(f"{settings.alertmanager}/api/v2/silences", timeout=5, json={
-            "matchers": [{"name": "alertname", "value": "PaymentsApiDown", "isRegex": False, "isEqual": True}],
-            "startsAt": now.isoformat(), "endsAt": (now + timedelta(minutes=10)).isoformat(),
-            "createdBy": "alertdrill tests", "comment": "no delivery: the drill must wait"}).raise_for_status()
+        requests.post(
+            f"{settings.alertmanager}/api/v2/silences",
+            timeout=5,
+            json={
+                "matchers": [{"name": "alertname", "value": "PaymentsApiDown", "isRegex": False, "isEqual": True}],
+                "startsAt": now.isoformat(),
+                "endsAt": (now + timedelta(minutes=10)).isoformat(),
+                "createdBy": "alertdrill tests",
+                "comment": "no delivery: the drill must wait",
+            },
+        ).raise_for_status()
         feature = project.write_feature("outage.feature", DRILL)
-        run = subprocess.Popen([sys.executable, "-m", "alertdrill", "run", str(feature), "--config",
-                                str(project.config_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        run = subprocess.Popen(
+            [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(project.config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
             assert run.stdout is not None
             seen = []

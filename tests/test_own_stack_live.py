@@ -16,8 +16,9 @@ def test_run_starts_the_sink_itself_when_nothing_answers_and_stops_it_after(tmp_
         lab = Lab(project.settings())
         assert processes.stop(lab.run_dir / "sink.pid")  # a user's stack: Prometheus + Alertmanager only
         host, _, port = project.settings().sink_listen.rpartition(":")
-        done = alertdrill("run", str(project.root / "drills" / "payments.feature"), "--config",
-                          str(project.config_path))
+        done = alertdrill(
+            "run", str(project.root / "drills" / "payments.feature"), "--config", str(project.config_path)
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "this run serves it itself" in done.stdout
         card = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())

@@ -12,11 +12,11 @@ from alertdrill.spec import gherkin
 from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO, TEST_FAULTS, alertdrill
 
-MARKED = '''Feature: f
+MARKED = """Feature: f
   Scenario: first injects a marker
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
-'''
+"""
 
 
 @pytest.fixture
@@ -56,23 +56,30 @@ def test_a_bad_fault_option_in_a_later_drill_stops_the_run_before_the_first_inje
     assert not (project.root / "injected.marker").exists()
 
 
-@pytest.mark.parametrize(("variable", "value", "expected"), [
-    ("ALERTDRILL_POLL_INTERVAL", "fast", "ALERTDRILL_POLL_INTERVAL='fast': 'fast' is not a duration"),
-    ("ALERTDRILL_PREFLIGHT", "maybe", "ALERTDRILL_PREFLIGHT='maybe': not a yes/no value"),
-    ("ALERTDRILL_PROMETHEUS", "prom:9090", "ALERTDRILL_PROMETHEUS='prom:9090': not an http(s) URL"),
-    ("ALERTDRILL_PARALLEL", "0", "ALERTDRILL_PARALLEL='0': must be between 1 and 256, or `auto`"),
-])
-def test_a_bad_environment_value_is_one_line_naming_the_variable(project: Project, monkeypatch: pytest.MonkeyPatch,
-                                                                  variable: str, value: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("ALERTDRILL_POLL_INTERVAL", "fast", "ALERTDRILL_POLL_INTERVAL='fast': 'fast' is not a duration"),
+        ("ALERTDRILL_PREFLIGHT", "maybe", "ALERTDRILL_PREFLIGHT='maybe': not a yes/no value"),
+        ("ALERTDRILL_PROMETHEUS", "prom:9090", "ALERTDRILL_PROMETHEUS='prom:9090': not an http(s) URL"),
+        ("ALERTDRILL_PARALLEL", "0", "ALERTDRILL_PARALLEL='0': must be between 1 and 256, or `auto`"),
+    ],
+)
+def test_a_bad_environment_value_is_one_line_naming_the_variable(
+    project: Project, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
     monkeypatch.setenv(variable, value)
     err = one_line_exit_2(alertdrill("run", "--dry-run", "--config", str(project.config_path)))
     assert expected in err
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("dir: .lab", "dir: .lab\n  ready_timeout: soon", "lab.ready_timeout: 'soon' is not a duration"),
-    ("runbooks: runbooks/", "runbooks: runbooks/\nrunbook: typo", "unknown key 'runbook'"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("dir: .lab", "dir: .lab\n  ready_timeout: soon", "lab.ready_timeout: 'soon' is not a duration"),
+        ("runbooks: runbooks/", "runbooks: runbooks/\nrunbook: typo", "unknown key 'runbook'"),
+    ],
+)
 def test_a_bad_config_value_names_file_and_line(project: Project, old: str, new: str, expected: str) -> None:
     config = project.config_path
     config.write_text(config.read_text().replace(old, new, 1))
@@ -88,23 +95,36 @@ def test_durations_are_accepted_where_seconds_are(project: Project) -> None:
     assert "3 drill(s), nothing will be injected" in done.stdout
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", "bad.feature:1: feature file is empty"),
-    ("@\n", "bad.feature:2: malformed feature file"),
-    ('Feature: f\n  Scenario: s\n    Gven the service "payments-api" is healthy\n'
-     '    When the fault "marker" is injected\n',
-     'bad.feature:3: "Gven the service "payments-api" is healthy" is not a step, a tag or a comment'),
-    (MARKED + MARKED.split("\n", 1)[1], 'bad.feature:5: two scenarios are named "first injects a marker"'),
-    ("Feature: f\nFeature: g\n  Scenario: s\n    When the fault \"marker\" is injected\n",
-     'bad.feature:2: "Feature: g" is not a step'),
-    (MARKED + "    Examples:\n      | a |\n      | 1 |\n",
-     "bad.feature:2: Examples under a scenario without <placeholders>"),
-    ("Feature: f\n  Scenario: s\n    When the fault \"marker\" is injected\n    Then the alert \"X\" fire within 1m\n",
-     'bad.feature:4: unknown step "Then the alert "X" fire within 1m"'),
-    (b"Feature: \xff\n", "bad.feature:1: feature file is not UTF-8 text"),
-])
-def test_broken_feature_files_are_one_line_and_inject_nothing(project: Project, text: str | bytes,
-                                                              expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "bad.feature:1: feature file is empty"),
+        ("@\n", "bad.feature:2: malformed feature file"),
+        (
+            'Feature: f\n  Scenario: s\n    Gven the service "payments-api" is healthy\n'
+            '    When the fault "marker" is injected\n',
+            'bad.feature:3: "Gven the service "payments-api" is healthy" is not a step, a tag or a comment',
+        ),
+        (MARKED + MARKED.split("\n", 1)[1], 'bad.feature:5: two scenarios are named "first injects a marker"'),
+        (
+            'Feature: f\nFeature: g\n  Scenario: s\n    When the fault "marker" is injected\n',
+            'bad.feature:2: "Feature: g" is not a step',
+        ),
+        (
+            MARKED + "    Examples:\n      | a |\n      | 1 |\n",
+            "bad.feature:2: Examples under a scenario without <placeholders>",
+        ),
+        (
+            'Feature: f\n  Scenario: s\n    When the fault "marker" is injected\n'
+            '    Then the alert "X" fire within 1m\n',
+            'bad.feature:4: unknown step "Then the alert "X" fire within 1m"',
+        ),
+        (b"Feature: \xff\n", "bad.feature:1: feature file is not UTF-8 text"),
+    ],
+)
+def test_broken_feature_files_are_one_line_and_inject_nothing(
+    project: Project, text: str | bytes, expected: str
+) -> None:
     path = project.root / "drills" / "bad.feature"
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     project.write_feature("a_first.feature", MARKED.replace("first injects", "another injects"))
@@ -114,22 +134,40 @@ def test_broken_feature_files_are_one_line_and_inject_nothing(project: Project, 
 
 
 def test_tag_expressions_select_drills(project: Project) -> None:
-    done = alertdrill("run", "--dry-run", "--tags", "storefront and not payments", "--config",
-                      str(project.config_path), "--prometheus", "http://127.0.0.1:9")
+    done = alertdrill(
+        "run",
+        "--dry-run",
+        "--tags",
+        "storefront and not payments",
+        "--config",
+        str(project.config_path),
+        "--prometheus",
+        "http://127.0.0.1:9",
+    )
     assert "2 drill(s)" in done.stdout
-    err = one_line_exit_2(alertdrill("run", "--dry-run", "--tags", "storefront and (", "--config",
-                                     str(project.config_path)))
+    err = one_line_exit_2(
+        alertdrill("run", "--dry-run", "--tags", "storefront and (", "--config", str(project.config_path))
+    )
     assert "--tags 'storefront and (': the expression ends too early" in err
 
 
-@pytest.mark.parametrize(("addition", "expected"), [
-    ("guards:\n  slo: 'sum(rate(errors_total[1m]) > '\n", "guard 'slo': `sum(rate(errors_total[1m]) > `"),
-    ("", "service 'payments-api' healthy: `up{job=}`"),
-])
-def test_promql_that_prometheus_cannot_parse_stops_the_run_before_injection(project: Project, addition: str,
-                                                                             expected: str) -> None:
-    project.write_feature("a_first.feature", MARKED.replace(
-        "  Scenario: first injects a marker\n", '  Scenario: first\n    Given the service "payments-api" is healthy\n'))
+@pytest.mark.parametrize(
+    ("addition", "expected"),
+    [
+        ("guards:\n  slo: 'sum(rate(errors_total[1m]) > '\n", "guard 'slo': `sum(rate(errors_total[1m]) > `"),
+        ("", "service 'payments-api' healthy: `up{job=}`"),
+    ],
+)
+def test_promql_that_prometheus_cannot_parse_stops_the_run_before_injection(
+    project: Project, addition: str, expected: str
+) -> None:
+    project.write_feature(
+        "a_first.feature",
+        MARKED.replace(
+            "  Scenario: first injects a marker\n",
+            '  Scenario: first\n    Given the service "payments-api" is healthy\n',
+        ),
+    )
     config = project.config_path
     text = config.read_text() + addition
     if not addition:
@@ -154,7 +192,14 @@ def test_a_lint_error_about_the_drilled_alert_stops_the_drill_before_injection(p
     rules = project.root / "alerts" / "rules.yml"
     rules.write_text(rules.read_text().replace("runbooks/payments-api-down.md", "runbooks/gone.md", 1))
     project.write_feature("a_first.feature", MARKED)
-    done = alertdrill("run", "--dry-run", str(project.root / "drills" / "a_first.feature"), "--config",
-                      str(project.config_path), "--prometheus", "http://127.0.0.1:9")
+    done = alertdrill(
+        "run",
+        "--dry-run",
+        str(project.root / "drills" / "a_first.feature"),
+        "--config",
+        str(project.config_path),
+        "--prometheus",
+        "http://127.0.0.1:9",
+    )
     assert "preflight stops it:" in done.stdout and "gone.md" in done.stdout, done.stdout
     assert done.returncode == 2

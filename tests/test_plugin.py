@@ -12,7 +12,8 @@ def test_unknown_step_is_a_collection_error_with_file_and_line(pytester: pytest.
     copy_project(REPO, pytester.path)
     (pytester.path / "drills" / "typo.feature").write_text(
         'Feature: f\n  Scenario: s\n    When the fault "payments-api-down" is injected\n'
-        '    Then the alert "PaymentsApiDown" fire within 1 minute\n')
+        '    Then the alert "PaymentsApiDown" fire within 1 minute\n'
+    )
     result = pytester.runpytest_subprocess("drills/typo.feature", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(['*drills/typo.feature:4: unknown step "Then the alert "PaymentsApiDown" fire*'])
@@ -26,10 +27,15 @@ def test_features_without_an_alertdrill_config_are_left_to_plain_pytest_bdd(pyte
 
 def test_feature_tags_select_drills_with_m(pytester: pytest.Pytester) -> None:
     copy_project(REPO, pytester.path)
-    result = pytester.runpytest_subprocess("drills", "--collect-only", "-q", "-m", "payments", "--strict-markers",
-                                           "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["*payments.feature::test_00_killing_the_payments_api_pages_payments_on_call*",
-                                 "1/3 tests collected (2 deselected)*"])
+    result = pytester.runpytest_subprocess(
+        "drills", "--collect-only", "-q", "-m", "payments", "--strict-markers", "-p", "no:cacheprovider"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*payments.feature::test_00_killing_the_payments_api_pages_payments_on_call*",
+            "1/3 tests collected (2 deselected)*",
+        ]
+    )
 
 
 def test_a_broken_fault_option_is_a_usage_error_before_any_drill(pytester: pytest.Pytester) -> None:

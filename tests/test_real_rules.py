@@ -13,6 +13,7 @@ from alertdrill.catalog.links import expand
 from alertdrill.catalog.rules import load_rule_file
 from alertdrill.config import load_settings
 from alertdrill.durations import parse_duration, parse_prometheus_duration
+from alertdrill.errors import ConfigError
 from alertdrill.lint import lint
 from alertdrill.lint.findings import ERROR, INFO, WARNING
 from tests.rule_corpus import write_corpus, write_project
@@ -47,8 +48,20 @@ FORMS = """groups:
 """
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("0", 0), ("0s", 0), ("0m", 0), ("1h30m", 5400), ("30d", 2592000),
-                                               ("1w", 604800), ("1y", 31536000), ("500ms", 0.5), ("1d12h", 129600)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("0", 0),
+        ("0s", 0),
+        ("0m", 0),
+        ("1h30m", 5400),
+        ("30d", 2592000),
+        ("1w", 604800),
+        ("1y", 31536000),
+        ("500ms", 0.5),
+        ("1d12h", 129600),
+    ],
+)
 def test_prometheus_durations(text: str, seconds: float) -> None:
     assert parse_prometheus_duration(text) == seconds
 
@@ -124,8 +137,9 @@ def test_the_corpus_is_what_promtool_accepts(tmp_path: Path) -> None:
     if shutil.which("promtool") is None:
         pytest.skip("promtool is not installed")
     corpus = write_corpus(tmp_path / "corpus")
-    done = subprocess.run(["promtool", "check", "rules", *map(str, corpus.files)], capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        ["promtool", "check", "rules", *map(str, corpus.files)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr[:500]
 
 
@@ -184,10 +198,14 @@ def test_the_mission_is_a_policy_read_from_the_configuration(tmp_path: Path) -> 
     config = mission_project(tmp_path, "mission: {alert: 2 minutes, locate: 5 minutes, recover: 10 minutes}\n")
     report = lint(load_settings(config, env={}))
     assert report.mission.alert_s == 120
-    found = sorted((f.rule, f.severity, f.line, f.drill) for f in report.findings if f.rule.startswith(("mission",
-                                                                                                        "budget")))
-    assert found == [("mission/looser-budget", WARNING, 4, None), ("mission/looser-budget", WARNING, 5, None),
-                     ("mission/unreachable", WARNING, 3, None)]
+    found = sorted(
+        (f.rule, f.severity, f.line, f.drill) for f in report.findings if f.rule.startswith(("mission", "budget"))
+    )
+    assert found == [
+        ("mission/looser-budget", WARNING, 4, None),
+        ("mission/looser-budget", WARNING, 5, None),
+        ("mission/unreachable", WARNING, 3, None),
+    ]
     summary = next(f for f in report.findings if f.rule == "mission/unreachable")
     assert "1 of 2 alerts can never notify within the mission's 2 minutes" in summary.message
     assert "Slow (900 s)" in summary.message and "Quick" not in summary.message
@@ -197,21 +215,33 @@ def test_without_a_mission_the_default_is_1_5_10_and_a_bad_one_is_said(tmp_path:
     report = lint(load_settings(mission_project(tmp_path, ""), env={}))
     assert report.mission.to_dict() == {"alert_s": 60, "locate_s": 300, "recover_s": 600}
     assert sum(f.rule == "mission/looser-budget" for f in report.findings) == 2
-    config = mission_project(tmp_path / "bad", "mission: {alert: soon, notify: 1 minute}\n")
-    bad = sorted((f.rule, f.severity, f.message.split(":")[0]) for f in lint(load_settings(config, env={})).findings
-                 if f.rule == "mission/invalid")
-    assert bad == [("mission/invalid", ERROR, "mission has no phase 'notify'"),
-                   ("mission/invalid", ERROR, "mission.alert")]
+    # A bad mission is bad input: refused when the configuration is read, with its file and line.
+    config = mission_project(tmp_path / "bad", "mission: {alert: 1 minute, notify: 1 minute}\n")
+    with pytest.raises(ConfigError, match=r"alertdrill\.yml:\d+: unknown key 'mission.notify'"):
+        load_settings(config, env={})
+    config = mission_project(tmp_path / "worse", "mission: {alert: soon}\n")
+    with pytest.raises(ConfigError, match=r"alertdrill\.yml:\d+: mission\.alert"):
+        load_settings(config, env={})
 
 
 YAML_SAMPLES = {
     "plain": "groups:\n  - name: a\n    interval: 30s\n    rules:\n      - alert: X\n        for: 0m\n"
-             "        labels: {a: 1, b: true, c: null, d: '1', e: 2026-01-01, f: 1.5}\n",
-    "duplicate": "a: 1\na: 2\n", "alias": "a: &x {b: 1}\nc: *x\n", "scalar-alias": "a: &x s\nb: *x\n",
-    "merge": "a: {b: 1}\nc:\n  <<: {d: 1}\n", "list": "- a\n", "empty": "", "custom-tag": "a: !foo 1\n",
-    "deep": "a: " + "[" * 150 + "]" * 150 + "\n", "very-deep": "a: " + "[" * 5000 + "]" * 5000 + "\n",
-    "broken": "a: [\n", "two-documents": "a: 1\n---\nb: 2\n", "int-key": "1: a\n'1': b\n", "tab": "a:\n\tb: 1\n",
-    "bad-date": "a: 2026-13-45\n", "laughs": "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n",
+    "        labels: {a: 1, b: true, c: null, d: '1', e: 2026-01-01, f: 1.5}\n",
+    "duplicate": "a: 1\na: 2\n",
+    "alias": "a: &x {b: 1}\nc: *x\n",
+    "scalar-alias": "a: &x s\nb: *x\n",
+    "merge": "a: {b: 1}\nc:\n  <<: {d: 1}\n",
+    "list": "- a\n",
+    "empty": "",
+    "custom-tag": "a: !foo 1\n",
+    "deep": "a: " + "[" * 150 + "]" * 150 + "\n",
+    "very-deep": "a: " + "[" * 5000 + "]" * 5000 + "\n",
+    "broken": "a: [\n",
+    "two-documents": "a: 1\n---\nb: 2\n",
+    "int-key": "1: a\n'1': b\n",
+    "tab": "a:\n\tb: 1\n",
+    "bad-date": "a: 2026-13-45\n",
+    "laughs": "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n",
 }
 
 
@@ -237,19 +267,23 @@ def test_the_quick_reader_answers_as_the_strict_one(tmp_path: Path, name: str) -
 def test_a_route_on_a_templated_label_is_not_called_wrong(tmp_path: Path) -> None:
     (tmp_path / "rules.yml").write_text(
         "groups:\n  - name: g\n    rules:\n      - alert: Templated\n"
-        "        expr: up == 0\n        labels: {severity: page, team: '{{ $labels.job }}'}\n")
+        "        expr: up == 0\n        labels: {severity: page, team: '{{ $labels.job }}'}\n"
+    )
     (tmp_path / "am.yml").write_text(
         "route:\n  receiver: default\n  routes:\n    - receiver: pay\n"
-        "      matchers: ['team=\"payments\"']\nreceivers: [{name: default}, {name: pay}]\n")
+        "      matchers: ['team=\"payments\"']\nreceivers: [{name: default}, {name: pay}]\n"
+    )
     (tmp_path / "groups.yml").write_text("pay:\n  receiver: pay\ndefault:\n  receiver: default\n")
     (tmp_path / "drills").mkdir()
     (tmp_path / "drills" / "t.feature").write_text(
         'Feature: t\n  Scenario: s\n    When the fault "noop" is injected\n'
         '    Then the alert "Templated" fires within 1 minute\n'
-        '    And the alert reaches the contact group "pay" within 1 minute\n')
+        '    And the alert reaches the contact group "pay" within 1 minute\n'
+    )
     (tmp_path / "alertdrill.yml").write_text(
         "rules: [rules.yml]\nalertmanager_config: am.yml\ncontact_groups: groups.yml\n"
-        "faults: {noop: {type: command, inject: 'true', revert: 'true'}}\n")
+        "faults: {noop: {type: command, inject: 'true', revert: 'true'}}\n"
+    )
     findings = lint(load_settings(tmp_path / "alertdrill.yml", env={})).findings
     assert "drills/wrong-route" not in {f.rule for f in findings}
     (said,) = [f for f in findings if f.rule == "drills/route-depends-on-labels"]

@@ -15,19 +15,22 @@ from alertdrill.redact import redact
 from tests.test_links_and_notifiers import serving
 
 
-@pytest.mark.parametrize(("text", "shown"), [
-    ("https://drill:hunter2@prom.example/prom", "https://drill:****@prom.example/prom"),
-    ("http://u:p@ss@h:9/x", "http://u:****@h:9/x"),
-    ("http://justuser@h/", "http://justuser@h/"),
-    ("http://h/api?token=abc&x=1", "http://h/api?token=****&x=1"),
-    ("GET http://h/?apikey=S3CR3T&password=p2#frag failed", "GET http://h/?apikey=****&password=****#frag failed"),
-    ("http://h/?API_KEY=a;access_token=b", "http://h/?API_KEY=****;access_token=****"),
-    ("Authorization: Bearer abcdefghijkl", "Authorization: ****"),
-    ('curl -H "Authorization: token xyz" http://x', 'curl -H "Authorization: ****" http://x'),
-    ("Proxy-Authorization: Basic Zm9vOmJhcg==\nnext line", "Proxy-Authorization: ****\nnext line"),
-    ('{"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}', '{"Authorization": "Basic ****"}'),
-    ("plain text, nothing secret: http://h:9090/api/v1/query?query=up", None),
-])
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://drill:hunter2@prom.example/prom", "https://drill:****@prom.example/prom"),
+        ("http://u:p@ss@h:9/x", "http://u:****@h:9/x"),
+        ("http://justuser@h/", "http://justuser@h/"),
+        ("http://h/api?token=abc&x=1", "http://h/api?token=****&x=1"),
+        ("GET http://h/?apikey=S3CR3T&password=p2#frag failed", "GET http://h/?apikey=****&password=****#frag failed"),
+        ("http://h/?API_KEY=a;access_token=b", "http://h/?API_KEY=****;access_token=****"),
+        ("Authorization: Bearer abcdefghijkl", "Authorization: ****"),
+        ('curl -H "Authorization: token xyz" http://x', 'curl -H "Authorization: ****" http://x'),
+        ("Proxy-Authorization: Basic Zm9vOmJhcg==\nnext line", "Proxy-Authorization: ****\nnext line"),
+        ('{"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}', '{"Authorization": "Basic ****"}'),
+        ("plain text, nothing secret: http://h:9090/api/v1/query?query=up", None),
+    ],
+)
 def test_secrets_are_hidden_and_the_rest_kept(text: str, shown: str | None) -> None:
     assert redact(text) == (text if shown is None else shown)
 

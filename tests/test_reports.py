@@ -37,48 +37,105 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def drill(name: str, status: Status, group: str, alert_s: float | None = 2.5) -> DrillResult:
     passed = status == Status.PASSED
-    checks = [Check("routed to contact group", passed, group, group if passed else "nobody",
-                    "" if passed else f"no notification reached {group} <b>in time</b>")]
-    return DrillResult(name=name, feature="drills/x.feature", status=status, alert="PaymentsApiDown",
-                       contact_group=group, phases={Phase.ALERT: PhaseResult(60.0, alert_s, alert_s is not None)},
-                       checks=checks, events=[EventRecord("fault_injected", "2026-11-23T10:00:00.000Z", 0.0)],
-                       fault="payments-api-down", duration_s=4.2,
-                       error="could not reach Prometheus" if status == Status.ERROR else None)
+    checks = [
+        Check(
+            "routed to contact group",
+            passed,
+            group,
+            group if passed else "nobody",
+            "" if passed else f"no notification reached {group} <b>in time</b>",
+        )
+    ]
+    return DrillResult(
+        name=name,
+        feature="drills/x.feature",
+        status=status,
+        alert="PaymentsApiDown",
+        contact_group=group,
+        phases={Phase.ALERT: PhaseResult(60.0, alert_s, alert_s is not None)},
+        checks=checks,
+        events=[EventRecord("fault_injected", "2026-11-23T10:00:00.000Z", 0.0)],
+        fault="payments-api-down",
+        duration_s=4.2,
+        error="could not reach Prometheus" if status == Status.ERROR else None,
+    )
 
 
 def card(*drills: DrillResult) -> Scorecard:
     return Scorecard("2026-11-23T10-00-00Z-ab12", 1795428000.0, 1795428070.0, list(drills))
 
 
-MIXED = card(drill("pays <ok>", Status.PASSED, "payments-oncall"),
-             drill("checkout & errors", Status.FAILED, "storefront-oncall", None),
-             drill("inventory", Status.ERROR, "storefront-oncall", None))
+MIXED = card(
+    drill("pays <ok>", Status.PASSED, "payments-oncall"),
+    drill("checkout & errors", Status.FAILED, "storefront-oncall", None),
+    drill("inventory", Status.ERROR, "storefront-oncall", None),
+)
 
 # Everything a scorecard can carry, with times that are not on the millisecond (the JSON keeps milliseconds).
-FULL = Scorecard("2026-11-23T10-00-00Z-cd34", 1795428000.1239, 1795428070.1231, [
-    DrillResult(
-        name="kill | the <API>", feature="drills/payments.feature", status=Status.FAILED, alert="PaymentsApiDown",
-        contact_group="payments-oncall",
-        phases={Phase.ALERT: PhaseResult(60, 5.24, True), Phase.NOTIFY: PhaseResult(60.0, 6.1, True),
-                Phase.LOCATE: PhaseResult(300.0, 20.5, True), Phase.RECOVER: PhaseResult(600, None, False)},
-        checks=[Check("alert PaymentsApiDown fires", True, "firing within 1.0 min", "fired after 5.2 s"),
-                Check("notification links runbook", False, "payments.md", "x|y\nz", "fix <the> link")],
-        events=[EventRecord("fault_injected", "2026-11-23T10:00:01.000Z", 0.0),
-                EventRecord("alert_received", "2026-11-23T10:00:06.400Z", 5.4,
-                            {"alert": "PaymentsApiDown", "starts_at": "1795428006.000", "receivers": "a,b"}),
-                EventRecord("notification_delivered", "2026-11-23T10:00:07.100Z", 6.1,
-                            {"alert": "PaymentsApiDown", "status": "resolved"}),
-                EventRecord("kill_switch_pulled", "2026-11-23T10:01:00.000Z", 59.0, {"by": "ann", "via": "link"})],
-        fault="payments-api-down", duration_s=59.25, manual=True, notes=["a synthetic <alert>", "second note"],
-        runbook_steps=[RunbookStepResult("locate", "runbooks/payments.md", 12, "promql", "up | x", True,
-                                         "3 series", 2),
-                       RunbookStepResult("recover", "runbooks/payments.md", 20, "sh", "systemctl restart x",
-                                         False, "exit 1: no")],
-        surprise=True, aborted=Aborted(StopReason.KILL_SWITCH, "ann", "2026-11-23T10:01:00.000Z", "link")),
-    DrillResult(name="never ran", feature="drills/y.feature", status=Status.ERROR, alert=None, contact_group=None,
-                phases={}, checks=[], events=[], error="preflight: no injector",
-                aborted=Aborted(StopReason.GUARD, "alertdrill", "2026-11-23T10:00:02.000Z", "guard", "error rate")),
-])
+FULL = Scorecard(
+    "2026-11-23T10-00-00Z-cd34",
+    1795428000.1239,
+    1795428070.1231,
+    [
+        DrillResult(
+            name="kill | the <API>",
+            feature="drills/payments.feature",
+            status=Status.FAILED,
+            alert="PaymentsApiDown",
+            contact_group="payments-oncall",
+            phases={
+                Phase.ALERT: PhaseResult(60, 5.24, True),
+                Phase.NOTIFY: PhaseResult(60.0, 6.1, True),
+                Phase.LOCATE: PhaseResult(300.0, 20.5, True),
+                Phase.RECOVER: PhaseResult(600, None, False),
+            },
+            checks=[
+                Check("alert PaymentsApiDown fires", True, "firing within 1.0 min", "fired after 5.2 s"),
+                Check("notification links runbook", False, "payments.md", "x|y\nz", "fix <the> link"),
+            ],
+            events=[
+                EventRecord("fault_injected", "2026-11-23T10:00:01.000Z", 0.0),
+                EventRecord(
+                    "alert_received",
+                    "2026-11-23T10:00:06.400Z",
+                    5.4,
+                    {"alert": "PaymentsApiDown", "starts_at": "1795428006.000", "receivers": "a,b"},
+                ),
+                EventRecord(
+                    "notification_delivered",
+                    "2026-11-23T10:00:07.100Z",
+                    6.1,
+                    {"alert": "PaymentsApiDown", "status": "resolved"},
+                ),
+                EventRecord("kill_switch_pulled", "2026-11-23T10:01:00.000Z", 59.0, {"by": "ann", "via": "link"}),
+            ],
+            fault="payments-api-down",
+            duration_s=59.25,
+            manual=True,
+            notes=["a synthetic <alert>", "second note"],
+            runbook_steps=[
+                RunbookStepResult("locate", "runbooks/payments.md", 12, "promql", "up | x", True, "3 series", 2),
+                RunbookStepResult(
+                    "recover", "runbooks/payments.md", 20, "sh", "systemctl restart x", False, "exit 1: no"
+                ),
+            ],
+            surprise=True,
+            aborted=Aborted(StopReason.KILL_SWITCH, "ann", "2026-11-23T10:01:00.000Z", "link"),
+        ),
+        DrillResult(
+            name="never ran",
+            feature="drills/y.feature",
+            status=Status.ERROR,
+            alert=None,
+            contact_group=None,
+            phases={},
+            checks=[],
+            events=[],
+            error="preflight: no injector",
+            aborted=Aborted(StopReason.GUARD, "alertdrill", "2026-11-23T10:00:02.000Z", "guard", "error rate"),
+        ),
+    ],
+)
 
 
 def test_a_saved_scorecard_rebuilds_the_same_typed_scorecard() -> None:
@@ -131,8 +188,10 @@ def test_reports_write_what_the_json_says_to_the_millisecond() -> None:
     assert finished.samples[0].value == 1795428070.123
     title, body = summary("payments-oncall", FULL.drills[:1], FULL.run_id)
     assert title == "alertdrill 2026-11-23T10-00-00Z-cd34: payments-oncall 0/1 drills passed"
-    assert body.splitlines()[:2] == ["FAILED: kill | the <API> (alert 5.2/60 s, notify 6.1/60 s, locate 20.5/300 s, "
-                                     "recover -/600 s)", "  - fix <the> link"]
+    assert body.splitlines()[:2] == [
+        "FAILED: kill | the <API> (alert 5.2/60 s, notify 6.1/60 s, locate 20.5/300 s, recover -/600 s)",
+        "  - fix <the> link",
+    ]
 
 
 def test_junit_validates_against_the_ci_schema_with_one_case_per_drill() -> None:
@@ -163,8 +222,10 @@ def test_metrics_textfile_carries_phases_and_outcomes(tmp_path: Path) -> None:
     path = tmp_path / "node_exporter" / "alertdrill.prom"
     write_textfile(MIXED, path)
     text = path.read_text()
-    assert ('alertdrill_phase_seconds{alert="PaymentsApiDown",contact_group="payments-oncall",drill="pays <ok>",'
-            'feature="drills/x.feature",phase="alert"} 2.5') in text
+    assert (
+        'alertdrill_phase_seconds{alert="PaymentsApiDown",contact_group="payments-oncall",drill="pays <ok>",'
+        'feature="drills/x.feature",phase="alert"} 2.5'
+    ) in text
     assert 'alertdrill_drill_passed{alert="PaymentsApiDown",contact_group="storefront-oncall",drill="inventory"' in text
     assert 'phase="alert"} 2.5' in text and text.count("alertdrill_phase_seconds{") == 1  # missed: absent
 
@@ -180,12 +241,18 @@ def test_each_contact_group_receives_only_its_own_drills(tmp_path: Path) -> None
     from alertdrill.sink.server import serve
 
     with serving(serve("127.0.0.1:0")) as sink:
-        groups = ContactGroups(tmp_path / "groups.yml", {
-            "payments-oncall": ContactGroup("payments-oncall", "payments-oncall",
-                                            (f"json://{sink}/payments/T0KEN-P",)),
-            "storefront-oncall": ContactGroup("storefront-oncall", "storefront-oncall",
-                                              (f"json://{sink}/storefront/T0KEN-S",)),
-            "sre": ContactGroup("sre", "sre-default", (f"json://{sink}/sre/T0KEN-X",))})
+        groups = ContactGroups(
+            tmp_path / "groups.yml",
+            {
+                "payments-oncall": ContactGroup(
+                    "payments-oncall", "payments-oncall", (f"json://{sink}/payments/T0KEN-P",)
+                ),
+                "storefront-oncall": ContactGroup(
+                    "storefront-oncall", "storefront-oncall", (f"json://{sink}/storefront/T0KEN-S",)
+                ),
+                "sre": ContactGroup("sre", "sre-default", (f"json://{sink}/sre/T0KEN-X",)),
+            },
+        )
         sent = publish(MIXED, groups)
         arrivals, _ = SinkClient(f"http://{sink}").events(0, 0)
     assert [(s.group, s.drills, s.ok) for s in sent] == [("payments-oncall", 1, True), ("storefront-oncall", 2, True)]

@@ -14,12 +14,12 @@ from PIL import Image
 from alertdrill.testing import Project
 from tests.conftest import REPO, alertdrill
 
-HISTORY_DRILL = '''Feature: history
+HISTORY_DRILL = """Feature: history
   Scenario: Payments drill kept in history
     Given the service "payments-api" is healthy
     When the fault "{fault}" is injected
     Then the alert "PaymentsApiDown" fires within 5 seconds
-'''
+"""
 OUTPUT = Path(os.environ.get("ALERTDRILL_TEST_OUTPUT", REPO / "test-output"))
 
 
@@ -58,19 +58,44 @@ def test_the_html_timeline_renders_in_headless_chromium(three_runs: list[Path], 
     assert '<polyline fill="none" stroke="#1a73e8"' in page.read_text()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     shot = OUTPUT / "scorecard-timeline.png"
-    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=900,700",
-                           f"--screenshot={shot}", page.as_uri()],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=900,700",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0 and shot.stat().st_size > 0, done.stderr[-2000:]
     image = Image.open(shot).convert("RGB")
     colors = {color: count for count, color in image.getcolors(image.width * image.height) or []}
     green = colors.get((0x34, 0xA8, 0x53), 0)  # phase bars that met their budget
     blue = colors.get((0x1A, 0x73, 0xE8), 0)  # event markers and the trend line
     assert green > 200 and blue > 50, (green, blue)
-    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-                          f"--user-data-dir={tmp_path / 'profile2'}", page.as_uri()],
-                         capture_output=True, text=True, timeout=60, check=False).stdout
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            f"--user-data-dir={tmp_path / 'profile2'}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout
     assert dom.count('class="phase-bar"') == 1 and "received" in dom and "delivered" not in dom
 
 

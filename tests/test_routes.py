@@ -12,35 +12,91 @@ from alertdrill.catalog.routes import Matcher, load_routing_tree, parse_matchers
 from tests.conftest import REPO
 
 FIXTURES = Path(__file__).parent / "fixtures" / "routes"
-CONFIGS = {"example": REPO / "alerts" / "alertmanager.yml", "nested": FIXTURES / "nested.yml",
-           "tricky": FIXTURES / "tricky.yml", "legacy": FIXTURES / "legacy.yml"}
+CONFIGS = {
+    "example": REPO / "alerts" / "alertmanager.yml",
+    "nested": FIXTURES / "nested.yml",
+    "tricky": FIXTURES / "tricky.yml",
+    "legacy": FIXTURES / "legacy.yml",
+}
 
 CASES: dict[str, list[str]] = {
-    "example": ["alertname=PaymentsApiDown team=payments severity=page", "alertname=X team=storefront",
-                "alertname=X", "team=Payments", "team=payments-eu", "team=", "alertname=team=payments",
-                "team=storefront drill_run=abc"],
-    "nested": ["service=foo1", "service=foo2 severity=critical", "service=baz severity=warning",
-               "service=foo3 severity=critical", "service=files", "service=files severity=critical",
-               "service=database", "service=database owner=team-X", "service=database owner=team-Y",
-               "service=database owner=team-Z severity=critical", "severity=critical", "", "service=foo1|foo2",
-               "service=FOO1", "service=database owner=team-X severity=critical"],
-    "tricky": ["", "severity=page", "severity=critical team=payments", "team=payments env=staging",
-               "team=payments env=prod severity=page region=eu-west", "team=payments severity=page region=us-east",
-               "team=payments tier=gold", "team=payments tier=bronze", "team=payments tier=gold severity=page",
-               "notify=x", "notify=", "msg=a,b", "msg=a", "zone=us", "zone=us-east", "zone=xus",
-               "host=db1", "host=db2", "host=test-db1", "host=", "notify=y host=db1 severity=pager",
-               "team=payments env=prod region=eu-", "severity=page|critical"],
-    "legacy": ["team=ops", "team=ops severity=warning", "team=ops severity=critical", "team=ops severity=info",
-               "service=web", "service=webshop severity=critical", "service=webshop severity=critical env=prod",
-               "service=myweb severity=critical env=prod", "team=ops service=web", "service=web env=prod",
-               "severity=critical env=prod"],
+    "example": [
+        "alertname=PaymentsApiDown team=payments severity=page",
+        "alertname=X team=storefront",
+        "alertname=X",
+        "team=Payments",
+        "team=payments-eu",
+        "team=",
+        "alertname=team=payments",
+        "team=storefront drill_run=abc",
+    ],
+    "nested": [
+        "service=foo1",
+        "service=foo2 severity=critical",
+        "service=baz severity=warning",
+        "service=foo3 severity=critical",
+        "service=files",
+        "service=files severity=critical",
+        "service=database",
+        "service=database owner=team-X",
+        "service=database owner=team-Y",
+        "service=database owner=team-Z severity=critical",
+        "severity=critical",
+        "",
+        "service=foo1|foo2",
+        "service=FOO1",
+        "service=database owner=team-X severity=critical",
+    ],
+    "tricky": [
+        "",
+        "severity=page",
+        "severity=critical team=payments",
+        "team=payments env=staging",
+        "team=payments env=prod severity=page region=eu-west",
+        "team=payments severity=page region=us-east",
+        "team=payments tier=gold",
+        "team=payments tier=bronze",
+        "team=payments tier=gold severity=page",
+        "notify=x",
+        "notify=",
+        "msg=a,b",
+        "msg=a",
+        "zone=us",
+        "zone=us-east",
+        "zone=xus",
+        "host=db1",
+        "host=db2",
+        "host=test-db1",
+        "host=",
+        "notify=y host=db1 severity=pager",
+        "team=payments env=prod region=eu-",
+        "severity=page|critical",
+    ],
+    "legacy": [
+        "team=ops",
+        "team=ops severity=warning",
+        "team=ops severity=critical",
+        "team=ops severity=info",
+        "service=web",
+        "service=webshop severity=critical",
+        "service=webshop severity=critical env=prod",
+        "service=myweb severity=critical env=prod",
+        "team=ops service=web",
+        "service=web env=prod",
+        "severity=critical env=prod",
+    ],
 }
 PAIRS = [(config, labels) for config, cases in CASES.items() for labels in cases]
 
 
 def amtool(config: Path, labels: str) -> list[str]:
-    done = subprocess.run(["amtool", "config", "routes", "test", f"--config.file={config}", *labels.split()],
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        ["amtool", "config", "routes", "test", f"--config.file={config}", *labels.split()],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().split(",")
 
@@ -61,8 +117,10 @@ def test_receivers_agree_with_amtool(config: str, labels: str) -> None:
 
 
 def test_matcher_strings_parse_like_alertmanager() -> None:
-    assert parse_matchers('{team="payments", env!="staging"}') == [Matcher("team", "=", "payments"),
-                                                                    Matcher("env", "!=", "staging")]
+    assert parse_matchers('{team="payments", env!="staging"}') == [
+        Matcher("team", "=", "payments"),
+        Matcher("env", "!=", "staging"),
+    ]
     assert parse_matchers('msg="a,b\\"c"') == [Matcher("msg", "=", 'a,b"c')]
     assert parse_matchers("host=db1") == [Matcher("host", "=", "db1")]
     for bad in ('team=~"(unclosed"', "=x", "no operator"):

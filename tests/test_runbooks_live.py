@@ -12,16 +12,16 @@ import pytest
 from alertdrill.testing import Project
 from tests.conftest import alertdrill
 
-DRILL = '''Feature: runbook proven
+DRILL = """Feature: runbook proven
   Scenario: Payments runbook
     Given the service "payments-api" is healthy
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the runbook locates the fault within {locate}
     And the service recovers within {recover}
-'''
+"""
 
-RUNBOOK = '''---
+RUNBOOK = """---
 alerts: [PaymentsApiDown]
 ---
 # Payments API down
@@ -35,7 +35,7 @@ alerts: [PaymentsApiDown]
 ```sh
 {remediate}
 ```
-'''
+"""
 
 
 @pytest.fixture
@@ -57,14 +57,15 @@ def drill(lab: Project, locate: str = "5 minutes", recover: str = "10 minutes") 
 
 
 def test_a_diagnose_step_that_never_finds_the_fault_fails_on_locate(lab: Project, runbook: Path) -> None:
-    runbook.write_text(RUNBOOK.format(diagnose='up{job="payments-api"} == 42',
-                                      remediate="alertdrill lab service start payments-api"))
+    runbook.write_text(
+        RUNBOOK.format(diagnose='up{job="payments-api"} == 42', remediate="alertdrill lab service start payments-api")
+    )
     result = drill(lab, locate="4 seconds")
     assert result["status"] == "failed"
     assert result["phases"]["locate"] == {"budget_s": 4.0, "elapsed_s": None, "passed": False}
     check = next(c for c in result["checks"] if c["name"] == "runbook locates the fault")
     assert "Diagnose step at runbooks/payments-api-down.md:8" in check["message"]
-    assert "`up{job=\"payments-api\"} == 42`" in check["message"] and "0 series" in check["message"]
+    assert '`up{job="payments-api"} == 42`' in check["message"] and "0 series" in check["message"]
     assert "recover" in result["phases"] and result["phases"]["recover"]["elapsed_s"] is None
 
 
@@ -80,21 +81,22 @@ def test_a_remediate_step_that_does_not_fix_the_service_fails_on_recover(lab: Pr
 
 
 def test_a_failing_remediate_step_is_named_with_its_output(lab: Project, runbook: Path) -> None:
-    runbook.write_text(RUNBOOK.format(diagnose='up{job="payments-api"} == 0',
-                                      remediate="echo permission denied >&2; exit 4"))
+    runbook.write_text(
+        RUNBOOK.format(diagnose='up{job="payments-api"} == 0', remediate="echo permission denied >&2; exit 4")
+    )
     result = drill(lab, recover="6 seconds")
     check = next(c for c in result["checks"] if c["name"] == "service recovers")
     assert "Remediate step at runbooks/payments-api-down.md:13 failed" in check["message"]
     assert "exit 4: permission denied" in check["message"]
 
 
-LINKED = '''Feature: runbook link
+LINKED = """Feature: runbook link
   Scenario: Payments runbook link
     Given the service "payments-api" is healthy
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the notification links the runbook "runbooks/payments-api-down.md"
-'''
+"""
 
 
 def test_a_link_to_a_runbook_that_is_gone_fails_showing_url_and_expectation(lab: Project, runbook: Path) -> None:
@@ -110,5 +112,7 @@ def test_a_link_to_a_runbook_that_is_gone_fails_showing_url_and_expectation(lab:
     check = next(c for c in card["drills"][0]["checks"] if c["name"] == "notification links runbook")
     url = "https://github.com/acme/oncall/blob/main/runbooks/payments-api-down.md"
     assert (check["passed"], check["expected"], check["actual"]) == (False, "runbooks/payments-api-down.md", url)
-    assert check["message"] == (f"the notification links {url}: runbooks/payments-api-down.md is not a runbook "
-                                "under runbooks/: create it or fix the link")
+    assert check["message"] == (
+        f"the notification links {url}: runbooks/payments-api-down.md is not a runbook "
+        "under runbooks/: create it or fix the link"
+    )

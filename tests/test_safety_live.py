@@ -12,25 +12,25 @@ import yaml
 from alertdrill.testing import Project
 from tests.conftest import alertdrill
 
-SYNTHETIC = '''Feature: synthetic
+SYNTHETIC = """Feature: synthetic
   Scenario: A synthetic page reaches payments on-call
     When the fault "synthetic-page" is injected
     Then the alert "SyntheticPage" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
-'''
-GUARDED = '''Feature: guarded
+"""
+GUARDED = """Feature: guarded
   Scenario: A guard aborts the drill
     Given the service "payments-api" is healthy
     When the fault "payments-api-down" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
     And the runbook locates the fault within 5 minutes
-'''
-EXPIRING = '''Feature: bounded
+"""
+EXPIRING = """Feature: bounded
   Scenario: The fault outlives its maximum duration
     When the fault "brief-marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
-'''
+"""
 
 
 def run(lab: Project, name: str, text: str) -> tuple[int, dict[str, Any], str]:
@@ -54,8 +54,10 @@ def guard(lab: Project) -> Iterator[None]:
 def test_a_synthetic_alert_proves_route_and_delivery_and_says_so(lab: Project) -> None:
     code, drill, out = run(lab, "synthetic.feature", SYNTHETIC)
     assert code == 0 and drill["status"] == "passed", out
-    assert drill["notes"] == ["synthetic alert: posted straight to Alertmanager, so this drill proves routing and "
-                              "delivery only; the alerting rule and Prometheus were not exercised"]
+    assert drill["notes"] == [
+        "synthetic alert: posted straight to Alertmanager, so this drill proves routing and "
+        "delivery only; the alerting rule and Prometheus were not exercised"
+    ]
     names = [e["name"] for e in drill["events"]]
     assert "fault_verified" in names and "alert_pending" not in names  # Prometheus never saw it
     assert "synthetic alert" in (lab.root / "reports" / "latest" / "scorecard.html").read_text()
@@ -64,8 +66,9 @@ def test_a_synthetic_alert_proves_route_and_delivery_and_says_so(lab: Project) -
 def test_a_guard_that_holds_aborts_the_drill_and_reverts_at_once(lab: Project, guard: None) -> None:
     code, drill, out = run(lab, "guarded.feature", GUARDED)
     assert code == 1 and drill["status"] == "error", out
-    assert drill["error"].startswith('aborted by guard payments-down: `up{job="payments-api"} == 0` returned 1 '
-                                     "series; the fault was reverted")
+    assert drill["error"].startswith(
+        'aborted by guard payments-down: `up{job="payments-api"} == 0` returned 1 series; the fault was reverted'
+    )
     names = [e["name"] for e in drill["events"]]
     assert names.index("guard_tripped") < names.index("fault_reverted")
     tripped = next(e for e in drill["events"] if e["name"] == "guard_tripped")
@@ -77,8 +80,9 @@ def test_a_guard_holding_before_the_fault_injects_nothing(lab: Project, guard: N
     config["guards"] = {"always": "vector(1)"}
     lab.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     code, drill, _ = run(lab, "marker-guarded.feature", EXPIRING.replace("brief-marker", "marker"))
-    assert code == 1 and drill["error"].startswith("guard always: `vector(1)` returned 1 series before the fault; "
-                                                   "nothing was injected")
+    assert code == 1 and drill["error"].startswith(
+        "guard always: `vector(1)` returned 1 series before the fault; nothing was injected"
+    )
     assert not (lab.root / "injected.marker").exists()
 
 

@@ -28,7 +28,7 @@ from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO, TEST_FAULTS, alertdrill
 
 BERLIN = ZoneInfo("Europe/Berlin")
-TAGGED = '''Feature: tagged drills
+TAGGED = """Feature: tagged drills
   @cron:H_H(9-11)_*_*_WED
   Scenario: Tagged payments drill
     Given the service "payments-api" is healthy
@@ -38,7 +38,7 @@ TAGGED = '''Feature: tagged drills
   Scenario: Untagged drill
     When the fault "noop" is injected
     Then the alert "CheckoutErrors" fires within 1 minute
-'''
+"""
 
 
 def job(name: str, cron: str = "0 10 * * *", targets: tuple[str, ...] = ("service:x",), tz: str = "UTC") -> Job:
@@ -107,9 +107,16 @@ class HeldRunner:
 
 
 def test_jobs_come_from_config_and_cron_tags_with_hashed_minutes(tmp_path: Path) -> None:
-    project = project_with(tmp_path, {"timezone": "Europe/Berlin", "jobs": {
-        "weekly-payments": {"cron": "H H(9-11) * * MON", "drills": ["drills/payments.feature"]},
-        "storefront-nightly": {"cron": "H 2 * * *", "drills": ["drills/storefront.feature"], "target": "shop"}}})
+    project = project_with(
+        tmp_path,
+        {
+            "timezone": "Europe/Berlin",
+            "jobs": {
+                "weekly-payments": {"cron": "H H(9-11) * * MON", "drills": ["drills/payments.feature"]},
+                "storefront-nightly": {"cron": "H 2 * * *", "drills": ["drills/storefront.feature"], "target": "shop"},
+            },
+        },
+    )
     project.write_feature("tagged.feature", TAGGED)
     jobs = {j.name: j for j in load_schedule(project.settings()).jobs}
     assert set(jobs) == {"weekly-payments", "storefront-nightly", "tagged@H_H(9-11)_*_*_WED"}
@@ -142,7 +149,13 @@ def test_the_schedule_fires_at_its_times_across_a_dst_change() -> None:
     Scheduler([weekly], runner, clock, say=lambda _: None).run(max_runs=6)
     local = [at.astimezone(BERLIN) for _, at in runner.started]
     assert [(d.month, d.day, d.hour, d.minute) for d in local] == [
-        (3, 1, 10, 30), (3, 8, 10, 30), (3, 15, 10, 30), (3, 22, 10, 30), (3, 29, 10, 30), (4, 5, 10, 30)]
+        (3, 1, 10, 30),
+        (3, 8, 10, 30),
+        (3, 15, 10, 30),
+        (3, 22, 10, 30),
+        (3, 29, 10, 30),
+        (4, 5, 10, 30),
+    ]
     assert {at.hour for _, at in runner.started} == {9, 8}  # UTC moves with summer time; local time does not
     assert upcoming([weekly], datetime(2027, 3, 1, tzinfo=UTC), 2)[1][0].astimezone(BERLIN).day == 8
 
@@ -160,8 +173,11 @@ def test_two_drills_on_one_target_never_overlap() -> None:
     clock = ManualClock(datetime(2026, 11, 23, 9, 59, tzinfo=UTC))
     runner = HeldRunner()
     lines: list[str] = []
-    jobs = [job("a", targets=("service:payments-api",)), job("b", targets=("service:payments-api", "alert:X")),
-            job("c", targets=("service:checkout-api",))]
+    jobs = [
+        job("a", targets=("service:payments-api",)),
+        job("b", targets=("service:payments-api", "alert:X")),
+        job("c", targets=("service:checkout-api",)),
+    ]
     scheduler = Scheduler(jobs, runner, clock, max_parallel=3, say=lines.append)
     thread = threading.Thread(target=scheduler.run, kwargs={"max_runs": 3}, daemon=True)
     thread.start()
@@ -194,11 +210,11 @@ def test_a_fire_during_the_previous_run_is_skipped_not_queued_twice() -> None:
     assert plan.wakeup() == datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-LONG = '''Feature: long
+LONG = """Feature: long
   Scenario: A drill still waiting when the schedule is stopped
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
-'''
+"""
 
 
 @pytest.fixture
@@ -208,12 +224,21 @@ def long_drill(lab: Project) -> Iterator[Path]:
     path.unlink()
 
 
-def test_stopping_the_schedule_reverts_the_running_drill_at_once(lab: Project, long_drill: Path,
-                                                                   tmp_path: Path) -> None:
+def test_stopping_the_schedule_reverts_the_running_drill_at_once(
+    lab: Project, long_drill: Path, tmp_path: Path
+) -> None:
     settings = lab.settings()
     clock = ManualClock(datetime(2026, 11, 23, 9, 59, tzinfo=UTC))
-    scheduled = Job("long", "0 10 * * *", "UTC", (str(long_drill.relative_to(lab.root)),), (),
-                    frozenset({"fault:marker"}), "test:1", 60.0)
+    scheduled = Job(
+        "long",
+        "0 10 * * *",
+        "UTC",
+        (str(long_drill.relative_to(lab.root)),),
+        (),
+        frozenset({"fault:marker"}),
+        "test:1",
+        60.0,
+    )
     scheduler = Scheduler([scheduled], SubprocessRunner(settings, tmp_path / "logs"), clock, say=lambda _: None)
     thread = threading.Thread(target=scheduler.run, daemon=True)
     thread.start()
@@ -234,8 +259,12 @@ def test_stopping_the_schedule_reverts_the_running_drill_at_once(lab: Project, l
 
 def test_the_schedule_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"jobs": {"weekly": {"cron": "H 10 * * MON", "drills": ["drills"]}}})
-    child = subprocess.Popen([sys.executable, "-m", "alertdrill", "schedule", "--config", str(project.config_path)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "alertdrill", "schedule", "--config", str(project.config_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert child.stdout is not None
         first = child.stdout.readline()  # printed once the SIGTERM handler is in place

@@ -56,34 +56,51 @@ def secret_project(dest: Path) -> Project:
     raw["alertmanager"] = _url(path=f"/am?token={TOKEN}")
     raw["metrics"] = {"pushgateway": _url(path=f"/push?token={TOKEN}")}
     raw["history"] = f"postgresql://drill:{PASSWORD}@127.0.0.1:1/db?password={PASSWORD}"
-    raw["faults"]["push"] = {"type": "metric", "pushgateway": _url(path=f"/?token={TOKEN}"),
-                             "metric": "alertdrill_sweep", "value": 1}
+    raw["faults"]["push"] = {
+        "type": "metric",
+        "pushgateway": _url(path=f"/?token={TOKEN}"),
+        "metric": "alertdrill_sweep",
+        "value": 1,
+    }
     project.config_path.write_text(yaml.safe_dump(raw, sort_keys=False))
     groups_path = project.root / "notifiers" / "contact-groups.yml"
     groups = yaml.safe_load(groups_path.read_text())
     for body in groups.values():
         body["notify"] = [_url("json", f"/?token={TOKEN}"), f"mailto://drill:{PASSWORD}@127.0.0.1:{free_port()}"]
     groups_path.write_text(yaml.safe_dump(groups, sort_keys=False))
-    project.write_feature("push.feature", '''Feature: push
+    project.write_feature(
+        "push.feature",
+        """Feature: push
   Scenario: a pushed series pages payments
     Given the service "payments-api" is healthy
     When the fault "push" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
     And the alert reaches the contact group "payments-oncall" within 1 minute
-''')
+""",
+    )
     return project
 
 
 def run(project: Project, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "alertdrill", *args, "--config", str(project.config_path)],
-                          cwd=project.root, capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "alertdrill", *args, "--config", str(project.config_path)],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
 
 
 def leaks(done: subprocess.CompletedProcess[str], root: Path) -> list[str]:
     """Where a secret shows: the output streams and every file written under the project."""
-    found = [f"{stream}: {line.strip()[:300]}" for stream, text in (("stdout", done.stdout), ("stderr", done.stderr))
-             for line in text.splitlines() if any(s in line for s in SECRETS)]
+    found = [
+        f"{stream}: {line.strip()[:300]}"
+        for stream, text in (("stdout", done.stdout), ("stderr", done.stderr))
+        for line in text.splitlines()
+        if any(s in line for s in SECRETS)
+    ]
     for folder in ("reports", ".alertdrill", ".lab"):
         for path in sorted((root / folder).rglob("*")) if (root / folder).exists() else []:
             if path.is_file() and any(s.encode() in path.read_bytes() for s in SECRETS):
@@ -129,8 +146,9 @@ def _option_cases() -> list[object]:
             for valid in (True, False):
                 where = KNOWN_OPTION_LEAKS.get((name, via, valid))
                 marks = [pytest.mark.xfail(strict=True, reason=f"known leak in {where}")] if where else []
-                cases.append(pytest.param(name, via, valid, marks=marks,
-                                          id=f"{name}-{via}-{'valid' if valid else 'invalid'}"))
+                cases.append(
+                    pytest.param(name, via, valid, marks=marks, id=f"{name}-{via}-{'valid' if valid else 'invalid'}")
+                )
     return cases
 
 
@@ -140,7 +158,7 @@ def test_secrets_given_as_options_are_never_shown(tmp_path: Path, name: str, via
     flag, variable = OVERRIDES[name]
     url = _override_url(name, valid)
     command = ("history",) if name == "history" else ("run",)
-    done = (run(project, *command, flag, url) if via == "flag" else run(project, *command, env={variable: url}))
+    done = run(project, *command, flag, url) if via == "flag" else run(project, *command, env={variable: url})
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
     assert not leaks(done, project.root), "\n".join(leaks(done, project.root))
 
@@ -171,8 +189,12 @@ def test_a_bad_notify_url_with_a_secret_is_refused_without_showing_it(tmp_path: 
 
 # -- a run that gets as far as injecting: Prometheus and Alertmanager answer (a stand-in), the sink runs --
 
-RULE_NAMES = [rule["alert"] for group in yaml.safe_load((REPO / "alerts" / "rules.yml").read_text())["groups"]
-              for rule in group["rules"] if "alert" in rule]
+RULE_NAMES = [
+    rule["alert"]
+    for group in yaml.safe_load((REPO / "alerts" / "rules.yml").read_text())["groups"]
+    for rule in group["rules"]
+    if "alert" in rule
+]
 
 
 class _StandIn(BaseHTTPRequestHandler):
@@ -183,11 +205,25 @@ class _StandIn(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         if "/api/v1/query" in self.path:
-            body: object = {"status": "success",
-                            "data": {"resultType": "vector", "result": [{"metric": {}, "value": [0, "1"]}]}}
+            body: object = {
+                "status": "success",
+                "data": {"resultType": "vector", "result": [{"metric": {}, "value": [0, "1"]}]},
+            }
         elif "/api/v1/rules" in self.path:
-            body = {"status": "success", "data": {"groups": [{"name": "standin", "rules": [
-                {"type": "alerting", "name": name, "query": "vector(1)", "duration": 0} for name in RULE_NAMES]}]}}
+            body = {
+                "status": "success",
+                "data": {
+                    "groups": [
+                        {
+                            "name": "standin",
+                            "rules": [
+                                {"type": "alerting", "name": name, "query": "vector(1)", "duration": 0}
+                                for name in RULE_NAMES
+                            ],
+                        }
+                    ]
+                },
+            }
         elif "/api/v2/" in self.path and "status" not in self.path:
             body = []
         else:
@@ -218,11 +254,19 @@ def standing_in(*urls: str) -> Iterator[None]:
 @contextmanager
 def running_sink(project: Project) -> Iterator[None]:
     listen = yaml.safe_load(project.config_path.read_text())["sink"]["listen"]
-    child = subprocess.Popen([sys.executable, "-m", "alertdrill", "sink", "--config", str(project.config_path)],
-                             cwd=project.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "alertdrill", "sink", "--config", str(project.config_path)],
+        cwd=project.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        assert poll_until(lambda: requests.get(f"http://{listen}/-/healthy", timeout=1).ok, 30, 0.1,
-                          on_error=(requests.RequestException,)), "the sink did not start"
+        assert poll_until(
+            lambda: requests.get(f"http://{listen}/-/healthy", timeout=1).ok,
+            30,
+            0.1,
+            on_error=(requests.RequestException,),
+        ), "the sink did not start"
         yield
     finally:
         child.terminate()

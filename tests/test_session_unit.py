@@ -153,8 +153,9 @@ def test_a_guard_that_trips_stops_the_drill_and_reverts_at_once(tmp_path: Path) 
     assert stop is not None and stop.reason is StopReason.GUARD
     assert raised.value.fix == "find out why the guard's condition held"
     result = session.close()
-    assert (result.error or "").startswith('aborted by guard payments-down: `up{job="payments-api"} == 0` returned '
-                                           "1 series; the fault was reverted")
+    assert (result.error or "").startswith(
+        'aborted by guard payments-down: `up{job="payments-api"} == 0` returned 1 series; the fault was reverted'
+    )
     names = [e.name for e in session.timeline.events()]
     assert names.index(EventName.GUARD_TRIPPED) < names.index(EventName.FAULT_REVERTED)
     assert rig.world.reverted == 1 and not rig.entries()
@@ -183,17 +184,24 @@ def test_the_fault_is_reverted_at_its_maximum_duration(tmp_path: Path) -> None:
 
 
 def test_preflight_problems_stop_the_drill_before_any_step(rig: Rig) -> None:
-    session = DrillSession.with_parts(DrillSpec("d", "drills/d.feature", 1, FULL), rig.parts,
-                                      preflight=["rule PaymentsApiDown is not loaded"])
+    session = DrillSession.with_parts(
+        DrillSpec("d", "drills/d.feature", 1, FULL), rig.parts, preflight=["rule PaymentsApiDown is not loaded"]
+    )
     with pytest.raises(DrillError, match="preflight found 1 problem, nothing was injected"):
         session.perform(FULL[0])
     assert session.close().status == "error" and rig.world.injected == 0
 
 
 # Where a KeyboardInterrupt lands, step by step: "clock" is any wait on the timeline.
-INTERRUPTS = [(SteadyState, "steady"), (InjectFault, "inject"), (AlertFires, "clock"),
-              (ReachesContactGroup, "clock"), (LinksRunbook, "clock"), (LocatesFault, "runbook"),
-              (Recovers, "runbook")]
+INTERRUPTS = [
+    (SteadyState, "steady"),
+    (InjectFault, "inject"),
+    (AlertFires, "clock"),
+    (ReachesContactGroup, "clock"),
+    (LinksRunbook, "clock"),
+    (LocatesFault, "runbook"),
+    (Recovers, "runbook"),
+]
 
 
 @pytest.mark.parametrize(("kind", "where"), INTERRUPTS, ids=[k.__name__ for k, _ in INTERRUPTS])
@@ -246,16 +254,21 @@ def test_an_observer_retries_a_temporary_error_and_reports_no_outage_once_it_ans
             self.calls += 1
             if self.calls <= 2:
                 raise UnreachableError("Prometheus at http://prometheus.invalid is unreachable")
-            return [{"labels": {"alertname": ALERT}, "state": "firing",
-                     "activeAt": datetime.now(UTC).isoformat()}]
+            return [{"labels": {"alertname": ALERT}, "state": "firing", "activeAt": datetime.now(UTC).isoformat()}]
 
     class QuietAlertmanager:
         def alerts(self, alertname: str, labels: object = None) -> list[object]:
             return []
 
     timeline = Timeline()
-    watch = Watch(WatchTarget(ALERT, time.time() - 1, lambda receiver: None), timeline,
-                  FlakyPrometheus(), QuietAlertmanager(), None, 0.01).start()  # type: ignore[arg-type]
+    watch = Watch(
+        WatchTarget(ALERT, time.time() - 1, lambda receiver: None),
+        timeline,
+        FlakyPrometheus(),  # type: ignore[arg-type]
+        QuietAlertmanager(),  # type: ignore[arg-type]
+        None,
+        0.01,
+    ).start()
     try:
         assert timeline.wait_for(lambda evs: any(e.name == EventName.FIRING for e in evs), 3)
         assert watch.outage(0.0) is None

@@ -32,8 +32,9 @@ def test_long_poll_answers_when_a_webhook_arrives(sink: str) -> None:
     _, last = client.events(0, 0)
     posted: list[int] = []
     before = time.time()  # before the webhook can be sent, however late this thread runs
-    webhook = threading.Timer(0.1, lambda: posted.append(
-        requests.post(f"{sink}/hook/x", json={"receiver": "team"}, timeout=5).status_code))
+    webhook = threading.Timer(
+        0.1, lambda: posted.append(requests.post(f"{sink}/hook/x", json={"receiver": "team"}, timeout=5).status_code)
+    )
     webhook.start()
     try:
         arrivals, newest = client.events(last, LONG_POLL_S)

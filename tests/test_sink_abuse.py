@@ -35,8 +35,9 @@ class Sink:
 @pytest.fixture
 def sink() -> Iterator[Sink]:
     arrivals = Arrivals(keep=50, max_bytes=20_000)
-    server = serve(f"127.0.0.1:{free_port()}", arrivals, tokens=TokenBook("strict"), max_threads=3, request_s=1.0,
-                   idle_s=0.5)
+    server = serve(
+        f"127.0.0.1:{free_port()}", arrivals, tokens=TokenBook("strict"), max_threads=3, request_s=1.0, idle_s=0.5
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     port = server.server_address[1]
@@ -64,13 +65,23 @@ def post_head(length: str | None, extra: str = "", host: str = "127.0.0.1") -> b
     return (head + "\r\n").encode()
 
 
-@pytest.mark.parametrize(("length", "extra", "status"), [
-    ("-1", "", b"400"), ("abc", "", b"400"), ("1e3", "", b"400"), (None, "", b"411"),
-    (None, "Transfer-Encoding: chunked\r\n", b"411"), ("5", "Transfer-Encoding: chunked\r\n", b"411"),
-    (str(MAX_BODY + 1), "", b"413"), (str(10**30), "", b"400"), ("5", "Content-Length: 6\r\n", b"400"),
-])
-def test_a_body_without_a_sound_bounded_length_is_refused_unread(sink: Sink, length: str | None, extra: str,
-                                                                 status: bytes) -> None:
+@pytest.mark.parametrize(
+    ("length", "extra", "status"),
+    [
+        ("-1", "", b"400"),
+        ("abc", "", b"400"),
+        ("1e3", "", b"400"),
+        (None, "", b"411"),
+        (None, "Transfer-Encoding: chunked\r\n", b"411"),
+        ("5", "Transfer-Encoding: chunked\r\n", b"411"),
+        (str(MAX_BODY + 1), "", b"413"),
+        (str(10**30), "", b"400"),
+        ("5", "Content-Length: 6\r\n", b"400"),
+    ],
+)
+def test_a_body_without_a_sound_bounded_length_is_refused_unread(
+    sink: Sink, length: str | None, extra: str, status: bytes
+) -> None:
     started = time.monotonic()
     answer = raw(sink, post_head(length, extra))  # headers only: the sink must answer without the body
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:80]
@@ -144,10 +155,19 @@ def test_connections_beyond_the_thread_bound_get_503(sink: Sink) -> None:
     assert requests.get(f"{sink.url}/-/healthy", timeout=5).status_code == 200
 
 
-@pytest.mark.parametrize(("host", "status"), [
-    ("evil.example", b"400"), ("evil.example:9095", b"400"), ("127.0.0.1.nip.io", b"400"), ("", b"400"),
-    ("localhost", b"200"), ("127.0.0.1:1234", b"200"), ("[::1]:9095", b"200"), ("LOCALHOST.", b"200"),
-])
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("evil.example", b"400"),
+        ("evil.example:9095", b"400"),
+        ("127.0.0.1.nip.io", b"400"),
+        ("", b"400"),
+        ("localhost", b"200"),
+        ("127.0.0.1:1234", b"200"),
+        ("[::1]:9095", b"200"),
+        ("LOCALHOST.", b"200"),
+    ],
+)
 def test_only_its_own_host_names_are_answered(sink: Sink, host: str, status: bytes) -> None:
     answer = raw(sink, f"GET /-/healthy HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:60]
@@ -202,8 +222,12 @@ def test_an_events_timeout_that_is_not_finite_is_refused(sink: Sink) -> None:
 
 def test_a_listen_beyond_loopback_is_announced_on_stderr() -> None:
     port = free_port()
-    child = subprocess.Popen([sys.executable, "-m", "alertdrill.sink.server", "--listen", f"0.0.0.0:{port}"],
-                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    child = subprocess.Popen(
+        [sys.executable, "-m", "alertdrill.sink.server", "--listen", f"0.0.0.0:{port}"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert child.stderr is not None
         line = child.stderr.readline()

@@ -23,8 +23,13 @@ from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO, TEST_FAULTS
 
 BERLIN = ZoneInfo("Europe/Berlin")
-WORKING_HOURS = Policy((Window.parse("Mon-Fri 10:00-16:00"),), "Europe/Berlin",
-                       (parse_blackout("2026-12-21..2027-01-03"),), max_count=1, per="month")
+WORKING_HOURS = Policy(
+    (Window.parse("Mon-Fri 10:00-16:00"),),
+    "Europe/Berlin",
+    (parse_blackout("2026-12-21..2027-01-03"),),
+    max_count=1,
+    per="month",
+)
 
 
 def test_windows_parse_and_refuse_nonsense() -> None:
@@ -39,8 +44,9 @@ def test_windows_parse_and_refuse_nonsense() -> None:
 
 def test_picks_land_only_in_windows_outside_blackouts() -> None:
     now = datetime(2026, 12, 20, 12, 0, tzinfo=BERLIN)  # a Sunday; the rest of December is blacked out
-    moments = [p.moment.astimezone(BERLIN) for seed in range(300)
-               if (p := pick(WORKING_HOURS, 3, now, random.Random(seed)))]
+    moments = [
+        p.moment.astimezone(BERLIN) for seed in range(300) if (p := pick(WORKING_HOURS, 3, now, random.Random(seed)))
+    ]
     assert len(moments) == 300
     for moment in moments:
         assert moment.weekday() < 5 and 10 <= moment.hour < 16, moment
@@ -90,8 +96,14 @@ class RecordingRunner:
 def surprise_project(tmp_path: Path) -> Project:
     project = copy_project(REPO, tmp_path / "project", TEST_FAULTS)
     raw = yaml.safe_load(project.config_path.read_text())
-    raw["surprise"] = {"drills": ["drills/"], "timezone": "Europe/Berlin", "windows": ["Mon-Fri 10:00-16:00"],
-                       "max": 1, "per": "month", "audit_log": "qa/audit.jsonl"}
+    raw["surprise"] = {
+        "drills": ["drills/"],
+        "timezone": "Europe/Berlin",
+        "windows": ["Mon-Fri 10:00-16:00"],
+        "max": 1,
+        "per": "month",
+        "audit_log": "qa/audit.jsonl",
+    }
     project.config_path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return project
 

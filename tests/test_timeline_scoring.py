@@ -11,8 +11,9 @@ from alertdrill.score.scoring import check_fires, check_reaches, fired_at, phase
 from alertdrill.spec.model import PHASE_OF, AlertFires, DrillSpec, InjectFault, Phase, ReachesContactGroup
 
 T0 = 1_800_000_000.0
-SPEC = DrillSpec("d", "drills/x.feature", 3, (InjectFault("f"), AlertFires("A", 60.0),
-                                                ReachesContactGroup("team", 60.0)))
+SPEC = DrillSpec(
+    "d", "drills/x.feature", 3, (InjectFault("f"), AlertFires("A", 60.0), ReachesContactGroup("team", 60.0))
+)
 
 
 def timeline(*events: tuple[EventName, float, dict[str, str]]) -> Timeline:
@@ -38,8 +39,10 @@ def test_wait_for_gives_up_at_its_deadline() -> None:
 
 
 def test_firing_time_prefers_alertmanagers_starts_at_over_the_poll() -> None:
-    line = timeline((EventName.FIRING, 5.3, {"alert": "A"}),
-                    (EventName.RECEIVED, 5.4, {"alert": "A", "starts_at": f"{T0 + 5.0}", "receivers": "team"}))
+    line = timeline(
+        (EventName.FIRING, 5.3, {"alert": "A"}),
+        (EventName.RECEIVED, 5.4, {"alert": "A", "starts_at": f"{T0 + 5.0}", "receivers": "team"}),
+    )
     result = phases(SPEC, line.events())
     assert result[Phase.ALERT].elapsed_s == 5.0 and result[Phase.ALERT].passed
 
@@ -50,8 +53,10 @@ def test_event_payloads_read_back_typed_and_stay_strings_in_the_json() -> None:
     assert received.starts_at == T0 + 5.0 and received.receivers == ("team", "sre")
     bare = Event.make(EventName.RECEIVED, T0, alert="A", starts_at="", receivers="")
     assert bare.starts_at is None and bare.receivers == ()
-    line = timeline((EventName.RECEIVED, 5.4, {"alert": "A", "starts_at": f"{T0 + 5.0:.3f}", "receivers": "team"}),
-                    (EventName.RECEIVED, 6.0, {"alert": "A", "starts_at": f"{T0 + 5.0:.3f}", "receivers": "sre,team"}))
+    line = timeline(
+        (EventName.RECEIVED, 5.4, {"alert": "A", "starts_at": f"{T0 + 5.0:.3f}", "receivers": "team"}),
+        (EventName.RECEIVED, 6.0, {"alert": "A", "starts_at": f"{T0 + 5.0:.3f}", "receivers": "sre,team"}),
+    )
     assert fired_at(line.events(), "A") == T0 + 5.0
     assert routed_receivers(line.events(), "A") == ("team", "sre")
 
@@ -77,8 +82,10 @@ def test_wrong_receiver_names_expected_and_actual() -> None:
 
 
 def test_late_delivery_says_which_part_of_the_path_ate_the_budget() -> None:
-    line = timeline((EventName.RECEIVED, 50.0, {"alert": "A", "starts_at": f"{T0 + 50}", "receivers": "r"}),
-                    (EventName.DELIVERED, 75.0, {"alert": "A", "contact_group": "team", "status": "firing"}))
+    line = timeline(
+        (EventName.RECEIVED, 50.0, {"alert": "A", "starts_at": f"{T0 + 50}", "receivers": "r"}),
+        (EventName.DELIVERED, 75.0, {"alert": "A", "contact_group": "team", "status": "firing"}),
+    )
     check = check_reaches(ReachesContactGroup("team", 60.0), "r", "A", line.events())
     assert not check.passed
     assert "firing took 50.0 s, delivery after firing 25.0 s" in check.message

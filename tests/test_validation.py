@@ -9,12 +9,12 @@ import pytest
 from alertdrill.testing import Project, copy_project
 from tests.conftest import REPO, TEST_FAULTS, alertdrill
 
-GOOD = '''Feature: f
+GOOD = """Feature: f
   Scenario: s
     Given the service "payments-api" is healthy
     When the fault "marker" is injected
     Then the alert "PaymentsApiDown" fires within 1 minute
-'''
+"""
 
 
 @pytest.fixture
@@ -29,20 +29,30 @@ def run_feature(project: Project, text: str) -> tuple[int, str]:
     return done.returncode, done.stderr.strip()
 
 
-@pytest.mark.parametrize(("text", "line", "says"), [
-    (GOOD.replace("fires within", "fire within"), 5, 'unknown step "Then the alert "PaymentsApiDown" fire'),
-    (GOOD.replace('"marker"', '"no-such-fault"'), 4, 'unknown fault "no-such-fault"'),
-    (GOOD.replace('"payments-api" is', '"nope" is'), 3, 'unknown service "nope"'),
-    (GOOD.replace("1 minute", "a while"), 5, "is not a duration"),
-    (GOOD.replace("    When", "    Given"), 4, "is a When step, written as Given"),
-    (GOOD.replace("Feature: f\n", ""), 1,
-     "malformed feature file: 'Scenario: s' is out of place here (expected a tag or Feature: or a comment)"),
-    (GOOD + "    | a | b |\n    | c |\n", 7, "malformed feature file: inconsistent cell count"),
-    (GOOD + '    And the alert reaches the contact group "ghosts" within 1 minute\n', 6,
-     'unknown contact group "ghosts"'),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        (GOOD.replace("fires within", "fire within"), 5, 'unknown step "Then the alert "PaymentsApiDown" fire'),
+        (GOOD.replace('"marker"', '"no-such-fault"'), 4, 'unknown fault "no-such-fault"'),
+        (GOOD.replace('"payments-api" is', '"nope" is'), 3, 'unknown service "nope"'),
+        (GOOD.replace("1 minute", "a while"), 5, "is not a duration"),
+        (GOOD.replace("    When", "    Given"), 4, "is a When step, written as Given"),
+        (
+            GOOD.replace("Feature: f\n", ""),
+            1,
+            "malformed feature file: 'Scenario: s' is out of place here (expected a tag or Feature: or a comment)",
+        ),
+        (GOOD + "    | a | b |\n    | c |\n", 7, "malformed feature file: inconsistent cell count"),
+        (
+            GOOD + '    And the alert reaches the contact group "ghosts" within 1 minute\n',
+            6,
+            'unknown contact group "ghosts"',
+        ),
+    ],
+)
 def test_bad_feature_is_one_line_with_file_and_line_and_nothing_is_injected(
-        project: Project, text: str, line: int, says: str) -> None:
+    project: Project, text: str, line: int, says: str
+) -> None:
     code, err = run_feature(project, text)
     assert code == 2
     assert len(err.splitlines()) == 1, err
@@ -85,8 +95,14 @@ def test_unknown_injector_type_lists_the_known_ones(project: Project) -> None:
 
 def test_unreachable_prometheus_is_exit_2_before_injection(project: Project) -> None:
     project.write_feature("good.feature", GOOD)
-    done = alertdrill("run", str(project.root / "drills" / "good.feature"), "--config", str(project.config_path),
-                      "--prometheus", "http://127.0.0.1:9")
+    done = alertdrill(
+        "run",
+        str(project.root / "drills" / "good.feature"),
+        "--config",
+        str(project.config_path),
+        "--prometheus",
+        "http://127.0.0.1:9",
+    )
     assert done.returncode == 2
     assert "Prometheus at http://127.0.0.1:9 is unreachable" in done.stdout + done.stderr
     assert not (project.root / "injected.marker").exists()
@@ -97,8 +113,9 @@ def test_dry_run_prints_the_plan_and_injects_nothing(project: Project) -> None:
     done = alertdrill("run", "--dry-run", "--config", str(project.config_path), "--prometheus", "http://127.0.0.1:9")
     assert "fault marker: run `touch injected.marker`" in done.stdout
     assert "Killing the payments API pages payments on-call  (drills/payments.feature:4)" in done.stdout
-    assert "runbook sh step (payments-api-down.md:16, remediate): alertdrill lab service start payments-api" \
-        in done.stdout
+    assert (
+        "runbook sh step (payments-api-down.md:16, remediate): alertdrill lab service start payments-api" in done.stdout
+    )
     # --dry-run checks reachability too: with no Prometheus it is exit 2, after the plan was shown.
     assert done.returncode == 2 and "Prometheus at http://127.0.0.1:9 is unreachable" in done.stderr
     assert not (project.root / "injected.marker").exists()

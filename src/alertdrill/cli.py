@@ -33,8 +33,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from alertdrill.cli_run import run_command
 
     chosen = options.from_arguments(vars(args))
-    return run_command(_settings(args), args.paths, tuple(chosen.get("scenario", ())),  # type: ignore[arg-type]
-                       dry_run=bool(chosen.get("dry_run")), show_progress=not chosen.get("quiet"))
+    return run_command(
+        _settings(args),
+        args.paths,
+        tuple(chosen.get("scenario", ())),  # type: ignore[arg-type]
+        dry_run=bool(chosen.get("dry_run")),
+        show_progress=not chosen.get("quiet"),
+    )
 
 
 def _lab_down_without_config(args: argparse.Namespace, problem: AlertdrillError) -> int:
@@ -44,8 +49,10 @@ def _lab_down_without_config(args: argparse.Namespace, problem: AlertdrillError)
     run_dir = find_config(getattr(args, "config", None)).parent / ".lab" / "run"
     stopped = [pidfile.stem for pidfile in sorted(run_dir.glob("*.pid")) if processes.stop(pidfile)]
     print(f"alertdrill: {problem}", file=sys.stderr)
-    print(f"lab down (the configuration is broken, so by the pid files in {run_dir}): stopped "
-          f"{', '.join(stopped) or 'nothing (it was not running)'}")
+    print(
+        f"lab down (the configuration is broken, so by the pid files in {run_dir}): stopped "
+        f"{', '.join(stopped) or 'nothing (it was not running)'}"
+    )
     return 0
 
 
@@ -63,8 +70,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
         from alertdrill.catalog.paths import display_path
 
         took = lab.up(progress=lambda m: print(f"lab: {m}", flush=True))
-        print(f"lab up in {took:.1f} s: Prometheus {settings.prometheus}, Alertmanager {settings.alertmanager}, "
-              f"sink {settings.sink_url}; logs in {display_path(lab.config.dir / 'logs', Path.cwd())}")
+        print(
+            f"lab up in {took:.1f} s: Prometheus {settings.prometheus}, Alertmanager {settings.alertmanager}, "
+            f"sink {settings.sink_url}; logs in {display_path(lab.config.dir / 'logs', Path.cwd())}"
+        )
     elif args.action == "down":
         stopped = lab.down()
         print(f"lab down: stopped {', '.join(stopped) or 'nothing (it was not running)'}")
@@ -72,8 +81,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
         from alertdrill.lab.reload import reload_lab
 
         alerts = reload_lab(settings)
-        print(f"lab reloaded: Prometheus has loaded {len(alerts)} alerting rules; Alertmanager has the routes "
-              f"of {settings.alertmanager_config.name if settings.alertmanager_config else 'its config'}")
+        print(
+            f"lab reloaded: Prometheus has loaded {len(alerts)} alerting rules; Alertmanager has the routes "
+            f"of {settings.alertmanager_config.name if settings.alertmanager_config else 'its config'}"
+        )
     elif args.action == "status":
         _lab_status(settings, lab)
     else:
@@ -88,8 +99,13 @@ def _lab_status(settings: Settings, lab: Lab) -> None:
     for name, address, state in rows:
         print(f"{name:16} {address:22} {state}")
     running = sum(state.startswith("running") for *_, state in rows)
-    print("lab is up" if running == len(rows) else
-          "lab is down" if not running else f"lab is partly up ({running} of {len(rows)}): run `alertdrill lab up`")
+    print(
+        "lab is up"
+        if running == len(rows)
+        else "lab is down"
+        if not running
+        else f"lab is partly up ({running} of {len(rows)}): run `alertdrill lab up`"
+    )
     for entry in Ledger(settings.state_dir / "ledger").entries():
         owner = "its run is still going" if entry.owner_alive else "its run is gone: `alertdrill cleanup` reverts it"
         print(f"fault injected now: {entry.fault} (drill {entry.drill!r}, pid {entry.pid}; {owner})")
@@ -155,8 +171,7 @@ def cmd_sink(args: argparse.Namespace) -> int:
 def cmd_proxy(args: argparse.Namespace) -> int:
     from alertdrill.proxy.server import main as proxy_main
 
-    print(f"fault proxy on {args.listen} -> {args.target}; faults are switched on by `type: http-proxy`",
-          flush=True)
+    print(f"fault proxy on {args.listen} -> {args.target}; faults are switched on by `type: http-proxy`", flush=True)
     proxy_main(["--listen", args.listen, "--target", args.target])
     return 0
 
@@ -178,9 +193,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     settings = _settings(args)
     config = load_schedule(settings)
     if not config.jobs:
-        raise AlertdrillError("no schedules: nothing to run", path=settings.config_path,
-                              fix="add schedules: {jobs: {NAME: {cron: 'H 10 * * MON', drills: [...]}}} "
-                                  "or tag a scenario @cron:H_10_*_*_MON")
+        raise AlertdrillError(
+            "no schedules: nothing to run",
+            path=settings.config_path,
+            fix="add schedules: {jobs: {NAME: {cron: 'H 10 * * MON', drills: [...]}}} "
+            "or tag a scenario @cron:H_10_*_*_MON",
+        )
     if args.emit:
         return _emit_kubernetes(args, settings, config.jobs)
     if args.next:
@@ -188,13 +206,20 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             local = moment.strftime("%a %Y-%m-%d %H:%M %Z")
             print(f"{local:28} {job.name:32} {', '.join(job.scenarios) or ', '.join(job.paths)}")
         return 0
-    scheduler = Scheduler(config.jobs, SubprocessRunner(settings, settings.state_dir / "schedule" / "logs"),
-                          SystemClock(), max_parallel=config.max_parallel,
-                          say=lambda line: print(line, flush=True),
-                          record_file=settings.state_dir / "schedule" / "runs.jsonl")
+    scheduler = Scheduler(
+        config.jobs,
+        SubprocessRunner(settings, settings.state_dir / "schedule" / "logs"),
+        SystemClock(),
+        max_parallel=config.max_parallel,
+        say=lambda line: print(line, flush=True),
+        record_file=settings.state_dir / "schedule" / "runs.jsonl",
+    )
     _on_sigterm(scheduler.stop)
-    print(f"alertdrill schedule: {len(config.jobs)} schedule(s), up to {config.max_parallel} drill(s) at once "
-          "on distinct targets; SIGTERM stops (running drills revert first)", flush=True)
+    print(
+        f"alertdrill schedule: {len(config.jobs)} schedule(s), up to {config.max_parallel} drill(s) at once "
+        "on distinct targets; SIGTERM stops (running drills revert first)",
+        flush=True,
+    )
     scheduler.run()
     print("alertdrill schedule: stopped", flush=True)
     return 0
@@ -207,17 +232,22 @@ def _emit_kubernetes(args: argparse.Namespace, settings: Settings, jobs: Sequenc
     from alertdrill.schedule.kubernetes import manifests
 
     if not args.image:
-        raise AlertdrillError("--emit kubernetes needs --image", fix="build it from the Containerfile: "
-                              "podman build -t registry.example.com/drills:1 -f Containerfile .")
+        raise AlertdrillError(
+            "--emit kubernetes needs --image",
+            fix="build it from the Containerfile: podman build -t registry.example.com/drills:1 -f Containerfile .",
+        )
     out = Path(args.out or settings.root / "deploy" / "cronjobs")
     out.mkdir(parents=True, exist_ok=True)
-    docs = manifests(jobs, image=args.image, namespace=args.namespace, secret=args.secret,
-                     pushgateway=settings.pushgateway)
+    docs = manifests(
+        jobs, image=args.image, namespace=args.namespace, secret=args.secret, pushgateway=settings.pushgateway
+    )
     for doc in docs:
         path = out / f"{doc['metadata']['name']}.yaml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        print(f"{display_path(path, Path.cwd())}: CronJob {doc['metadata']['name']} '{doc['spec']['schedule']}' "
-              f"({doc['spec']['timeZone']})")
+        print(
+            f"{display_path(path, Path.cwd())}: CronJob {doc['metadata']['name']} '{doc['spec']['schedule']}' "
+            f"({doc['spec']['timeZone']})"
+        )
     return 0
 
 
@@ -230,8 +260,9 @@ def cmd_surprise(args: argparse.Namespace) -> int:
     settings = _settings(args)
     config = load_surprise(settings)
     runner = SubprocessRunner(settings, config.audit_log.parent / "logs", env=SURPRISE_ENV)
-    surprise = Surprise(config, settings, runner, SystemClock(), seed=args.seed,
-                        say=lambda line: print(line, flush=True))
+    surprise = Surprise(
+        config, settings, runner, SystemClock(), seed=args.seed, say=lambda line: print(line, flush=True)
+    )
     _on_sigterm(surprise.stop)
     surprise.run(once=args.once)
     return 0
@@ -272,8 +303,10 @@ def cmd_steps(_args: argparse.Namespace) -> int:
         print(f"  {phrase.keyword.capitalize()} {pattern}")
         print(f"      e.g. {phrase.keyword.capitalize()} {phrase.example}")
     print("Durations ({budget}): 90 seconds, 1 minute, 1m30s, 5 minutes, 2s")
-    print("Tags: @manual (a drill for people: locate is their acknowledgement), @cron:H_10_*_*_MON (a schedule),"
-          " any other @tag selects drills with --tags or pytest -m")
+    print(
+        "Tags: @manual (a drill for people: locate is their acknowledgement), @cron:H_10_*_*_MON (a schedule),"
+        " any other @tag selects drills with --tags or pytest -m"
+    )
     return 0
 
 
@@ -289,8 +322,9 @@ def parser() -> argparse.ArgumentParser:
 
     run = command("run", "run drills and write the scorecard")
     run.add_argument("paths", nargs="*", metavar="PATH", help="feature files or folders (default drills/)")
-    run.add_argument("--no-preflight", dest="preflight", action="store_const", const="no",
-                     help="the same as --preflight no")
+    run.add_argument(
+        "--no-preflight", dest="preflight", action="store_const", const="no", help="the same as --preflight no"
+    )
     run.set_defaults(func=cmd_run)
 
     lab = command("lab", "the local lab: real Prometheus, Alertmanager, sink, demo services")
@@ -323,8 +357,9 @@ def parser() -> argparse.ArgumentParser:
     schedule.add_argument("--emit", choices=["kubernetes"], help="write CronJob manifests instead of running")
     schedule.add_argument("--image", help="with --emit: the image built from the Containerfile")
     schedule.add_argument("--namespace", default="alertdrill", help="with --emit (default alertdrill)")
-    schedule.add_argument("--secret", default="alertdrill",
-                          help="with --emit: Secret whose key history-url holds the shared history URL")
+    schedule.add_argument(
+        "--secret", default="alertdrill", help="with --emit: Secret whose key history-url holds the shared history URL"
+    )
     schedule.add_argument("--out", metavar="DIR", help="with --emit (default deploy/cronjobs/)")
     schedule.set_defaults(func=cmd_schedule)
     surprise = command("surprise", "run surprise drills for people at random allowed moments")

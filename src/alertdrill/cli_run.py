@@ -26,14 +26,17 @@ def quiet(_message: str) -> None:
     return None
 
 
-def run_command(settings: Settings, paths: list[str], scenarios: tuple[str, ...], dry_run: bool,
-                show_progress: bool = True) -> int:
+def run_command(
+    settings: Settings, paths: list[str], scenarios: tuple[str, ...], dry_run: bool, show_progress: bool = True
+) -> int:
     selection = Selection(tuple(Path(p) for p in paths), scenarios, settings.tags)
     plan = build_plan(settings, selection)
     if not plan.drills:
         where = ", ".join(paths) or str(settings.root / "drills")
-        raise ConfigError(f"no drills to run in {where}" + (f" with --tags {settings.tags!r}" if settings.tags else ""),
-                          fix="add Scenario blocks to .feature files, or change --tags / --scenario")
+        raise ConfigError(
+            f"no drills to run in {where}" + (f" with --tags {settings.tags!r}" if settings.tags else ""),
+            fix="add Scenario blocks to .feature files, or change --tags / --scenario",
+        )
     progress = say if show_progress else quiet
     env = Environment(settings, progress=progress)
     if dry_run:
@@ -50,8 +53,9 @@ def run_command(settings: Settings, paths: list[str], scenarios: tuple[str, ...]
     if status is ExitStatus.INTERRUPTED:
         print("alertdrill: interrupted; the drill's fault was reverted (see the scorecard)", file=sys.stderr)
     elif status is ExitStatus.USAGE:
-        print("alertdrill: preflight stopped every drill; nothing was injected (see `alertdrill lint`)",
-              file=sys.stderr)
+        print(
+            "alertdrill: preflight stopped every drill; nothing was injected (see `alertdrill lint`)", file=sys.stderr
+        )
     return int(status)
 
 
@@ -78,8 +82,11 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
     print("Prometheus and Alertmanager answer")
     if plan.needs_sink:
         listen = plan.settings.sink_listen
-        print(f"the sink answers at {listen}" if answers(f"http://{listen}")
-              else f"nothing answers at {listen}: the run will serve the sink itself")
+        print(
+            f"the sink answers at {listen}"
+            if answers(f"http://{listen}")
+            else f"nothing answers at {listen}: the run will serve the sink itself"
+        )
     if any(p.blocked for p in plan.drills):
         print("alertdrill: preflight would stop the drill(s) above; nothing was injected", file=sys.stderr)
         return int(ExitStatus.USAGE)

@@ -5,9 +5,29 @@ from __future__ import annotations
 import math
 import re
 
-_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60,
-          "mins": 60, "minute": 60, "minutes": 60, "h": 3600, "hour": 3600, "hours": 3600,
-          "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800, "y": 31536000}
+_UNITS = {
+    "ms": 0.001,
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+    "y": 31536000,
+}
 _PART = re.compile(r"\s*(\d{1,15}(?:\.\d{1,15})?)\s*([a-z]+)\s*(?:and\s*)?", re.IGNORECASE)
 
 MAX_DURATION_S = 7 * 86400.0  # no drill, budget or fault lasts longer than a week
@@ -37,8 +57,9 @@ def parse_duration(text: str, *, maximum: float = MAX_DURATION_S) -> float:
     while pos < len(rest):
         match = _PART.match(rest, pos)
         if not match or match.group(2).lower() not in _UNITS:
-            raise ValueError(f"{text!r} is not a duration (write e.g. `1 minute`, `90 seconds`, `5 minutes`; "
-                             f"{allowed})")
+            raise ValueError(
+                f"{text!r} is not a duration (write e.g. `1 minute`, `90 seconds`, `5 minutes`; {allowed})"
+            )
         total += float(match.group(1)) * _UNITS[match.group(2).lower()]
         pos = match.end()
     if not math.isfinite(total) or total > maximum:
@@ -76,6 +97,7 @@ def check_seconds(value: object, what: str, *, maximum: float = MAX_DURATION_S) 
     except OverflowError:  # an int beyond a float
         seconds = math.inf
     if not math.isfinite(seconds) or not 0 < seconds <= maximum:
-        raise ValueError(f"{what} must be more than 0 and at most {maximum:g} seconds ({describe(maximum)}), "
-                         f"not {_short(value)}")
+        raise ValueError(
+            f"{what} must be more than 0 and at most {maximum:g} seconds ({describe(maximum)}), not {_short(value)}"
+        )
     return seconds

@@ -15,8 +15,7 @@ class AlertdrillError(Exception):
 
     exit_status = 2
 
-    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None,
-                 fix: str = "") -> None:
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None, fix: str = "") -> None:
         self.message = message
         self.path = Path(path) if path is not None else None
         self.line = line

@@ -103,31 +103,57 @@ class Option:
 PROJECT = ("run", "lab", "cleanup", "lint", "history", "sink", "schedule", "surprise", "abort", "serve")
 
 OPTIONS: tuple[Option, ...] = (
-    Option("config", "--config", text, "alertdrill.yml to use (default: the nearest one above)", "FILE",
-           commands=PROJECT),
+    Option(
+        "config", "--config", text, "alertdrill.yml to use (default: the nearest one above)", "FILE", commands=PROJECT
+    ),
     Option("prometheus", "--prometheus", url, "Prometheus URL, overrides prometheus:", "URL"),
     Option("alertmanager", "--alertmanager", url, "Alertmanager URL, overrides alertmanager:", "URL"),
     Option("report_dir", "--report-dir", folder, "where scorecards are written (default reports/)", "DIR"),
     Option("tags", "--tags", text, "marker expression over feature tags, e.g. 'payments and not slow'", "EXPR"),
     Option("poll_interval", "--poll-interval", seconds, "how often observers poll (default 0.1 s)", "SECONDS"),
-    Option("dry_run", "--dry-run", boolean, "validate, run preflight, print the plan; inject nothing",
-           env=False, switch=True),
+    Option(
+        "dry_run",
+        "--dry-run",
+        boolean,
+        "validate, run preflight, print the plan; inject nothing",
+        env=False,
+        switch=True,
+    ),
     Option("scenario", "--scenario", text, "run only this scenario (repeatable)", "NAME", env=False, repeat=True),
-    Option("preflight", "--preflight", boolean,
-           "stop a drill before injection when lint finds errors in its files (default yes)", "yes|no"),
-    Option("allow_drift", "--allow-drift", boolean,
-           "drill what is deployed even when the loaded rule differs from the file (recorded in the scorecard)",
-           "yes|no"),
-    Option("parallel", "--parallel", parallel, "drills with disjoint targets at once: N or auto (default 1)",
-           "N|auto"),
+    Option(
+        "preflight",
+        "--preflight",
+        boolean,
+        "stop a drill before injection when lint finds errors in its files (default yes)",
+        "yes|no",
+    ),
+    Option(
+        "allow_drift",
+        "--allow-drift",
+        boolean,
+        "drill what is deployed even when the loaded rule differs from the file (recorded in the scorecard)",
+        "yes|no",
+    ),
+    Option("parallel", "--parallel", parallel, "drills with disjoint targets at once: N or auto (default 1)", "N|auto"),
     Option("manual", "--manual", boolean, "every drill is for people, as if tagged @manual", "yes|no"),
-    Option("surprise", "--surprise", boolean, "a surprise drill for people (set by `alertdrill surprise`)",
-           "yes|no", commands=()),
-    Option("history", "--history", text, "history database (SQLAlchemy URL or SQLite path)", "URL",
-           commands=("run", "history")),
+    Option(
+        "surprise",
+        "--surprise",
+        boolean,
+        "a surprise drill for people (set by `alertdrill surprise`)",
+        "yes|no",
+        commands=(),
+    ),
+    Option(
+        "history",
+        "--history",
+        text,
+        "history database (SQLAlchemy URL or SQLite path)",
+        "URL",
+        commands=("run", "history"),
+    ),
     Option("pushgateway", "--pushgateway", url, "Pushgateway to push drill results to", "URL"),
-    Option("publish", "--publish", boolean, "send each contact group its drills' summary (default yes)",
-           "yes|no"),
+    Option("publish", "--publish", boolean, "send each contact group its drills' summary (default yes)", "yes|no"),
     Option("quiet", "--quiet", boolean, "no live progress lines", env=False, switch=True),
 )
 
@@ -143,8 +169,11 @@ def _parse(option: Option, raw: str, source: str) -> object:
 
 def from_environment(env: Mapping[str, str]) -> dict[str, object]:
     """Validated values of the `ALERTDRILL_*` variables that are set."""
-    return {o.name: _parse(o, env[o.env_var], o.env_var) for o in OPTIONS
-            if o.env and o.name != "config" and o.env_var in env}
+    return {
+        o.name: _parse(o, env[o.env_var], o.env_var)
+        for o in OPTIONS
+        if o.env and o.name != "config" and o.env_var in env
+    }
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -153,11 +182,17 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         if command not in option.commands:
             continue
         if option.switch:
-            parser.add_argument(option.flag, dest=option.name, action="store_true", default=None,
-                                help=option.full_help())
+            parser.add_argument(
+                option.flag, dest=option.name, action="store_true", default=None, help=option.full_help()
+            )
         else:
-            parser.add_argument(option.flag, dest=option.name, metavar=option.metavar or None,
-                                action="append" if option.repeat else "store", help=option.full_help())
+            parser.add_argument(
+                option.flag,
+                dest=option.name,
+                metavar=option.metavar or None,
+                action="append" if option.repeat else "store",
+                help=option.full_help(),
+            )
 
 
 def from_arguments(values: Mapping[str, object], names: Iterable[str] | None = None) -> dict[str, object]:

@@ -10,8 +10,12 @@ import time
 from collections.abc import Callable
 
 
-def poll_until(check: Callable[[], bool], timeout_s: float, interval_s: float = 0.25,
-               on_error: tuple[type[BaseException], ...] = ()) -> bool:
+def poll_until(
+    check: Callable[[], bool],
+    timeout_s: float,
+    interval_s: float = 0.25,
+    on_error: tuple[type[BaseException], ...] = (),
+) -> bool:
     """Call `check` until it returns True (True) or `timeout_s` passes (False). At least one call.
 
     Exceptions listed in `on_error` count as "not yet"; any other propagates.

@@ -99,6 +99,7 @@ def _await(done: Callable[[], bool], timeout_s: float) -> bool:
 
 def wait_dead(pid: int, timeout_s: float) -> bool:
     """Bounded wait for `pid` to exit, every thread of it (reaping it when it is our child)."""
+
     def dead() -> bool:
         try:
             if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -150,8 +151,14 @@ def spawn(name: str, argv: Sequence[str], run_dir: Path, log_dir: Path) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / f"{name}.log", "ab") as log:
-        proc = subprocess.Popen(list(argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(
+            list(argv),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
     (run_dir / f"{name}.pid").write_text(f"{proc.pid}\n{' '.join(argv)}\n")
     return proc.pid
 

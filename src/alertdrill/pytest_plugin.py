@@ -42,10 +42,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if "run" not in option.commands or option.name in NOT_FOR_PYTEST:
             continue
         action = "store_true" if option.switch else "append" if option.repeat else "store"
-        group.addoption(option.pytest_flag, dest=f"alertdrill_{option.name}", action=action,
-                        default=None, help=option.full_help(), **({} if option.switch else {"metavar": option.metavar}))
-    group.addoption("--alertdrill-no-preflight", dest="alertdrill_preflight", action="store_const", const="no",
-                    help="the same as --alertdrill-preflight no")
+        group.addoption(
+            option.pytest_flag,
+            dest=f"alertdrill_{option.name}",
+            action=action,
+            default=None,
+            help=option.full_help(),
+            **({} if option.switch else {"metavar": option.metavar}),
+        )
+    group.addoption(
+        "--alertdrill-no-preflight",
+        dest="alertdrill_preflight",
+        action="store_const",
+        const="no",
+        help="the same as --alertdrill-preflight no",
+    )
 
 
 @dataclass

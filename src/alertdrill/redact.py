@@ -15,14 +15,28 @@ import re
 from urllib.parse import urlsplit
 
 MASK = "****"
-SECRET_KEYS = ("password", "passwd", "pass", "pwd", "token", "access_token", "auth_token", "apikey", "api_key",
-               "api-key", "key", "secret", "client_secret", "signature", "sig", "credentials")
+SECRET_KEYS = (
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "token",
+    "access_token",
+    "auth_token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "key",
+    "secret",
+    "client_secret",
+    "signature",
+    "sig",
+    "credentials",
+)
 
 _URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{0,30})://([^\s/?#\"'<>]*)@")  # up to the last @: passwords hold @
-_QUERY = re.compile(r"([?&;](?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + r")=)([^&;#\s\"'<>]*)",
-                    re.IGNORECASE)
-_HEADER = re.compile(r"\b((?:proxy-)?authorization\s*[:=]\s*)(?:\"[^\"]*\"|'[^']*'|[^\r\n,;}\"']*)",
-                     re.IGNORECASE)
+_QUERY = re.compile(r"([?&;](?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + r")=)([^&;#\s\"'<>]*)", re.IGNORECASE)
+_HEADER = re.compile(r"\b((?:proxy-)?authorization\s*[:=]\s*)(?:\"[^\"]*\"|'[^']*'|[^\r\n,;}\"']*)", re.IGNORECASE)
 _SCHEME = re.compile(r"\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 
 

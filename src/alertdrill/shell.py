@@ -48,12 +48,21 @@ def command_env(config_path: Path, extra: Mapping[str, str] | None = None) -> di
 GATE = 'read -r _ || true; exec sh -c "$1" </dev/null'
 
 
-def run_shell(command: str, *, cwd: Path, timeout_s: float, env: Mapping[str, str],
-              groups: GroupRecord | None = None) -> CommandResult:
+def run_shell(
+    command: str, *, cwd: Path, timeout_s: float, env: Mapping[str, str], groups: GroupRecord | None = None
+) -> CommandResult:
     """`sh -c command` in its own process group; on timeout the whole group is killed."""
-    proc = subprocess.Popen(["sh", "-c", GATE, "alertdrill-shell", command], cwd=cwd, env=dict(env),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, errors="replace", start_new_session=True)
+    proc = subprocess.Popen(
+        ["sh", "-c", GATE, "alertdrill-shell", command],
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
     recorded = groups.add(proc.pid) if groups is not None else None
     try:
         try:
@@ -83,8 +92,11 @@ class GroupRecord:
     def add(self, pgid: int) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{pgid}.json"
-        path.write_text(json.dumps({"pgid": pgid, "start": start_time(pgid), "owner": os.getpid(),
-                                    "owner_start": start_time(os.getpid())}))
+        path.write_text(
+            json.dumps(
+                {"pgid": pgid, "start": start_time(pgid), "owner": os.getpid(), "owner_start": start_time(os.getpid())}
+            )
+        )
         return path
 
     def remove(self, path: Path) -> None:

@@ -80,8 +80,9 @@ def running_lab(project: Project) -> Iterator[Lab]:
 
 
 @contextmanager
-def lab_project(source: Path, dest: Path,
-                extra_faults: Mapping[str, Mapping[str, object]] | None = None) -> Iterator[Project]:
+def lab_project(
+    source: Path, dest: Path, extra_faults: Mapping[str, Mapping[str, object]] | None = None
+) -> Iterator[Project]:
     project = copy_project(source, dest, extra_faults)
     with running_lab(project):
         yield project
@@ -96,11 +97,16 @@ def running_pushgateway() -> Iterator[str | None]:
         yield None
         return
     address = f"127.0.0.1:{free_port()}"
-    child = subprocess.Popen([binary, f"--web.listen-address={address}"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [binary, f"--web.listen-address={address}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
-        if not poll_until(lambda: requests.get(f"http://{address}/-/ready", timeout=1).ok, 10, 0.05,
-                          on_error=(requests.RequestException,)):
+        if not poll_until(
+            lambda: requests.get(f"http://{address}/-/ready", timeout=1).ok,
+            10,
+            0.05,
+            on_error=(requests.RequestException,),
+        ):
             raise RuntimeError(f"the Pushgateway on {address} did not become ready within 10 s")
         yield f"http://{address}"
     finally:
@@ -110,8 +116,9 @@ def running_pushgateway() -> Iterator[str | None]:
 
 def postgres_bindir() -> Path | None:
     """Where Debian's PostgreSQL server binaries are (the newest version installed), or None."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0
+    )
     return found[-1].parent if found else None
 
 
@@ -128,29 +135,64 @@ def running_postgres() -> Iterator[str | None]:
     user = "postgres" if os.geteuid() == 0 else None
     if user is not None:
         shutil.chown(root, user)
-    log = root / "postgres.log"
     try:
-        done = subprocess.run([bindir / "initdb", "-D", root / "data", "-U", "postgres", "--auth=trust", "--no-sync",
-                               "-E", "UTF8", "--locale=C"], user=user, cwd=root, capture_output=True, text=True,
-                              timeout=120, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
-        with log.open("w") as out:
-            child = subprocess.Popen([bindir / "postgres", "-D", root / "data", "-p", str(port), "-k", root,
-                                      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
-                                     user=user, cwd=root, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            ready = [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
-            if not poll_until(lambda: child.poll() is not None or subprocess.run(ready, check=False).returncode == 0,
-                              30, 0.1) or child.poll() is not None:
-                raise RuntimeError(f"PostgreSQL on port {port} did not become ready: {log.read_text()[-2000:]}")
+        _initdb(bindir, root, user)
+        with _postgres(bindir, root, port, user):
             yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-        finally:
-            child.send_signal(signal.SIGINT)  # "fast" shutdown: disconnects the clients
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _initdb(bindir: Path, root: Path, user: str | None) -> None:
+    argv: list[str | Path] = [
+        bindir / "initdb",
+        "-D",
+        root / "data",
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--no-sync",
+        "-E",
+        "UTF8",
+        "--locale=C",
+    ]
+    done = subprocess.run(argv, user=user, cwd=root, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+
+
+@contextmanager
+def _postgres(bindir: Path, root: Path, port: int, user: str | None) -> Iterator[None]:
+    """The server on `port`, ready (pg_isready, bounded), stopped on exit."""
+    log = root / "postgres.log"
+    argv: list[str | Path] = [
+        bindir / "postgres",
+        "-D",
+        root / "data",
+        "-p",
+        str(port),
+        "-k",
+        root,
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "fsync=off",
+    ]
+    with log.open("w") as out:
+        child = subprocess.Popen(argv, user=user, cwd=root, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        ready = [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+
+        def up_or_dead() -> bool:
+            return child.poll() is not None or subprocess.run(ready, check=False).returncode == 0
+
+        if not poll_until(up_or_dead, 30, 0.1) or child.poll() is not None:
+            raise RuntimeError(f"PostgreSQL on port {port} did not become ready: {log.read_text()[-2000:]}")
+        yield
+    finally:
+        child.send_signal(signal.SIGINT)  # "fast" shutdown: disconnects the clients
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

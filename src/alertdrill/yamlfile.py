@@ -68,8 +68,9 @@ class _Constructing:
         try:
             return super().construct_object(node, deep)  # type: ignore[misc]
         except (ValueError, OverflowError, TypeError) as exc:
-            raise yaml.constructor.ConstructorError(None, None, f"{UNREADABLE} ({_one_line(str(exc))[:120]})",
-                                                    node.start_mark) from None
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{UNREADABLE} ({_one_line(str(exc))[:120]})", node.start_mark
+            ) from None
 
 
 class _StrictLoader(_Constructing, yaml.SafeLoader):
@@ -89,8 +90,9 @@ class _StrictLoader(_Constructing, yaml.SafeLoader):
 
 
 # libyaml composes ten times faster than PyYAML; its depth is bounded by `_depth_first_pass` beforehand.
-_FastLoader: type | None = (type("_FastLoader", (_Constructing, yaml.CSafeLoader), {})
-                            if hasattr(yaml, "CSafeLoader") else None)
+_FastLoader: type | None = (
+    type("_FastLoader", (_Constructing, yaml.CSafeLoader), {}) if hasattr(yaml, "CSafeLoader") else None
+)
 
 
 def _short(text: object) -> str:
@@ -105,8 +107,11 @@ def _check_keys(node: yaml.MappingNode) -> None:
             continue
         ident = (key_node.tag, key_node.value)
         if ident in seen:
-            raise _Problem(f"duplicate key {_short(key_node.value)} (first at line {seen[ident]})", key_node,
-                           "remove one of them: YAML keeps only the last, silently")
+            raise _Problem(
+                f"duplicate key {_short(key_node.value)} (first at line {seen[ident]})",
+                key_node,
+                "remove one of them: YAML keeps only the last, silently",
+            )
         seen[ident] = key_node.start_mark.line + 1
 
 
@@ -130,13 +135,19 @@ def _check(node: yaml.Node) -> None:
             if isinstance(current, yaml.MappingNode):
                 _check_keys(current)
             open_nodes.add(ident)
-            children = ([n for pair in current.value for n in pair] if isinstance(current, yaml.MappingNode)
-                        else list(current.value))
+            children = (
+                [n for pair in current.value for n in pair]
+                if isinstance(current, yaml.MappingNode)
+                else list(current.value)
+            )
             for child in children:
                 total += size(child, depth + 1, open_nodes)
                 if total - distinct > ALIAS_BUDGET:
-                    raise _Problem(f"aliases expand the document by more than {ALIAS_BUDGET} nodes", child,
-                                   "write the values out instead of nesting aliases (a 'billion laughs' file?)")
+                    raise _Problem(
+                        f"aliases expand the document by more than {ALIAS_BUDGET} nodes",
+                        child,
+                        "write the values out instead of nesting aliases (a 'billion laughs' file?)",
+                    )
             open_nodes.discard(ident)
         sizes[ident] = total
         return total
@@ -148,9 +159,10 @@ def _decode(raw: bytes, path: Path, what: str) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{what} is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=path, line=line,
-                          fix="save it as UTF-8") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{what} is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=path, line=line, fix="save it as UTF-8"
+        ) from None
     return text
 
 
@@ -163,8 +175,9 @@ def _read(path: Path, what: str) -> str:
     except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc.strerror or exc}", path=path) from None
     if len(raw) > MAX_BYTES:
-        raise ConfigError(f"{what} is larger than {MAX_BYTES // (1024 * 1024)} MB", path=path,
-                          fix="is this the right file?")
+        raise ConfigError(
+            f"{what} is larger than {MAX_BYTES // (1024 * 1024)} MB", path=path, fix="is this the right file?"
+        )
     return _decode(raw, path, what)
 
 
@@ -178,22 +191,32 @@ def _yaml_error(exc: yaml.YAMLError, path: Path, text: str) -> ConfigError:
         line = mark.line + 1 if mark else None
         problem = _one_line(exc.problem or exc.context or "invalid YAML")
         if "'\\t'" in problem or "\t" in _line_of(text, line):
-            return ConfigError(f"invalid YAML: {problem}", path=path, line=line,
-                               fix="YAML does not allow tabs for indentation: indent with spaces")
+            return ConfigError(
+                f"invalid YAML: {problem}",
+                path=path,
+                line=line,
+                fix="YAML does not allow tabs for indentation: indent with spaces",
+            )
         if problem.startswith(UNREADABLE):
-            return ConfigError(f"invalid YAML: {problem}", path=path, line=line,
-                               fix="quote it if it is meant as text, else correct it")
+            return ConfigError(
+                f"invalid YAML: {problem}", path=path, line=line, fix="quote it if it is meant as text, else correct it"
+            )
         if "another document" in problem:
-            return ConfigError(f"invalid YAML: {problem}", path=path, line=line,
-                               fix="one document per file: remove the extra `---`")
+            return ConfigError(
+                f"invalid YAML: {problem}", path=path, line=line, fix="one document per file: remove the extra `---`"
+            )
         if "nested deeper" in problem or "nesting depth" in problem:
             return ConfigError(f"invalid YAML: {problem}", path=path, line=line, fix="flatten the document")
         return ConfigError(f"invalid YAML: {problem}", path=path, line=line, fix="check indentation and quoting")
     if isinstance(exc, yaml.reader.ReaderError):
-        line = text[:exc.position].count("\n") + 1
+        line = text[: exc.position].count("\n") + 1
         code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
-        return ConfigError(f"invalid YAML: control character U+{code:04X} is not allowed", path=path,
-                           line=line, fix="remove it, or quote it as an escape such as \"\\x07\"")
+        return ConfigError(
+            f"invalid YAML: control character U+{code:04X} is not allowed",
+            path=path,
+            line=line,
+            fix='remove it, or quote it as an escape such as "\\x07"',
+        )
     return ConfigError(f"invalid YAML: {_one_line(str(exc))}", path=path)
 
 
@@ -213,9 +236,12 @@ def _depth_first_pass(text: str, path: Path) -> None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise ConfigError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", path=path,
-                                      line=event.start_mark.line + 1 if event.start_mark else None,
-                                      fix="flatten the document")
+                    raise ConfigError(
+                        f"invalid YAML: nested deeper than {MAX_DEPTH} levels",
+                        path=path,
+                        line=event.start_mark.line + 1 if event.start_mark else None,
+                        fix="flatten the document",
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError as exc:
@@ -237,8 +263,9 @@ def _compose(text: str, path: Path) -> tuple[yaml.Node | None, object]:
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, path, text) from None
     except RecursionError:
-        raise ConfigError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", path=path,
-                          fix="flatten the document") from None
+        raise ConfigError(
+            f"invalid YAML: nested deeper than {MAX_DEPTH} levels", path=path, fix="flatten the document"
+        ) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -255,8 +282,12 @@ def parse_yaml(text: str, path: Path, *, what: str = "file") -> YamlDoc:
     node, data = _compose(text, path)
     if node is not None and not isinstance(node, yaml.MappingNode):
         kind = "a list" if isinstance(node, yaml.SequenceNode) else f"the single value {_short(data)}"
-        raise ConfigError(f"{what} must be a mapping of `key: value` lines, not {kind}", path=path,
-                          line=node.start_mark.line + 1, fix="start with a top-level key")
+        raise ConfigError(
+            f"{what} must be a mapping of `key: value` lines, not {kind}",
+            path=path,
+            line=node.start_mark.line + 1,
+            fix="start with a top-level key",
+        )
     lines: dict[Key, int] = {}
     if node is not None:
         _walk(node, (), lines)

@@ -45,27 +45,46 @@ class ContactGroups:
         groups = {}
         for name, body in doc.data.items():
             if not isinstance(body, dict):
-                raise doc.error(f"contact group {name!r} must be a mapping, not {_short(body)}", name,
-                                fix="e.g. receiver: payments-oncall")
+                raise doc.error(
+                    f"contact group {name!r} must be a mapping, not {_short(body)}",
+                    name,
+                    fix="e.g. receiver: payments-oncall",
+                )
             unknown = sorted(str(key) for key in body if key not in KEYS)
             if unknown:
-                raise doc.error(f"contact group {name!r} has unknown key {unknown[0]!r}", name, unknown[0],
-                                fix=f"known keys: {', '.join(KEYS)}")
+                raise doc.error(
+                    f"contact group {name!r} has unknown key {unknown[0]!r}",
+                    name,
+                    unknown[0],
+                    fix=f"known keys: {', '.join(KEYS)}",
+                )
             receiver = body.get("receiver")
             if not isinstance(receiver, str) or not receiver.strip():
                 where = (name, "receiver") if "receiver" in body else (name,)
-                raise doc.error(f"contact group {name!r} names no receiver", *where,
-                                fix="add `receiver: <Alertmanager receiver name>`")
+                raise doc.error(
+                    f"contact group {name!r} names no receiver",
+                    *where,
+                    fix="add `receiver: <Alertmanager receiver name>`",
+                )
             notify = body.get("notify") or []
             if not isinstance(notify, list):
-                raise doc.error(f"contact group {name!r}: notify must be a list of Apprise URLs", name, "notify",
-                                fix='e.g. notify: ["mailto://oncall@example.com"]')
+                raise doc.error(
+                    f"contact group {name!r}: notify must be a list of Apprise URLs",
+                    name,
+                    "notify",
+                    fix='e.g. notify: ["mailto://oncall@example.com"]',
+                )
             for index, url in enumerate(notify):
                 if not isinstance(url, str) or "://" not in url or not url.split("://", 1)[0].strip():
                     shown = "an empty string" if url == "" else "text" if isinstance(url, str) else _short(url)
-                    raise doc.error(f"contact group {name!r}: notify entry {index + 1} ({shown}) is not an Apprise URL "
-                                    "(scheme://...)", name,
-                                    "notify", index, fix='e.g. "mailto://oncall@example.com" or "json://host/path"')
+                    raise doc.error(
+                        f"contact group {name!r}: notify entry {index + 1} ({shown}) is not an Apprise URL "
+                        "(scheme://...)",
+                        name,
+                        "notify",
+                        index,
+                        fix='e.g. "mailto://oncall@example.com" or "json://host/path"',
+                    )
             groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name))
         return cls(path, groups)
 

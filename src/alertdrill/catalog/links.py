@@ -14,8 +14,10 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 TIMEOUT_S = 5.0
 MAX_REDIRECTS = 5
 # `{{ $labels.x }}`, `{{ .Labels.x }}`, with `{{-`/`-}}` trimming and `$labels.x` written `index $labels "x"`.
-_LABEL = re.compile(r'\{\{-?\s*(?:(?:\$labels|\.Labels)\.([A-Za-z_][A-Za-z0-9_]*)'
-                    r'|index\s+(?:\$labels|\.Labels)\s+"([A-Za-z_][A-Za-z0-9_]*)")\s*-?\}\}')
+_LABEL = re.compile(
+    r"\{\{-?\s*(?:(?:\$labels|\.Labels)\.([A-Za-z_][A-Za-z0-9_]*)"
+    r'|index\s+(?:\$labels|\.Labels)\s+"([A-Za-z_][A-Za-z0-9_]*)")\s*-?\}\}'
+)
 _ANY = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 

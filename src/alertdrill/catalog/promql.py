@@ -38,8 +38,9 @@ def syntax_problems(expressions: Sequence[Expression], promtool: str = "promtool
     with tempfile.TemporaryDirectory(prefix="alertdrill-promql-") as folder:
         path = Path(folder) / "expressions.yml"
         path.write_text(yaml.safe_dump({"groups": [{"name": "alertdrill", "rules": rules}]}))
-        done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True,
-                              timeout=TIMEOUT_S, check=False)
+        done = subprocess.run(
+            [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=TIMEOUT_S, check=False
+        )
     if done.returncode == 0:
         return []
     problems = []
@@ -55,5 +56,7 @@ def syntax_problems(expressions: Sequence[Expression], promtool: str = "promtool
 def require_valid(expressions: Sequence[Expression]) -> None:
     problems = syntax_problems(expressions)
     if problems:
-        raise PromQLError(f"{len(problems)} PromQL expression(s) do not parse: {'; '.join(problems)}",
-                          fix="fix them (Prometheus's own parser, promtool, is the judge); nothing was injected")
+        raise PromQLError(
+            f"{len(problems)} PromQL expression(s) do not parse: {'; '.join(problems)}",
+            fix="fix them (Prometheus's own parser, promtool, is the judge); nothing was injected",
+        )

@@ -107,8 +107,7 @@ def load_yaml_quickly(path: Path, *, what: str = "file") -> YamlDoc:
     if _FAST is not None:
         try:
             found = _quick(path)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, OverflowError, TypeError,
-                RecursionError):
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, OverflowError, TypeError, RecursionError):
             found = None
         if found is not None:
             return found

@@ -22,7 +22,7 @@ from alertdrill.yamlfile import YamlDoc, load_yaml
 
 OPS = ("=~", "!~", "!=", "=")
 _MATCHER = re.compile(r'\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)')
-_UNESCAPE = {"\\\"": "\"", "\\\\": "\\", "\\n": "\n"}
+_UNESCAPE = {'\\"': '"', "\\\\": "\\", "\\n": "\n"}
 DEFAULT_TIMERS = {"group_wait": 30.0, "group_interval": 300.0, "repeat_interval": 14400.0}
 
 
@@ -51,7 +51,7 @@ def parse_matchers(text: str) -> list[Matcher]:
     while pos < len(body.rstrip()):
         match = _MATCHER.match(body, pos)
         if not match or match.end() == pos:
-            raise ValueError(f"{text!r} is not a matcher (write e.g. team=\"payments\" or severity=~\"page|critical\")")
+            raise ValueError(f'{text!r} is not a matcher (write e.g. team="payments" or severity=~"page|critical")')
         name, op, value = match.groups()
         if value.startswith('"') and value.endswith('"') and len(value) >= 2:
             value = re.sub(r'\\["\\n]', lambda m: _UNESCAPE[m.group(0)], value[1:-1])
@@ -138,18 +138,35 @@ def _route(doc: YamlDoc, raw: object, keys: tuple[str | int, ...], parent: Route
     if not receiver:
         raise doc.error("the root route names no receiver", *keys, fix="add `receiver: <name>`")
     group_by = raw.get("group_by", list(parent.group_by) if parent else [])
-    node = Route(str(receiver), tuple(matchers), bool(raw.get("continue", False)), (),
-                 tuple(map(str, group_by or [])), line=doc.line(*keys), **timers)
+    node = Route(
+        str(receiver),
+        tuple(matchers),
+        bool(raw.get("continue", False)),
+        (),
+        tuple(map(str, group_by or [])),
+        line=doc.line(*keys),
+        **timers,
+    )
     children = tuple(_route(doc, child, (*keys, "routes", i), node) for i, child in enumerate(raw.get("routes") or []))
-    return Route(node.receiver, node.matchers, node.continue_, children, node.group_by, node.group_wait_s,
-                 node.group_interval_s, node.repeat_interval_s, node.line)
+    return Route(
+        node.receiver,
+        node.matchers,
+        node.continue_,
+        children,
+        node.group_by,
+        node.group_wait_s,
+        node.group_interval_s,
+        node.repeat_interval_s,
+        node.line,
+    )
 
 
 def load_routing_tree(path: Path) -> RoutingTree:
     doc = load_yaml(path, what="Alertmanager configuration")
     if not isinstance(doc.data, Mapping) or "route" not in doc.data:
-        raise ConfigError("no `route:` in the Alertmanager configuration", path=path,
-                          fix="add a root route with a receiver")
+        raise ConfigError(
+            "no `route:` in the Alertmanager configuration", path=path, fix="add a root route with a receiver"
+        )
     receivers, emails = {}, {}
     for index, item in enumerate(doc.data.get("receivers") or []):
         if isinstance(item, Mapping) and item.get("name"):

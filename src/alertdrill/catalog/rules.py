@@ -74,20 +74,27 @@ def _optional(doc: YamlDoc, body: Mapping[str, object], key: str, *keys: str | i
     return _duration(doc, body[key], *keys, key) if body.get(key) is not None else None
 
 
-def _alert(doc: YamlDoc, rule: Mapping[str, object], keys: tuple[str | int, ...],
-           group: Mapping[str, object], g: int) -> AlertRule:
+def _alert(
+    doc: YamlDoc, rule: Mapping[str, object], keys: tuple[str | int, ...], group: Mapping[str, object], g: int
+) -> AlertRule:
     labels = {str(k): _text(v) for k, v in (_mapping(rule.get("labels"))).items()}
     interval = _optional(doc, group, "interval", "groups", g)
     limit = group.get("limit")
     return AlertRule(
-        name=_text(rule["alert"]), expr=_text(rule.get("expr")),
+        name=_text(rule["alert"]),
+        expr=_text(rule.get("expr")),
         for_s=_optional(doc, rule, "for", *keys) or 0.0,
-        labels=labels, annotations={str(k): _text(v) for k, v in _mapping(rule.get("annotations")).items()},
-        group=_text(group.get("name")), interval_s=interval or None, path=doc.path, line=doc.line(*keys),
+        labels=labels,
+        annotations={str(k): _text(v) for k, v in _mapping(rule.get("annotations")).items()},
+        group=_text(group.get("name")),
+        interval_s=interval or None,
+        path=doc.path,
+        line=doc.line(*keys),
         label_lines={k: doc.line(*keys, "labels", k) for k in labels},
         keep_firing_for_s=_optional(doc, rule, "keep_firing_for", *keys) or 0.0,
         query_offset_s=_optional(doc, group, "query_offset", "groups", g),
-        limit=limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None)
+        limit=limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None,
+    )
 
 
 def _mapping(value: object) -> Mapping[object, object]:
@@ -135,12 +142,15 @@ def _interval(doc: YamlDoc, glob: Mapping[str, object], key: str) -> float:
 def load_intervals(path: Path | None) -> Intervals:
     """Global scrape and evaluation intervals from a Prometheus config (Prometheus's defaults otherwise)."""
     if path is None or not path.exists():
-        return Intervals(PROMETHEUS_DEFAULTS["scrape_interval"], PROMETHEUS_DEFAULTS["evaluation_interval"],
-                         "Prometheus defaults")
+        return Intervals(
+            PROMETHEUS_DEFAULTS["scrape_interval"], PROMETHEUS_DEFAULTS["evaluation_interval"], "Prometheus defaults"
+        )
     doc = load_yaml(path, what="Prometheus configuration")
     glob = _mapping(_mapping(doc.data).get("global"))
-    values = {key: _interval(doc, glob, key) if glob.get(key) is not None else default  # type: ignore[arg-type]
-              for key, default in PROMETHEUS_DEFAULTS.items()}
+    values = {
+        key: _interval(doc, glob, key) if glob.get(key) is not None else default  # type: ignore[arg-type]
+        for key, default in PROMETHEUS_DEFAULTS.items()
+    }
     return Intervals(values["scrape_interval"], values["evaluation_interval"], path.name)
 
 
@@ -151,9 +161,16 @@ class PromtoolCheck:
     def __init__(self, paths: Sequence[Path], promtool: str = "promtool") -> None:
         found = shutil.which(promtool)
         self.paths = list(paths)
-        self._process = (subprocess.Popen([found, "check", "rules", *map(str, self.paths)], stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True)
-                         if found is not None and self.paths else None)
+        self._process = (
+            subprocess.Popen(
+                [found, "check", "rules", *map(str, self.paths)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            if found is not None and self.paths
+            else None
+        )
 
     def result(self) -> tuple[int, str, str] | None:
         """(exit status, stdout, stderr); None when promtool is not installed or there is nothing to check."""

@@ -47,16 +47,23 @@ FRONT_MATTER_KEYS = ("alerts", "contact_group")
 def _read(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise SpecError(f"runbook is larger than {MAX_BYTES // 1_000_000} MB", path=path,
-                            fix="is this the right file? keep runbooks short")
+            raise SpecError(
+                f"runbook is larger than {MAX_BYTES // 1_000_000} MB",
+                path=path,
+                fix="is this the right file? keep runbooks short",
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read runbook: {exc.strerror or exc}", path=path) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"runbook is not UTF-8 text (byte 0x{raw[exc.start]:02x})", path=path,
-                        line=raw[:exc.start].count(b"\n") + 1, fix="save it as UTF-8") from None
+        raise SpecError(
+            f"runbook is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            path=path,
+            line=raw[: exc.start].count(b"\n") + 1,
+            fix="save it as UTF-8",
+        ) from None
 
 
 def _front_matter(path: Path, text: str) -> tuple[dict[str, object], str, int]:
@@ -67,32 +74,51 @@ def _front_matter(path: Path, text: str) -> tuple[dict[str, object], str, int]:
         return {}, text, 0
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
     if end is None:
-        raise SpecError("the front matter opened here is never closed", path=path, line=1,
-                        fix="end it with a line `---`")
+        raise SpecError(
+            "the front matter opened here is never closed", path=path, line=1, fix="end it with a line `---`"
+        )
     try:
         doc = parse_yaml("\n" + "".join(lines[1:end]), path, what="front matter")  # line numbers: the file's
     except ConfigError as exc:
         message = exc.message.removeprefix("invalid YAML: ")
-        message = (f"front matter is not valid YAML ({message})" if message != exc.message
-                   else message if message.startswith("front matter") else f"front matter: {message}")
-        raise SpecError(message, path=path, line=exc.line or 2,
-                        fix=exc.fix or "e.g. alerts: [PaymentsApiDown]") from None
+        message = (
+            f"front matter is not valid YAML ({message})"
+            if message != exc.message
+            else message
+            if message.startswith("front matter")
+            else f"front matter: {message}"
+        )
+        raise SpecError(
+            message, path=path, line=exc.line or 2, fix=exc.fix or "e.g. alerts: [PaymentsApiDown]"
+        ) from None
     meta = dict(doc.data) if isinstance(doc.data, dict) else {}
     for key in meta:
         near = difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1, cutoff=0.75)
         if str(key) not in FRONT_MATTER_KEYS and near:
-            raise SpecError(f"front matter key {str(key)!r} is not known", path=path, line=doc.line(str(key)),
-                            fix=f"did you mean `{near[0]}`?")
+            raise SpecError(
+                f"front matter key {str(key)!r} is not known",
+                path=path,
+                line=doc.line(str(key)),
+                fix=f"did you mean `{near[0]}`?",
+            )
     alerts = meta.get("alerts", [])
     names = alerts if isinstance(alerts, list) else [alerts]
     if not all(isinstance(name, str) and name.strip() for name in names):
-        raise SpecError(f"front matter `alerts` must be a list of alert names, not {_short(alerts)}", path=path,
-                        line=doc.line("alerts"), fix="e.g. alerts: [PaymentsApiDown]")
+        raise SpecError(
+            f"front matter `alerts` must be a list of alert names, not {_short(alerts)}",
+            path=path,
+            line=doc.line("alerts"),
+            fix="e.g. alerts: [PaymentsApiDown]",
+        )
     group = meta.get("contact_group")
     if group is not None and not (isinstance(group, str) and group.strip()):
-        raise SpecError(f"front matter `contact_group` must be a contact group's name, not {_short(group)}",
-                        path=path, line=doc.line("contact_group"), fix="e.g. contact_group: payments-oncall")
-    return meta, "".join(lines[end + 1:]), end + 1
+        raise SpecError(
+            f"front matter `contact_group` must be a contact group's name, not {_short(group)}",
+            path=path,
+            line=doc.line("contact_group"),
+            fix="e.g. contact_group: payments-oncall",
+        )
+    return meta, "".join(lines[end + 1 :]), end + 1
 
 
 def _short(value: object) -> str:
@@ -117,8 +143,14 @@ def parse_runbook(path: Path) -> Runbook:
             steps.append(RunbookStep(current, token.info.strip(), token.content.strip(), line))
     alerts = meta.get("alerts") or []
     group = meta.get("contact_group")
-    return Runbook(path, title, tuple(map(str, alerts if isinstance(alerts, list) else [alerts])),
-                   str(group) if group else None, tuple(sections), tuple(steps))
+    return Runbook(
+        path,
+        title,
+        tuple(map(str, alerts if isinstance(alerts, list) else [alerts])),
+        str(group) if group else None,
+        tuple(sections),
+        tuple(steps),
+    )
 
 
 def load_runbooks(runbooks_dir: Path | None) -> list[Runbook]:
@@ -144,8 +176,11 @@ def runbook_index(runbooks_dir: Path) -> list[tuple[str, Path]]:
 def runbook_for_url(runbooks_dir: Path, url: str, index: list[tuple[str, Path]] | None = None) -> Path | None:
     """The runbook a link points at: the longest runbook path (relative to the folder) the URL ends with."""
     path = urlsplit(url).path or url
-    matches = [(relative, p) for relative, p in (runbook_index(runbooks_dir) if index is None else index)
-               if path.endswith("/" + relative) or path == relative]
+    matches = [
+        (relative, p)
+        for relative, p in (runbook_index(runbooks_dir) if index is None else index)
+        if path.endswith("/" + relative) or path == relative
+    ]
     return max(matches, key=lambda m: m[0].count("/"), default=(None, None))[1]
 
 

@@ -44,14 +44,18 @@ class Acknowledgement:
         alert, group = self.spec.alert or "the alert", self.spec.contact_group
         if self.spec.surprise:  # people must treat it as real until they acknowledge
             title = f"{alert}: acknowledge"
-            body = (f"{alert} is firing for {group or 'your team'}.\nAcknowledge: {self.link}\n"
-                    f"(a silence for {alert} in Alertmanager also counts), then recover the service.")
+            body = (
+                f"{alert} is firing for {group or 'your team'}.\nAcknowledge: {self.link}\n"
+                f"(a silence for {alert} in Alertmanager also counts), then recover the service."
+            )
         else:
             title = f"[drill] {alert}: acknowledge"
-            body = (f"{alert} is firing for {group or 'your team'}. This is an alertdrill drill "
-                    f"({self.spec.name}).\nAcknowledge: {self.link}\n"
-                    f"(a silence for {alert} in Alertmanager also counts), then recover the service.\n"
-                    f"Stop the drill at once (reverts the fault): {self.kill_link}")
+            body = (
+                f"{alert} is firing for {group or 'your team'}. This is an alertdrill drill "
+                f"({self.spec.name}).\nAcknowledge: {self.link}\n"
+                f"(a silence for {alert} in Alertmanager also counts), then recover the service.\n"
+                f"Stop the drill at once (reverts the fault): {self.kill_link}"
+            )
         sent = self._send(title, body, progress)
         self.timeline.record(EventName.ACK_REQUESTED, link=self.link, sent_to=", ".join(sent) or "console only")
         progress(f"waiting for a person: acknowledge at {self.link} or silence {alert} in Alertmanager")
@@ -59,10 +63,12 @@ class Acknowledgement:
     def announce(self, progress: Callable[[str], None]) -> None:
         """After the acknowledgement of a surprise drill: say it is a drill, and how to stop it."""
         alert = self.spec.alert or "the alert"
-        body = (f"{alert}, which you acknowledged, is a SURPRISE DRILL run by alertdrill, not a real outage. "
-                f"Do not escalate beyond the drill. Recover the service as you would; the fault is reverted "
-                f"automatically at the recovery deadline.\nStop the drill now: {self.kill_link} "
-                f"(or `alertdrill abort --by NAME` on the drill machine)")
+        body = (
+            f"{alert}, which you acknowledged, is a SURPRISE DRILL run by alertdrill, not a real outage. "
+            f"Do not escalate beyond the drill. Recover the service as you would; the fault is reverted "
+            f"automatically at the recovery deadline.\nStop the drill now: {self.kill_link} "
+            f"(or `alertdrill abort --by NAME` on the drill machine)"
+        )
         sent = self._send(f"[drill] {alert} is a surprise drill", body, progress)
         self.timeline.record(EventName.DRILL_ANNOUNCED, sent_to=", ".join(sent) or "console only")
         progress(f"announced as a drill to {', '.join(sent) or 'the console only'}")

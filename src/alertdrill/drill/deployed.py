@@ -37,8 +37,11 @@ def check_deployed(plan: DrillPlan, progress: Callable[[str], None]) -> DrillPla
     except (requests.RequestException, ValueError) as exc:
         progress(f"could not compare the loaded rules with the files: {redact(str(exc))[:200]}")
         return plan
-    problems = {alert: found for alert in drilled
-                if (found := drift(plan.settings.prometheus, rules[alert], loaded.get(alert, [])))}
+    problems = {
+        alert: found
+        for alert in drilled
+        if (found := drift(plan.settings.prometheus, rules[alert], loaded.get(alert, [])))
+    }
     if not problems:
         return plan
     if plan.settings.allow_drift:

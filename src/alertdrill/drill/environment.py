@@ -52,8 +52,9 @@ class Environment:
     def runbook_problem(self, reference: str, url: str) -> str | None:
         """What is wrong with the runbook a drill names and the link that was delivered, or None."""
         assert self.settings.runbooks is not None
-        return (runbook_problem(self.settings.runbooks, self.settings.root, reference)
-                or link_problem(url, self.settings.runbook_hosts))
+        return runbook_problem(self.settings.runbooks, self.settings.root, reference) or link_problem(
+            url, self.settings.runbook_hosts
+        )
 
     def email_receivers(self) -> dict[str, str]:
         """Email address -> receiver, from the Alertmanager configuration's email_configs."""
@@ -68,13 +69,25 @@ class Environment:
     def require_reachable(self, sink: bool) -> None:
         """Before any drill: Prometheus, Alertmanager (and the sink) must answer. Exit 2 otherwise."""
         where = self.settings.config_path.name
-        require_reachable("Prometheus", self.settings.prometheus, "/-/ready",
-                          f"start it with `alertdrill lab up`, or fix prometheus: in {where} or --prometheus")
-        require_reachable("Alertmanager", self.settings.alertmanager, "/-/ready",
-                          f"start it with `alertdrill lab up`, or fix alertmanager: in {where} or --alertmanager")
+        require_reachable(
+            "Prometheus",
+            self.settings.prometheus,
+            "/-/ready",
+            f"start it with `alertdrill lab up`, or fix prometheus: in {where} or --prometheus",
+        )
+        require_reachable(
+            "Alertmanager",
+            self.settings.alertmanager,
+            "/-/ready",
+            f"start it with `alertdrill lab up`, or fix alertmanager: in {where} or --alertmanager",
+        )
         if sink:
-            require_reachable("the notification sink", self.settings.sink_url, "/-/healthy",
-                              f"start it with `alertdrill lab up` or `alertdrill sink`, or fix sink.listen in {where}")
+            require_reachable(
+                "the notification sink",
+                self.settings.sink_url,
+                "/-/healthy",
+                f"start it with `alertdrill lab up` or `alertdrill sink`, or fix sink.listen in {where}",
+            )
 
     def fresh_group(self, alert: str) -> dict[str, str] | None:
         """Labels that put `alert` in a new Alertmanager group (lab only, see lab.fresh_groups), else None."""

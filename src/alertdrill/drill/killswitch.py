@@ -37,8 +37,15 @@ def request_abort(ledger: Ledger, entry: LedgerEntry, by: str) -> Path:
 
 
 class KillSwitch:
-    def __init__(self, sink_url: str, ledger: Ledger, timeline: Timeline, on_pull: Callable[[], None],
-                 check_s: float = CHECK_S, register: Callable[[str, str], object] | None = None) -> None:
+    def __init__(
+        self,
+        sink_url: str,
+        ledger: Ledger,
+        timeline: Timeline,
+        on_pull: Callable[[], None],
+        check_s: float = CHECK_S,
+        register: Callable[[str, str], object] | None = None,
+    ) -> None:
         """`register(kind, token)` tells the sink the link is real (a guessed link then answers 404)."""
         self.token = secrets.token_urlsafe(12)
         self.link = f"{sink_url}/abort/{self.token}"

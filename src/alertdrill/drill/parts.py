@@ -79,6 +79,19 @@ class Timings:
     tick_s: float = 1.0  # the longest a wait goes without draining progress
 
 
+def fresh_group(env: Environment, timeline: Timeline, alert: str) -> dict[str, str]:
+    """Make this drill's Alertmanager group new, or say when it cannot be (the hot-group trap)."""
+    labels = env.fresh_group(alert)
+    if labels is not None:
+        timeline.record(EventName.GROUP_FRESH, alert=alert, **labels)
+        return labels
+    hot = hot_groups(env.alertmanager(), alert)
+    if hot:
+        note = "an Alertmanager group already holds this alert: delivery waits group_interval instead of group_wait"
+        timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot), note=note)
+    return {}
+
+
 @dataclass
 class SessionParts:
     settings: Settings  # services, faults, timeouts: read, never acted on
@@ -104,6 +117,7 @@ class SessionParts:
         timeline = Timeline()
         settings = env.settings
         guards = Guards(settings.guards, env.prometheus(), timeline)
+
         def register(kind: str, token: str) -> bool:
             return register_quietly(settings.sink_url, kind, token)
 
@@ -118,26 +132,24 @@ class SessionParts:
         sink = needs_sink(spec)
 
         def watch(alert: str, since: float, labels: Mapping[str, str]) -> Observing:
-            target = WatchTarget(alert, since, env.group_of, labels, ack_token=ack.token if ack else "",
-                                 abort_token=kill.token, email_receivers=env.email_receivers())
-            return Watch(target, timeline, env.prometheus(), env.alertmanager(), env.sink() if sink else None,
-                         settings.poll_interval_s).start()
+            tokens = {"ack_token": ack.token if ack else "", "abort_token": kill.token}
+            target = WatchTarget(alert, since, env.group_of, labels, **tokens, email_receivers=env.email_receivers())
+            sink_client = env.sink() if sink else None
+            observers = (env.prometheus(), env.alertmanager(), sink_client, settings.poll_interval_s)
+            return Watch(target, timeline, *observers).start()
 
-        def fresh_group(alert: str) -> dict[str, str]:
-            """Make this drill's Alertmanager group new, or say when it cannot be (DESIGN.md: hot groups)."""
-            labels = env.fresh_group(alert)
-            if labels is not None:
-                timeline.record(EventName.GROUP_FRESH, alert=alert, **labels)
-                return labels
-            hot = hot_groups(env.alertmanager(), alert)
-            if hot:
-                timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot),
-                                note="an Alertmanager group already holds this alert: delivery waits "
-                                     "group_interval instead of group_wait")
-            return {}
-
-        return cls(settings=settings, timeline=timeline, prometheus=env.prometheus(), watch=watch, safety=safety,
-                   runbooks=RunbookRunner(spec, env, timeline, stopped=stopped), acknowledger=ack,
-                   injector=env.injector, fresh_group=fresh_group, receiver_of=env.contact_groups.receiver,
-                   runbook_problem=env.runbook_problem, progress=progress or env.progress,
-                   kill_switch_hint=(f"{kill.link} or " if sink else "") + "`alertdrill abort --by NAME`")
+        return cls(
+            settings=settings,
+            timeline=timeline,
+            prometheus=env.prometheus(),
+            watch=watch,
+            safety=safety,
+            runbooks=RunbookRunner(spec, env, timeline, stopped=stopped),
+            acknowledger=ack,
+            injector=env.injector,
+            fresh_group=lambda alert: fresh_group(env, timeline, alert),
+            receiver_of=env.contact_groups.receiver,
+            runbook_problem=env.runbook_problem,
+            progress=progress or env.progress,
+            kill_switch_hint=(f"{kill.link} or " if sink else "") + "`alertdrill abort --by NAME`",
+        )

@@ -82,14 +82,16 @@ def select(drills: Sequence[DrillSpec], selection: Selection) -> list[DrillSpec]
     for name in selection.scenarios:
         if not any(d.name == name for d in drills):
             where = ", ".join(map(str, selection.paths)) or "the drills"
-            raise ConfigError(f"no scenario named {name!r} in {where}",
-                              fix="use a name `alertdrill run --dry-run` lists")
+            raise ConfigError(
+                f"no scenario named {name!r} in {where}", fix="use a name `alertdrill run --dry-run` lists"
+            )
     matches = tag_matcher(selection.tags)
     return [d for d in drills if (not selection.scenarios or d.name in selection.scenarios) and matches(d.tags)]
 
 
-def build_injectors(settings: Settings, drills: Sequence[DrillSpec],
-                    registry: InjectorRegistry) -> list[tuple[DrillSpec, Injector]]:
+def build_injectors(
+    settings: Settings, drills: Sequence[DrillSpec], registry: InjectorRegistry
+) -> list[tuple[DrillSpec, Injector]]:
     """Construct every drill's injector now: a bad fault option stops the whole run before any injection."""
     context = InjectorContext(settings)
     built = []
@@ -100,8 +102,10 @@ def build_injectors(settings: Settings, drills: Sequence[DrillSpec],
         except AlertdrillError:
             raise
         except Exception as exc:  # a plugin's injector must not crash the run with a traceback
-            raise ConfigError(f"fault {fault.name!r} ({fault.type}) cannot be built: {type(exc).__name__}: {exc}",
-                              fix=f"fix its options at {fault.source}") from None
+            raise ConfigError(
+                f"fault {fault.name!r} ({fault.type}) cannot be built: {type(exc).__name__}: {exc}",
+                fix=f"fix its options at {fault.source}",
+            ) from None
     return built
 
 
@@ -115,16 +119,23 @@ def validate_unused_faults(settings: Settings, drills: Sequence[DrillSpec], regi
 def expressions(settings: Settings, drills: Sequence[DrillSpec], books: Sequence[Runbook]) -> list[Expression]:
     """The PromQL a run depends on: its drills' services, every guard, every runbook promql step."""
     services = sorted({name for d in drills for name in d.services})
-    found = [Expression(f"service {name!r} healthy", settings.services[name].healthy,
-                        settings.services[name].source) for name in services]
+    found = [
+        Expression(f"service {name!r} healthy", settings.services[name].healthy, settings.services[name].source)
+        for name in services
+    ]
     found += [Expression(f"guard {name!r}", expr, settings.config_path.name) for name, expr in settings.guards.items()]
-    found += [Expression("runbook promql step", step.code, f"{book.path.name}:{step.line}")
-              for book in books for step in book.steps if step.language == "promql"]
+    found += [
+        Expression("runbook promql step", step.code, f"{book.path.name}:{step.line}")
+        for book in books
+        for step in book.steps
+        if step.language == "promql"
+    ]
     return found
 
 
-def plan_drills(settings: Settings, groups: ContactGroups, drills: Sequence[DrillSpec],
-                registry: InjectorRegistry | None = None) -> DrillPlan:
+def plan_drills(
+    settings: Settings, groups: ContactGroups, drills: Sequence[DrillSpec], registry: InjectorRegistry | None = None
+) -> DrillPlan:
     """A plan for already compiled drills (the pytest plugin compiles file by file as it collects)."""
     books = load_runbooks(settings.runbooks)  # a broken runbook stops the run before any injection
     registry = registry or InjectorRegistry.default()
@@ -132,9 +143,14 @@ def plan_drills(settings: Settings, groups: ContactGroups, drills: Sequence[Dril
     validate_unused_faults(settings, drills, registry)
     require_valid(expressions(settings, drills, books))
     blocked = preflight(settings, drills) if settings.preflight and drills else {}
-    return DrillPlan(settings, groups, tuple(
-        PlannedDrill(spec, injector, tuple(f.one_line() for f in blocked.get(drill_key(spec), [])))
-        for spec, injector in built))
+    return DrillPlan(
+        settings,
+        groups,
+        tuple(
+            PlannedDrill(spec, injector, tuple(f.one_line() for f in blocked.get(drill_key(spec), [])))
+            for spec, injector in built
+        ),
+    )
 
 
 def build_plan(settings: Settings, selection: Selection, registry: InjectorRegistry | None = None) -> DrillPlan:

@@ -34,8 +34,9 @@ class StepOutcome:
 
 
 class RunbookRunner:
-    def __init__(self, spec: DrillSpec, env: Environment, timeline: Timeline,
-                 stopped: Callable[[], str | None] = lambda: None) -> None:
+    def __init__(
+        self, spec: DrillSpec, env: Environment, timeline: Timeline, stopped: Callable[[], str | None] = lambda: None
+    ) -> None:
         """`stopped()` says why the drill must end now (a guard, the fault's maximum duration), or None."""
         self.spec, self.env, self.timeline, self.stopped = spec, env, timeline, stopped
         self.linked: str | None = None
@@ -47,8 +48,14 @@ class RunbookRunner:
         candidates: list[Path] = []
         if self.linked:
             candidates += [self.env.settings.root / self.linked, folder / self.linked]
-        url = next((e.detail("runbook_url") for e in self.timeline.events()
-                    if e.name == EventName.DELIVERED and e.detail("runbook_url")), "")
+        url = next(
+            (
+                e.detail("runbook_url")
+                for e in self.timeline.events()
+                if e.name == EventName.DELIVERED and e.detail("runbook_url")
+            ),
+            "",
+        )
         candidates += [p for p in sorted(folder.rglob("*.md")) if url and url.endswith(p.name)]
         for path in candidates:
             if path.is_file():
@@ -61,8 +68,12 @@ class RunbookRunner:
 
     def _keep(self, phase: str, book: Runbook, outcomes: list[StepOutcome], attempts: int = 1) -> None:
         where = display_path(book.path, self.env.settings.root)
-        self.results += [RunbookStepResult(phase, where, o.step.line, o.step.language, o.step.code[:500], o.ok,
-                                           o.summary[:500], attempts) for o in outcomes]
+        self.results += [
+            RunbookStepResult(
+                phase, where, o.step.line, o.step.language, o.step.code[:500], o.ok, o.summary[:500], attempts
+            )
+            for o in outcomes
+        ]
 
     def _where(self, step: RunbookStep, book: Runbook) -> str:
         return f"{display_path(book.path, self.env.settings.root)}:{step.line}"
@@ -76,8 +87,13 @@ class RunbookRunner:
             except RETRIED as exc:  # asked again on the next attempt, until the step's deadline
                 return StepOutcome(step, False, f"Prometheus did not answer: {str(exc)[:200]}")
             return StepOutcome(step, bool(found), f"{len(found)} series")
-        result = run_shell(step.code, cwd=self.env.settings.root, timeout_s=self.env.settings.command_timeout_s,
-                           env=command_env(self.env.settings.config_path), groups=self.env.ledger.groups)
+        result = run_shell(
+            step.code,
+            cwd=self.env.settings.root,
+            timeout_s=self.env.settings.command_timeout_s,
+            env=command_env(self.env.settings.config_path),
+            groups=self.env.ledger.groups,
+        )
         return StepOutcome(step, result.ok, result.summary())
 
     def locate(self, step: LocatesFault, deadline: float, progress: Callable[[str], None]) -> Check:
@@ -85,9 +101,13 @@ class RunbookRunner:
         book = self._runbook()
         if book is None or not book.steps_in("diagnose"):
             which = display_path(book.path, self.env.settings.root) if book else f"no runbook for {self.spec.alert}"
-            return Check(name, False, expected, which,
-                         f"{which} has no executable Diagnose steps: add ```promql or ```sh blocks "
-                         "under `## Diagnose`")
+            return Check(
+                name,
+                False,
+                expected,
+                which,
+                f"{which} has no executable Diagnose steps: add ```promql or ```sh blocks under `## Diagnose`",
+            )
         progress(f"locating with {display_path(book.path, self.env.settings.root)}")
         outcomes: list[StepOutcome] = []
         attempts = [0]
@@ -104,16 +124,25 @@ class RunbookRunner:
         if self.stopped():
             return Check(name, False, expected, "stopped", str(self.stopped()))
         if found:
-            self.timeline.record(EventName.LOCATED, runbook=display_path(book.path, self.env.settings.root),
-                                 steps="; ".join(o.summary for o in outcomes))
+            self.timeline.record(
+                EventName.LOCATED,
+                runbook=display_path(book.path, self.env.settings.root),
+                steps="; ".join(o.summary for o in outcomes),
+            )
             return Check(name, True, expected, "; ".join(o.summary for o in outcomes))
         bad = next(o for o in outcomes if not o.ok)
-        return Check(name, False, expected, "; ".join(o.summary for o in outcomes),
-                     f"Diagnose step at {self._where(bad.step, book)} (`{bad.step.code[:80]}`) never succeeded "
-                     f"within {secs(step.budget_s)}: {bad.summary}")
+        return Check(
+            name,
+            False,
+            expected,
+            "; ".join(o.summary for o in outcomes),
+            f"Diagnose step at {self._where(bad.step, book)} (`{bad.step.code[:80]}`) never succeeded "
+            f"within {secs(step.budget_s)}: {bad.summary}",
+        )
 
-    def recover(self, step: Recovers, deadline: float, progress: Callable[[str], None],
-                *, by_people: bool = False) -> Check:
+    def recover(
+        self, step: Recovers, deadline: float, progress: Callable[[str], None], *, by_people: bool = False
+    ) -> Check:
         """Remediate once (unless people recover), then wait for health and the alert to resolve."""
         name, expected = "service recovers", f"healthy and alert resolved within {secs(step.budget_s)}"
         book = None if by_people else self._runbook()
@@ -142,13 +171,17 @@ class RunbookRunner:
         if done:
             self.timeline.record(EventName.RECOVERED, steps="; ".join(o.summary for o in outcomes))
             return Check(name, True, expected, "healthy, alert resolved")
-        state = ", ".join(text for key, text in (("healthy", "not healthy"), ("resolved", "alert still firing"))
-                          if not seen[key])
+        state = ", ".join(
+            text for key, text in (("healthy", "not healthy"), ("resolved", "alert still firing")) if not seen[key]
+        )
         failed = [o for o in outcomes if not o.ok]
-        cause = ("nobody recovered the service; the harness reverts the fault now, at the deadline"
-                 if by_people else
-                 f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"
-                 if failed and book else
-                 "the Remediate steps ran but did not fix the service" if outcomes else
-                 "the runbook has no Remediate steps, so nothing fixed the service")
+        cause = (
+            "nobody recovered the service; the harness reverts the fault now, at the deadline"
+            if by_people
+            else f"Remediate step at {self._where(failed[0].step, book)} failed: {failed[0].summary}"
+            if failed and book
+            else "the Remediate steps ran but did not fix the service"
+            if outcomes
+            else "the runbook has no Remediate steps, so nothing fixed the service"
+        )
         return Check(name, False, expected, state, f"{cause} ({state} after {secs(step.budget_s)})")

@@ -93,8 +93,11 @@ class Runner:
         Alertmanager answer; faults of killed runs go. `close` ends what this started."""
         settings = self.plan.settings
         if self.plan.needs_sink:
-            self._stack.enter_context(sink_for_run(settings.sink_listen, settings.sink_smtp, self.progress,
-                                                   secret_file=lab_secret_file(settings)))
+            self._stack.enter_context(
+                sink_for_run(
+                    settings.sink_listen, settings.sink_smtp, self.progress, secret_file=lab_secret_file(settings)
+                )
+            )
         self.env.require_reachable(sink=self.plan.needs_sink)
         for entry, outcome in self.env.revert_orphans():
             self.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
@@ -128,8 +131,10 @@ class Runner:
             interrupted, result = True, session.result  # type: ignore[assignment]
         self.results.append(result)
         self.blocked += bool(planned.blocked)
-        self.progress(f"{spec.feature}:{spec.line}: drill {spec.name!r} {VERDICT_WORDS[result.status]}: "
-                      f"{result.verdict().removeprefix('could not run: ')}")
+        self.progress(
+            f"{spec.feature}:{spec.line}: drill {spec.name!r} {VERDICT_WORDS[result.status]}: "
+            f"{result.verdict().removeprefix('could not run: ')}"
+        )
         if interrupted:
             raise KeyboardInterrupt
         return result

@@ -55,8 +55,14 @@ class Stop:
 class Safety:
     """Owns the held fault from its ledger entry to its one revert. Thread-safe."""
 
-    def __init__(self, ledger: Ledger, timeline: Timeline, kill_switch: KillSwitch | None = None,
-                 guards: Guards | None = None, sink_url: str = "") -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        timeline: Timeline,
+        kill_switch: KillSwitch | None = None,
+        guards: Guards | None = None,
+        sink_url: str = "",
+    ) -> None:
         self.ledger, self.timeline = ledger, timeline
         self.messages: queue.Queue[str] = queue.Queue()
         self.kill_switch = kill_switch or KillSwitch(sink_url, ledger, timeline, lambda: None)
@@ -112,10 +118,14 @@ class Safety:
         self.revert()
 
     def _pulled(self) -> None:
-        pulled = self.timeline.first(EventName.KILL_SWITCH)
-        by = pulled.detail("by") if pulled is not None else ""
-        self.messages.put(f"the kill switch was pulled by {by or 'someone'}: reverting now")
         self.revert()
+
+    def _announce_pull(self) -> None:
+        """Say who pulled the kill switch, once, whichever thread reverts first (it or the drill's)."""
+        pulled = self.timeline.first(EventName.KILL_SWITCH)
+        if pulled is not None:
+            by = pulled.detail("by")
+            self.messages.put(f"the kill switch was pulled by {by or 'someone'}: reverting now")
 
     def _tripped(self, guard: str) -> None:
         self.messages.put(f"aborted by {guard}: reverting now")
@@ -136,12 +146,18 @@ class Safety:
         pulled = self.timeline.first(EventName.KILL_SWITCH)
         if pulled is not None:
             when = time.strftime("%H:%M:%S", time.gmtime(pulled.at))
-            return Stop(StopReason.KILL_SWITCH,
-                        f"aborted by the kill switch, pulled by {pulled.detail('by') or 'someone'} at {when} UTC "
-                        f"({pulled.detail('via')}); the fault was reverted", FIXES[StopReason.KILL_SWITCH])
+            return Stop(
+                StopReason.KILL_SWITCH,
+                f"aborted by the kill switch, pulled by {pulled.detail('by') or 'someone'} at {when} UTC "
+                f"({pulled.detail('via')}); the fault was reverted",
+                FIXES[StopReason.KILL_SWITCH],
+            )
         if self._expired:
-            return Stop(StopReason.EXPIRED, f"the fault reached its maximum duration ({secs(self._limit_s or 0)}) "
-                        "and was reverted", FIXES[StopReason.EXPIRED])
+            return Stop(
+                StopReason.EXPIRED,
+                f"the fault reached its maximum duration ({secs(self._limit_s or 0)}) and was reverted",
+                FIXES[StopReason.EXPIRED],
+            )
         tripped = self.guards.tripped if self.guards is not None else None
         if tripped:
             return Stop(StopReason.GUARD, f"aborted by {tripped}; the fault was reverted", FIXES[StopReason.GUARD])
@@ -159,12 +175,15 @@ class Safety:
             if self._injector is None:
                 return self._revert_error
             injector, self._injector = self._injector, None
+            self._announce_pull()
             try:
                 injector.revert()
             except (InjectorError, OSError, requests.RequestException) as exc:
                 self.timeline.record(EventName.DRILL_ERROR, error=str(exc))
-                self._revert_error = (f"revert failed: {exc}; the fault may still be in place; its ledger entry "
-                                      "is kept for `alertdrill cleanup`")
+                self._revert_error = (
+                    f"revert failed: {exc}; the fault may still be in place; its ledger entry "
+                    "is kept for `alertdrill cleanup`"
+                )
                 return self._revert_error
             self.timeline.record(EventName.FAULT_REVERTED)
             if self.entry is not None:

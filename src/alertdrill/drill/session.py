@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
 import requests
 
@@ -59,8 +60,9 @@ def deferred_signals() -> Iterator[list[int]]:
     if threading.current_thread() is not threading.main_thread():
         yield caught
         return
-    previous = {sig: signal.signal(sig, lambda signum, _frame: caught.append(signum))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda signum, _frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield caught
     finally:
@@ -69,9 +71,15 @@ def deferred_signals() -> Iterator[list[int]]:
 
 
 class DrillSession:
-    def __init__(self, spec: DrillSpec, env: Environment | None = None,
-                 progress: Callable[[str], None] | None = None, preflight: list[str] | None = None,
-                 *, parts: SessionParts | None = None) -> None:
+    def __init__(
+        self,
+        spec: DrillSpec,
+        env: Environment | None = None,
+        progress: Callable[[str], None] | None = None,
+        preflight: list[str] | None = None,
+        *,
+        parts: SessionParts | None = None,
+    ) -> None:
         """Give either `env` (the real collaborators are built from it) or `parts`.
 
         `preflight`: lint findings that stop this drill before any step (nothing is injected).
@@ -103,16 +111,22 @@ class DrillSession:
 
     # -- steps -------------------------------------------------------------------------------
     def perform(self, step: Step) -> None:
-        handlers: dict[type, Callable[[Step], None]] = {
-            SteadyState: self._steady, InjectFault: self._inject, AlertFires: self._fires,  # type: ignore[dict-item]
-            ReachesContactGroup: self._reaches, LinksRunbook: self._runbook,  # type: ignore[dict-item]
-            LocatesFault: self._locate, Recovers: self._recover,  # type: ignore[dict-item]
+        handlers: dict[type, Callable[[Any], None]] = {  # each handler takes its own step type
+            SteadyState: self._steady,
+            InjectFault: self._inject,
+            AlertFires: self._fires,
+            ReachesContactGroup: self._reaches,
+            LinksRunbook: self._runbook,
+            LocatesFault: self._locate,
+            Recovers: self._recover,
         }
         try:
             if self.preflight:
                 count = len(self.preflight)
-                raise DrillError(f"preflight found {count} problem{'s' if count > 1 else ''}, nothing was "
-                                 f"injected: {'; '.join(self.preflight)}")
+                raise DrillError(
+                    f"preflight found {count} problem{'s' if count > 1 else ''}, nothing was "
+                    f"injected: {'; '.join(self.preflight)}"
+                )
             handlers[type(step)](step)
         except BaseException as exc:
             self.failure = self.failure or exc
@@ -131,11 +145,12 @@ class DrillSession:
         service = settings.services[step.service]
         prometheus = self.parts.prometheus
         self.progress(f"steady state: waiting for {step.service} to be healthy")
-        if not poll_until(lambda: bool(prometheus.query(service.healthy)), settings.steady_timeout_s,
-                          on_error=RETRIED):
-            raise DrillError(f"steady state not met: {step.service}'s healthy expression returned nothing "
-                             f"for {secs(settings.steady_timeout_s)}; nothing was injected",
-                             fix=f"check `{service.healthy}` in Prometheus ({service.source})")
+        if not poll_until(lambda: bool(prometheus.query(service.healthy)), settings.steady_timeout_s, on_error=RETRIED):
+            raise DrillError(
+                f"steady state not met: {step.service}'s healthy expression returned nothing "
+                f"for {secs(settings.steady_timeout_s)}; nothing was injected",
+                fix=f"check `{service.healthy}` in Prometheus ({service.source})",
+            )
         self.timeline.record(EventName.STEADY_STATE_OK, service=step.service)
 
     def _alert_quiet(self) -> None:
@@ -144,10 +159,13 @@ class DrillSession:
         if not alert:
             return
         prometheus = self.parts.prometheus
-        if not poll_until(lambda: not prometheus.alert_active(alert), self.parts.settings.steady_timeout_s,
-                          on_error=RETRIED):
-            raise DrillError(f"{alert} is already pending or firing before the fault; nothing was injected",
-                             fix="find out why it fires, or wait until it resolves")
+        if not poll_until(
+            lambda: not prometheus.alert_active(alert), self.parts.settings.steady_timeout_s, on_error=RETRIED
+        ):
+            raise DrillError(
+                f"{alert} is already pending or firing before the fault; nothing was injected",
+                fix="find out why it fires, or wait until it resolves",
+            )
 
     def _inject(self, step: InjectFault) -> None:
         settings = self.parts.settings
@@ -156,8 +174,10 @@ class DrillSession:
         self._alert_quiet()
         holding = self.safety.guard_holding()
         if holding:
-            raise DrillError(f"{holding} before the fault; nothing was injected",
-                             fix="wait until the guard's condition clears, or fix the guard")
+            raise DrillError(
+                f"{holding} before the fault; nothing was injected",
+                fix="wait until the guard's condition clears, or fix the guard",
+            )
         labels: dict[str, str] = {}
         if self.spec.alert:
             labels = self.parts.fresh_group(self.spec.alert)
@@ -190,8 +210,10 @@ class DrillSession:
 
         timings = self.parts.timings
         if not poll_until(holds, timings.verify_s, timings.verify_interval_s):
-            raise DrillError(f"the fault did not take effect: {problem[0] if problem else 'unknown'}",
-                             fix="check the fault's target and options")
+            raise DrillError(
+                f"the fault did not take effect: {problem[0] if problem else 'unknown'}",
+                fix="check the fault's target and options",
+            )
         self.timeline.record(EventName.FAULT_VERIFIED)
 
     def _stop(self) -> Stop | None:
@@ -225,8 +247,10 @@ class DrillSession:
     def _wait(self, what: str, done: Callable[[list[Event]], bool], deadline: float) -> bool:
         return self.timeline.wait_for(
             lambda evs: done(list(evs)) or self._outage() is not None or self._stop() is not None,
-            deadline - self.parts.clock(), on_tick=lambda left: self._show_progress(what, left),
-            tick_s=self.parts.timings.tick_s)
+            deadline - self.parts.clock(),
+            on_tick=lambda left: self._show_progress(what, left),
+            tick_s=self.parts.timings.tick_s,
+        )
 
     def _verdict(self, check: Check) -> None:
         self._show_progress(check.name, 0.0)
@@ -237,33 +261,42 @@ class DrillSession:
         if not check.passed:
             trouble = self._outage()
             if trouble:
-                raise DrillError(f"observers could not watch the drill ({trouble}) for "
-                                 f"{self.parts.timings.outage_s:g} s",
-                                 fix="check that Prometheus, Alertmanager and the sink stay reachable")
+                raise DrillError(
+                    f"observers could not watch the drill ({trouble}) for {self.parts.timings.outage_s:g} s",
+                    fix="check that Prometheus, Alertmanager and the sink stay reachable",
+                )
             self.timeline.record(EventName.DEADLINE_MISSED, check=check.name)
             raise DrillFailed(check.message or f"{check.name}: expected {check.expected}, got {check.actual}")
 
     def _fires(self, step: AlertFires) -> None:
-        self._wait(f"{step.alert} to fire", lambda evs: fired_at(evs, step.alert) is not None,
-                   self._deadline(step.budget_s))
+        self._wait(
+            f"{step.alert} to fire", lambda evs: fired_at(evs, step.alert) is not None, self._deadline(step.budget_s)
+        )
         self._verdict(check_fires(step, self.timeline.events()))
 
     def _reaches(self, step: ReachesContactGroup) -> None:
         alert = self.spec.alert or ""
         receiver = self.parts.receiver_of(step.group)
-        self._wait(f"{alert} to reach {step.group}",
-                   lambda evs: (delivered(evs, alert, step.group, channel=step.channel) is not None
-                                or wrong_route(evs, alert, receiver)),
-                   self._deadline(step.budget_s))
+        self._wait(
+            f"{alert} to reach {step.group}",
+            lambda evs: (
+                delivered(evs, alert, step.group, channel=step.channel) is not None or wrong_route(evs, alert, receiver)
+            ),
+            self._deadline(step.budget_s),
+        )
         self._verdict(check_reaches(step, receiver, alert, self.timeline.events()))
 
     def _runbook(self, step: LinksRunbook) -> None:
         alert = self.spec.alert or ""
-        self._wait(f"a notification of {alert}", lambda evs: delivered(evs, alert) is not None,
-                   self._deadline(self.spec.longest_budget()))
+        self._wait(
+            f"a notification of {alert}",
+            lambda evs: delivered(evs, alert) is not None,
+            self._deadline(self.spec.longest_budget()),
+        )
         self.parts.runbooks.linked = step.runbook
-        self._verdict(check_runbook(step, alert, self.spec.contact_group, self.timeline.events(),
-                                    self.parts.runbook_problem))
+        self._verdict(
+            check_runbook(step, alert, self.spec.contact_group, self.timeline.events(), self.parts.runbook_problem)
+        )
 
     def _locate(self, step: LocatesFault) -> None:
         if self._ack is None:
@@ -282,16 +315,23 @@ class DrillSession:
         deadline = self._deadline(step.budget_s)
         check = self.parts.runbooks.recover(step, deadline, self.progress, by_people=self.spec.manual)
         alert = self.spec.alert or ""
-        silenced = any(e.name == EventName.ACKNOWLEDGED and e.detail("via") == "silence"
-                       for e in self.timeline.events())  # a silenced alert's resolution is not sent
+        silenced = any(
+            e.name == EventName.ACKNOWLEDGED and e.detail("via") == "silence" for e in self.timeline.events()
+        )  # a silenced alert's resolution is not sent
         if check.passed and not silenced and delivered(self.timeline.events(), alert) is not None:
             # Receivers that send resolved notifications do so one group_interval later: record its arrival.
-            self._wait("the resolved notification", lambda evs: resolved_delivered(evs, alert) is not None,
-                       min(deadline, self.parts.clock() + self.parts.timings.resolved_grace_s))
+            self._wait(
+                "the resolved notification",
+                lambda evs: resolved_delivered(evs, alert) is not None,
+                min(deadline, self.parts.clock() + self.parts.timings.resolved_grace_s),
+            )
             note = resolved_delivered(self.timeline.events(), alert)
             t0 = self.timeline.injected_at or 0.0
-            check = replace(check, actual=check.actual + (f"; resolved notification after {secs(note.at - t0)}"
-                                                          if note else "; no resolved notification"))
+            check = replace(
+                check,
+                actual=check.actual
+                + (f"; resolved notification after {secs(note.at - t0)}" if note else "; no resolved notification"),
+            )
         self._verdict(check)
 
     # -- the end: always revert --------------------------------------------------------------
@@ -301,8 +341,9 @@ class DrillSession:
         error = self._describe(self.failure)
         if self.failure is None and self._performed < len(self.spec.steps):
             # Stopped between steps (a signal outside `perform`): there is no verdict to give.
-            error = (f"interrupted after {self._performed} of {len(self.spec.steps)} steps, before the verdict"
-                     + ("; the fault was reverted" if self.safety.injected else ""))
+            error = f"interrupted after {self._performed} of {len(self.spec.steps)} steps, before the verdict" + (
+                "; the fault was reverted" if self.safety.injected else ""
+            )
         with deferred_signals() as caught:
             self.safety.disarm()
             revert_error = self.safety.revert()
@@ -313,9 +354,15 @@ class DrillSession:
         self._drain()
         if revert_error:
             error = f"{error}; {revert_error}" if error else revert_error
-        self.result = score(self.spec, self.timeline.events(), self.checks, error=error,
-                            duration_s=self.parts.monotonic() - self._started,
-                            runbook_steps=self.parts.runbooks.results, notes=self._notes)
+        self.result = score(
+            self.spec,
+            self.timeline.events(),
+            self.checks,
+            error=error,
+            duration_s=self.parts.monotonic() - self._started,
+            runbook_steps=self.parts.runbooks.results,
+            notes=self._notes,
+        )
         if caught:
             raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")
         return self.result

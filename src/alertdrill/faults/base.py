@@ -25,8 +25,13 @@ class InjectorContext:
         return self.settings.root
 
     def shell(self, command: str, timeout_s: float | None = None) -> CommandResult:
-        return run_shell(command, cwd=self.cwd, timeout_s=timeout_s or self.settings.command_timeout_s,
-                         env=command_env(self.settings.config_path), groups=shell_groups(self.settings))
+        return run_shell(
+            command,
+            cwd=self.cwd,
+            timeout_s=timeout_s or self.settings.command_timeout_s,
+            env=command_env(self.settings.config_path),
+            groups=shell_groups(self.settings),
+        )
 
 
 def http_url_option(fault: FaultConfig, key: str) -> str:
@@ -34,8 +39,10 @@ def http_url_option(fault: FaultConfig, key: str) -> str:
     value = str(text_option(fault, key)).strip().rstrip("/")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"fault {fault.name!r} ({fault.type}): `{key}` must be an http(s) URL, not "
-                          f"{redact(value)!r}", fix=f"e.g. {key}: http://127.0.0.1:9091 at {fault.source}")
+        raise ConfigError(
+            f"fault {fault.name!r} ({fault.type}): `{key}` must be an http(s) URL, not {redact(value)!r}",
+            fix=f"e.g. {key}: http://127.0.0.1:9091 at {fault.source}",
+        )
     return value
 
 
@@ -62,13 +69,15 @@ def option(fault: FaultConfig, key: str, kind: object, default: object = ...) ->
     """A typed option of a fault, or a ConfigError that names the fault's line."""
     value = fault.options.get(key, default)
     if value is ...:
-        raise ConfigError(f"fault {fault.name!r} ({fault.type}) needs `{key}`", path=None,
-                          fix=f"add `{key}:` to it at {fault.source}")
+        raise ConfigError(
+            f"fault {fault.name!r} ({fault.type}) needs `{key}`", path=None, fix=f"add `{key}:` to it at {fault.source}"
+        )
     wrong_bool = isinstance(value, bool) and kind is not bool  # YAML `true` is an int to Python
     if value is not None and (wrong_bool or not isinstance(value, kind)):  # type: ignore[arg-type]
         wanted = getattr(kind, "__name__", "a number")
-        raise ConfigError(f"fault {fault.name!r}: `{key}` must be {wanted}, not {value!r}",
-                          fix=f"fix it at {fault.source}")
+        raise ConfigError(
+            f"fault {fault.name!r}: `{key}` must be {wanted}, not {value!r}", fix=f"fix it at {fault.source}"
+        )
     return value
 
 
@@ -77,13 +86,21 @@ def text_option(fault: FaultConfig, key: str, default: str | object | None = ...
     present = key in fault.options
     value = option(fault, key, str, default)
     if present and (value is None or not str(value).strip()):
-        raise ConfigError(f"fault {fault.name!r}: `{key}` is empty", fix=f"give it a value or remove it at "
-                                                                         f"{fault.source}")
+        raise ConfigError(
+            f"fault {fault.name!r}: `{key}` is empty", fix=f"give it a value or remove it at {fault.source}"
+        )
     return None if value is None else str(value)
 
 
-def number_option(fault: FaultConfig, key: str, low: float, high: float, default: float | object | None = None,
-                  *, integer: bool = False) -> float | None:
+def number_option(
+    fault: FaultConfig,
+    key: str,
+    low: float,
+    high: float,
+    default: float | object | None = None,
+    *,
+    integer: bool = False,
+) -> float | None:
     """A finite number option in [low, high] (an int when `integer`), or `default` when absent (`...`:
     required)."""
     value = option(fault, key, int if integer else int | float, default)
@@ -92,8 +109,10 @@ def number_option(fault: FaultConfig, key: str, low: float, high: float, default
     number = float(value) if not isinstance(value, int) or abs(value) < 2**53 else math.inf  # type: ignore[arg-type]
     if not math.isfinite(number) or not low <= number <= high:
         shown = repr(value) if len(repr(value)) <= 30 else repr(value)[:27] + "..."
-        raise ConfigError(f"fault {fault.name!r}: `{key}` must be between {low:g} and {high:g}, not {shown}",
-                          fix=f"fix it at {fault.source}")
+        raise ConfigError(
+            f"fault {fault.name!r}: `{key}` must be between {low:g} and {high:g}, not {shown}",
+            fix=f"fix it at {fault.source}",
+        )
     return number
 
 
@@ -117,8 +136,10 @@ def mapping_option(fault: FaultConfig, key: str) -> dict[str, str]:
 def unknown_options(fault: FaultConfig, allowed: Mapping[str, object] | set[str]) -> None:
     extra = sorted(set(fault.options) - set(allowed))
     if extra:
-        raise ConfigError(f"fault {fault.name!r} ({fault.type}) has unknown option(s) {', '.join(extra)}",
-                          fix=f"known options: {', '.join(sorted(allowed))} (at {fault.source})")
+        raise ConfigError(
+            f"fault {fault.name!r} ({fault.type}) has unknown option(s) {', '.join(extra)}",
+            fix=f"known options: {', '.join(sorted(allowed))} (at {fault.source})",
+        )
 
 
 def require_ok(result: CommandResult, what: str) -> None:

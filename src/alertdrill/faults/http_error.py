@@ -33,14 +33,14 @@ class HttpErrorFault:
             services.require(str(service), fault.source)
             url = services.url(str(service))
         if not url:
-            raise ConfigError(f"fault {fault.name!r} (http-error) needs `service:` or `url:`",
-                              fix=f"add one at {fault.source}")
+            raise ConfigError(
+                f"fault {fault.name!r} (http-error) needs `service:` or `url:`", fix=f"add one at {fault.source}"
+            )
         return cls(str(url).rstrip("/"), rate, status)
 
     def _set(self, rate: float) -> None:
         try:
-            answer = requests.post(f"{self.url}/-/fault", json={"error_rate": rate, "status": self.status},
-                                   timeout=5)
+            answer = requests.post(f"{self.url}/-/fault", json={"error_rate": rate, "status": self.status}, timeout=5)
         except requests.RequestException as exc:
             raise InjectorError(f"cannot reach {self.url}/-/fault: {type(exc).__name__}") from None
         if answer.status_code != 200:

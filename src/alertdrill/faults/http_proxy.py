@@ -30,16 +30,20 @@ class HttpProxyFault:
         except (ValueError, TypeError, OverflowError) as exc:
             raise ConfigError(f"fault {fault.name!r} (http-proxy): {exc}", fix=f"at {fault.source}") from None
         if not (wanted.status or wanted.latency_ms or wanted.drop):
-            raise ConfigError(f"fault {fault.name!r} (http-proxy) changes nothing",
-                              fix=f"set status, latency_ms or drop at {fault.source}")
+            raise ConfigError(
+                f"fault {fault.name!r} (http-proxy) changes nothing",
+                fix=f"set status, latency_ms or drop at {fault.source}",
+            )
         return cls(proxy, wanted)
 
     def _call(self, method: str, body: dict[str, object] | None = None) -> dict[str, object]:
         try:
             answer = requests.request(method, f"{self.proxy}{CONTROL}", json=body, timeout=5)
         except requests.RequestException as exc:
-            raise InjectorError(f"the fault proxy at {self.proxy} does not answer ({type(exc).__name__})",
-                                fix="start it: alertdrill proxy --listen HOST:PORT --target URL") from None
+            raise InjectorError(
+                f"the fault proxy at {self.proxy} does not answer ({type(exc).__name__})",
+                fix="start it: alertdrill proxy --listen HOST:PORT --target URL",
+            ) from None
         if answer.status_code != 200:
             raise InjectorError(f"the fault proxy at {self.proxy} refused the fault: {answer.text[:200]}")
         return dict(answer.json())
@@ -55,7 +59,13 @@ class HttpProxyFault:
         self._call("DELETE")
 
     def describe(self) -> str:
-        what = ", ".join(p for p in (f"answer {self.fault.status}" if self.fault.status else "",
-                                     f"delay {self.fault.latency_ms} ms" if self.fault.latency_ms else "",
-                                     "drop the connection" if self.fault.drop else "") if p)
+        what = ", ".join(
+            p
+            for p in (
+                f"answer {self.fault.status}" if self.fault.status else "",
+                f"delay {self.fault.latency_ms} ms" if self.fault.latency_ms else "",
+                "drop the connection" if self.fault.drop else "",
+            )
+            if p
+        )
         return f"fault proxy {self.proxy}: {what} for {self.fault.rate:.0%} of requests"

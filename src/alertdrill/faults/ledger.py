@@ -57,8 +57,18 @@ class Ledger:
     folder: Path
 
     def record(self, drill: str, fault: FaultConfig, config_path: Path) -> LedgerEntry:
-        entry = LedgerEntry(uuid.uuid4().hex[:12], drill, fault.name, fault.type, _redacted(fault.options),
-                            fault.source, str(config_path), os.getpid(), time.time(), start_time(os.getpid()))
+        entry = LedgerEntry(
+            uuid.uuid4().hex[:12],
+            drill,
+            fault.name,
+            fault.type,
+            _redacted(fault.options),
+            fault.source,
+            str(config_path),
+            os.getpid(),
+            time.time(),
+            start_time(os.getpid()),
+        )
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{entry.id}.tmp"
         tmp.write_text(json.dumps(asdict(entry), indent=2, default=str))

@@ -47,11 +47,17 @@ class MetricFault:
         metric = str(text_option(fault, "metric"))
         labels = mapping_option(fault, "labels")
         if not NAME.match(metric) or not all(LABEL.match(k) for k in labels):
-            raise ConfigError(f"fault {fault.name!r}: {metric!r} or a label name is not a Prometheus name",
-                              fix=f"at {fault.source}")
+            raise ConfigError(
+                f"fault {fault.name!r}: {metric!r} or a label name is not a Prometheus name", fix=f"at {fault.source}"
+            )
         value = number_option(fault, "value", -sys.float_info.max, sys.float_info.max, ...)  # required, finite
-        return cls(http_url_option(fault, "pushgateway"), metric, float(value or 0.0),
-                   str(text_option(fault, "job", "alertdrill")), labels)
+        return cls(
+            http_url_option(fault, "pushgateway"),
+            metric,
+            float(value or 0.0),
+            str(text_option(fault, "job", "alertdrill")),
+            labels,
+        )
 
     @property
     def group_url(self) -> str:
@@ -65,11 +71,15 @@ class MetricFault:
         try:
             answer = requests.request(method, self.group_url, data=body, timeout=5)
         except requests.RequestException as exc:
-            raise InjectorError(f"the Pushgateway at {redact(self.pushgateway)} does not answer ({type(exc).__name__})",
-                                fix="start it, or fix `pushgateway:` of the fault") from None
+            raise InjectorError(
+                f"the Pushgateway at {redact(self.pushgateway)} does not answer ({type(exc).__name__})",
+                fix="start it, or fix `pushgateway:` of the fault",
+            ) from None
         if answer.status_code not in (200, 202):
-            raise InjectorError(f"the Pushgateway refused {method} {redact(self.group_url)}: {answer.status_code} "
-                                f"{redact(answer.text[:200])}")
+            raise InjectorError(
+                f"the Pushgateway refused {method} {redact(self.group_url)}: {answer.status_code} "
+                f"{redact(answer.text[:200])}"
+            )
         return answer
 
     def inject(self) -> None:
@@ -77,8 +87,10 @@ class MetricFault:
 
     def verify(self) -> str | None:
         text = requests.get(f"{self.pushgateway}/metrics", timeout=5).text
-        found = any(line.startswith(self.metric) and f'job="{self.job}"' in line and line.endswith(f" {self.value:g}")
-                    for line in text.splitlines())
+        found = any(
+            line.startswith(self.metric) and f'job="{self.job}"' in line and line.endswith(f" {self.value:g}")
+            for line in text.splitlines()
+        )
         return None if found else f"{self.metric} is not in the Pushgateway's metrics"
 
     def revert(self) -> None:

@@ -29,8 +29,10 @@ def _signal(name: str, fault: FaultConfig | None = None) -> signal.Signals:
         return signal.Signals[key]
     except KeyError:
         owner = f"fault {fault.name!r}: " if fault else ""
-        raise ConfigError(f"{owner}unknown signal {name[:30]!r}", fix="use e.g. KILL, TERM, STOP"
-                          + (f" at {fault.source}" if fault else "")) from None
+        raise ConfigError(
+            f"{owner}unknown signal {name[:30]!r}",
+            fix="use e.g. KILL, TERM, STOP" + (f" at {fault.source}" if fault else ""),
+        ) from None
 
 
 def unsafe_target(pid: int) -> str:
@@ -53,8 +55,10 @@ def _check_pid(fault: FaultConfig, pid: object) -> int | None:
     assert isinstance(pid, int)
     problem = unsafe_target(pid)
     if problem:
-        raise ConfigError(f"fault {fault.name!r}: {problem}: alertdrill will not signal it",
-                          fix=f"name the service's own pid, pidfile or command at {fault.source}")
+        raise ConfigError(
+            f"fault {fault.name!r}: {problem}: alertdrill will not signal it",
+            fix=f"name the service's own pid, pidfile or command at {fault.source}",
+        )
     return pid
 
 
@@ -100,35 +104,48 @@ class ProcessFault:
         service, pidfile = text_option(fault, "service", None), text_option(fault, "pidfile", None)
         raw_pid = option(fault, "pid", int, None)
         match, restart = text_option(fault, "match", None), text_option(fault, "restart", None)
-        chosen = [k for k, v in (("service", service), ("pidfile", pidfile), ("pid", raw_pid),
-                                        ("match", match)) if v is not None]
+        chosen = [
+            k
+            for k, v in (("service", service), ("pidfile", pidfile), ("pid", raw_pid), ("match", match))
+            if v is not None
+        ]
         if len(chosen) != 1:
-            raise ConfigError(f"fault {fault.name!r} ({fault.type}) needs exactly one of service, pidfile, pid, match"
-                              + (f" (it has {', '.join(chosen)})" if chosen else ""), fix=f"at {fault.source}")
+            raise ConfigError(
+                f"fault {fault.name!r} ({fault.type}) needs exactly one of service, pidfile, pid, match"
+                + (f" (it has {', '.join(chosen)})" if chosen else ""),
+                fix=f"at {fault.source}",
+            )
         pid = _check_pid(fault, raw_pid)
         if match:
             try:
                 re.compile(str(match))
             except re.error as exc:
-                raise ConfigError(f"fault {fault.name!r}: match is not a regex ({exc})",
-                                  fix=f"at {fault.source}") from None
+                raise ConfigError(
+                    f"fault {fault.name!r}: match is not a regex ({exc})", fix=f"at {fault.source}"
+                ) from None
         if service:
             services = LabServices(context.settings)
             services.require(str(service), fault.source)
             return cls(context, sig, service=str(service), pidfile=services.pidfile(str(service)), restart=restart)
         if sig in ENDING and not restart:
-            raise ConfigError(f"fault {fault.name!r} ends a process that is not a lab service, so its revert needs "
-                              "`restart:` (a command that starts it again)", fix=f"add it at {fault.source}")
-        return cls(context, sig, pidfile=context.cwd / str(pidfile) if pidfile else None,
-                   pid=pid, match=match, restart=restart)
+            raise ConfigError(
+                f"fault {fault.name!r} ends a process that is not a lab service, so its revert needs "
+                "`restart:` (a command that starts it again)",
+                fix=f"add it at {fault.source}",
+            )
+        return cls(
+            context, sig, pidfile=context.cwd / str(pidfile) if pidfile else None, pid=pid, match=match, restart=restart
+        )
 
     def _find(self) -> list[int]:
         """The live targets; an InjectorError, before any signal, when one is init, all, or the harness."""
         if self.match:
             found = matching_pids(self.match)
             if len(found) > MAX_MATCHES:
-                raise InjectorError(f"`{self.match}` matches {len(found)} processes (more than {MAX_MATCHES})",
-                                    fix="make the match narrower")
+                raise InjectorError(
+                    f"`{self.match}` matches {len(found)} processes (more than {MAX_MATCHES})",
+                    fix="make the match narrower",
+                )
             return found
         pid = self.pid if self.pid is not None else processes.read_pid(self.pidfile) if self.pidfile else None
         if pid is None:
@@ -136,27 +153,31 @@ class ProcessFault:
         problem = unsafe_target(pid)
         if problem:
             source = f"the pid file {self.pidfile} says {pid}" if self.pid is None else f"pid {pid}"
-            raise InjectorError(f"{source}: {problem}; alertdrill sends it no signal",
-                                fix="fix the pid file" if self.pid is None else "fix `pid:` of the fault")
+            raise InjectorError(
+                f"{source}: {problem}; alertdrill sends it no signal",
+                fix="fix the pid file" if self.pid is None else "fix `pid:` of the fault",
+            )
         return [pid] if processes.is_alive(pid) else []
 
     def inject(self) -> None:
         self.targets = [pid for pid in self._find() if self._send(pid)]
         if not self.targets:
-            raise InjectorError(f"no running process for {self._what()}: nothing to signal",
-                                fix="start it first (alertdrill lab up)")
+            raise InjectorError(
+                f"no running process for {self._what()}: nothing to signal", fix="start it first (alertdrill lab up)"
+            )
         # A signal takes effect after kill() returns, once the target is scheduled: await it, bounded,
         # so that the fault is in place (and recorded as injected) only when it is.
         if self.sig == signal.SIGSTOP:
             running = [pid for pid in self.targets if not processes.wait_stopped(pid, SIGNAL_WAIT_S)]
             if running:
-                raise InjectorError(f"process(es) {running} did not stop after SIGSTOP within "
-                                    f"{SIGNAL_WAIT_S:g} s (thread states {self._states(running)})")
+                raise InjectorError(
+                    f"process(es) {running} did not stop after SIGSTOP within "
+                    f"{SIGNAL_WAIT_S:g} s (thread states {self._states(running)})"
+                )
         if self.sig in ENDING:
             alive = [pid for pid in self.targets if not processes.wait_dead(pid, SIGNAL_WAIT_S)]
             if alive:
-                raise InjectorError(f"process(es) {alive} did not end after {self.sig.name} "
-                                    f"within {SIGNAL_WAIT_S:g} s")
+                raise InjectorError(f"process(es) {alive} did not end after {self.sig.name} within {SIGNAL_WAIT_S:g} s")
 
     def verify(self) -> str | None:
         """None when the fault holds: the processes are gone (or, for SIGSTOP, every thread of them is
@@ -202,8 +223,15 @@ class ProcessFault:
         return ", ".join(f"{pid}: {''.join(processes.thread_states(pid) or []) or 'gone'}" for pid in pids)
 
     def _what(self) -> str:
-        return (f"lab service {self.service}" if self.service else f"pid {self.pid}" if self.pid else
-                f"command matching `{self.match}`" if self.match else f"pid in {self.pidfile}")
+        return (
+            f"lab service {self.service}"
+            if self.service
+            else f"pid {self.pid}"
+            if self.pid
+            else f"command matching `{self.match}`"
+            if self.match
+            else f"pid in {self.pidfile}"
+        )
 
     def describe(self) -> str:
         revert = "continue it" if self.sig == signal.SIGSTOP else "restart it" if self.sig in ENDING else "nothing"

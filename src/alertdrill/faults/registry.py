@@ -23,9 +23,17 @@ def _builtins() -> dict[str, InjectorFactory]:
     from alertdrill.faults.stress import StressFault
     from alertdrill.faults.synthetic_alert import SyntheticAlertFault
 
-    return {"command": CommandFault, "process": ProcessFault, "process-kill": ProcessFault,
-            "http-error": HttpErrorFault, "http-proxy": HttpProxyFault, "stress": StressFault,
-            "metric": MetricFault, "synthetic-alert": SyntheticAlertFault, "kubernetes": KubernetesFault}
+    return {
+        "command": CommandFault,
+        "process": ProcessFault,
+        "process-kill": ProcessFault,
+        "http-error": HttpErrorFault,
+        "http-proxy": HttpProxyFault,
+        "stress": StressFault,
+        "metric": MetricFault,
+        "synthetic-alert": SyntheticAlertFault,
+        "kubernetes": KubernetesFault,
+    }
 
 
 @dataclass(frozen=True)
@@ -50,5 +58,6 @@ class InjectorRegistry:
             raise UnknownInjectorError(
                 f"fault {fault.name!r} has unknown type {fault.type!r}",
                 fix=f"use one of {', '.join(sorted(self.factories))} at {fault.source}, "
-                    f"or install a package that adds it to the {GROUP} entry points")
+                f"or install a package that adds it to the {GROUP} entry points",
+            )
         return factory.from_config(fault, context)

@@ -55,12 +55,21 @@ class StressFault:
         if bool(disk_path) != bool(disk):
             raise ConfigError(f"fault {fault.name!r}: disk_path and disk_mb go together", fix=where)
         if not (cpu or memory or disk):
-            raise ConfigError(f"fault {fault.name!r} (stress) puts no pressure on anything",
-                              fix=f"set cpu, memory_mb or disk_path + disk_mb {where}")
-        return cls(fault.name, context.settings.state_dir / "stress" / f"{fault.name}.pids", cpu, memory,
-                   (context.cwd / str(disk_path)) if disk_path else None, disk,
-                   min_free, seconds,
-                   bool(option(fault, "stress_ng", bool, True)))
+            raise ConfigError(
+                f"fault {fault.name!r} (stress) puts no pressure on anything",
+                fix=f"set cpu, memory_mb or disk_path + disk_mb {where}",
+            )
+        return cls(
+            fault.name,
+            context.settings.state_dir / "stress" / f"{fault.name}.pids",
+            cpu,
+            memory,
+            (context.cwd / str(disk_path)) if disk_path else None,
+            disk,
+            min_free,
+            seconds,
+            bool(option(fault, "stress_ng", bool, True)),
+        )
 
     @property
     def fill_file(self) -> Path | None:
@@ -76,15 +85,17 @@ class StressFault:
             return [argv] if self.cpu or self.memory_mb else []
         burn = [sys.executable, "-m", "alertdrill.faults.burn"]
         commands = [[*burn, "cpu", "--seconds", seconds] for _ in range(self.cpu)]
-        return commands + ([[*burn, "memory", "--mb", str(self.memory_mb), "--seconds", seconds]]
-                           if self.memory_mb else [])
+        return commands + (
+            [[*burn, "memory", "--mb", str(self.memory_mb), "--seconds", seconds]] if self.memory_mb else []
+        )
 
     def inject(self) -> None:
         self.state.parent.mkdir(parents=True, exist_ok=True)
         pids = []
         for argv in self._commands():
-            child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)  # its own group: revert ends it and its workers
+            child = subprocess.Popen(
+                argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )  # its own group: revert ends it and its workers
             pids.append(child.pid)
         self.state.write_text("".join(f"{pid}\n" for pid in pids))
         if self.fill_file is not None:
@@ -93,8 +104,11 @@ class StressFault:
     def _fill(self, path: Path) -> None:
         free_mb = shutil.disk_usage(path.parent).free // CHUNK
         if free_mb - self.disk_mb < self.min_free_mb:
-            raise InjectorError(f"filling {self.disk_mb} MB would leave {free_mb - self.disk_mb} MB free on "
-                                f"{path.parent}, below min_free_mb {self.min_free_mb}", fix="lower disk_mb")
+            raise InjectorError(
+                f"filling {self.disk_mb} MB would leave {free_mb - self.disk_mb} MB free on "
+                f"{path.parent}, below min_free_mb {self.min_free_mb}",
+                fix="lower disk_mb",
+            )
         block = b"\0" * CHUNK
         with path.open("wb") as out:
             for _ in range(self.disk_mb):
@@ -113,8 +127,9 @@ class StressFault:
         dead = [pid for pid in pids if not processes.is_alive(pid)]
         if dead or len(pids) != len(self._commands()):
             return f"pressure process(es) {dead or pids} are not running"
-        if self.fill_file is not None and (not self.fill_file.exists()
-                                           or self.fill_file.stat().st_size < self.disk_mb * CHUNK):
+        if self.fill_file is not None and (
+            not self.fill_file.exists() or self.fill_file.stat().st_size < self.disk_mb * CHUNK
+        ):
             return f"{self.fill_file} is not {self.disk_mb} MB"
         return None
 
@@ -130,6 +145,9 @@ class StressFault:
             self.fill_file.unlink(missing_ok=True)
 
     def describe(self) -> str:
-        parts = [f"{self.cpu} CPU worker(s)" if self.cpu else "", f"{self.memory_mb} MB held" if self.memory_mb else "",
-                 f"{self.disk_mb} MB written to {self.fill_file}" if self.fill_file else ""]
+        parts = [
+            f"{self.cpu} CPU worker(s)" if self.cpu else "",
+            f"{self.memory_mb} MB held" if self.memory_mb else "",
+            f"{self.disk_mb} MB written to {self.fill_file}" if self.fill_file else "",
+        ]
         return f"stress for at most {self.seconds:g} s: " + ", ".join(p for p in parts if p)

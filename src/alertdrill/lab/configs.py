@@ -49,7 +49,8 @@ def prometheus_config(settings: Settings, external_labels: dict[str, str] | None
         "scrape_configs": [
             {"job_name": s.name, "static_configs": [{"targets": [f"127.0.0.1:{s.port}"]}]}
             for s in settings.lab.services
-        ] + [
+        ]
+        + [
             {"job_name": job, "honor_labels": True, "static_configs": [{"targets": [target]}]}
             for job, target in settings.lab.scrape
         ],
@@ -88,8 +89,11 @@ def _point_at_sink(receivers: list[Any], sink: str, smtp: str, secret_file: Path
 def alertmanager_config(settings: Settings, secret_file: Path | None = None) -> dict[str, object]:
     """The lab's Alertmanager configuration; its webhooks send `secret_file` (default: the lab's, if any)."""
     if settings.alertmanager_config is None:
-        raise ConfigError("the lab needs alertmanager_config: in the configuration", path=settings.config_path,
-                          fix="e.g. alertmanager_config: alerts/alertmanager.yml")
+        raise ConfigError(
+            "the lab needs alertmanager_config: in the configuration",
+            path=settings.config_path,
+            fix="e.g. alertmanager_config: alerts/alertmanager.yml",
+        )
     doc = load_yaml(settings.alertmanager_config, what="Alertmanager configuration")
     if not isinstance(doc.data, dict) or "route" not in doc.data:
         raise doc.error("Alertmanager configuration has no route", fix="see alerts/alertmanager.yml in the example")

@@ -38,10 +38,16 @@ class State:
     def metrics(self) -> str:
         with self.lock:
             lines = ["# TYPE demo_http_requests_total counter"]
-            lines += [f'demo_http_requests_total{{service="{self.name}",code="{c}"}} {n}'
-                      for c, n in sorted(self.counts.items())]
-            lines += ["# TYPE demo_fault_error_rate gauge", f"demo_fault_error_rate {self.error_rate}",
-                      "# TYPE demo_start_time_seconds gauge", f"demo_start_time_seconds {self.started}"]
+            lines += [
+                f'demo_http_requests_total{{service="{self.name}",code="{c}"}} {n}'
+                for c, n in sorted(self.counts.items())
+            ]
+            lines += [
+                "# TYPE demo_fault_error_rate gauge",
+                f"demo_fault_error_rate {self.error_rate}",
+                "# TYPE demo_start_time_seconds gauge",
+                f"demo_start_time_seconds {self.started}",
+            ]
         return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from alertdrill.config import LabConfig, Settings
 from alertdrill.errors import LabError
 from alertdrill.lab import fresh_groups, readiness
 from alertdrill.lab.configs import write_configs
+from alertdrill.lab.reload import remember_loaded
 from alertdrill.lab.services import LabServices
 from alertdrill.sink import auth
 
@@ -57,14 +58,15 @@ class Lab:
     def components(self) -> list[Component]:
         prom, am = urlsplit(self.settings.prometheus), urlsplit(self.settings.alertmanager)
         sink_host, _, sink_port = self.settings.sink_listen.rpartition(":")
-        found = [Component("prometheus", prom.hostname or "127.0.0.1", prom.port or 9090, "prometheus"),
-                 Component("alertmanager", am.hostname or "127.0.0.1", am.port or 9093, "alertmanager"),
-                 Component("sink", sink_host or "127.0.0.1", int(sink_port), "sink.listen")]
+        found = [
+            Component("prometheus", prom.hostname or "127.0.0.1", prom.port or 9090, "prometheus"),
+            Component("alertmanager", am.hostname or "127.0.0.1", am.port or 9093, "alertmanager"),
+            Component("sink", sink_host or "127.0.0.1", int(sink_port), "sink.listen"),
+        ]
         if self.settings.sink_smtp:
             smtp_host, _, smtp_port = self.settings.sink_smtp.rpartition(":")
             found.append(Component("email sink", smtp_host or "127.0.0.1", int(smtp_port), "sink.smtp", "sink"))
-        found += [Component(s.name, "127.0.0.1", s.port, f"lab.services.{s.name}.port")
-                  for s in self.config.services]
+        found += [Component(s.name, "127.0.0.1", s.port, f"lab.services.{s.name}.port") for s in self.config.services]
         return found
 
     def _binary(self, name: str, package: str) -> str:
@@ -74,8 +76,11 @@ class Lab:
         return path
 
     def running(self) -> list[str]:
-        return [c.name for c in self.components()
-                if (pid := processes.read_pid(self.run_dir / f"{c.name}.pid")) and processes.is_alive(pid)]
+        return [
+            c.name
+            for c in self.components()
+            if (pid := processes.read_pid(self.run_dir / f"{c.name}.pid")) and processes.is_alive(pid)
+        ]
 
     def up(self, progress: Callable[[str], None] = print) -> float:
         """Start everything and wait until usable; seconds it took. Idempotent when already up."""
@@ -84,54 +89,73 @@ class Lab:
             progress("lab already up")
             return 0.0
         self.down()
-        prom_bin = self._binary(self.config.prometheus_bin, "prometheus")
-        am_bin = self._binary(self.config.alertmanager_bin, "prometheus-alertmanager")
-        for comp in self.components():
-            if not processes.port_free(comp.host, comp.port):
-                raise LabError(f"port {comp.port} ({comp.name}) is taken by another process",
-                               path=self.settings.config_path,
-                               fix=f"stop it, or change {comp.config_key} in {self.settings.config_path.name}")
+        binaries = (
+            self._binary(self.config.prometheus_bin, "prometheus"),
+            self._binary(self.config.alertmanager_bin, "prometheus-alertmanager"),
+        )
+        self._require_free_ports()
         secret = auth.generate(self.secret_file.absolute())  # new per `lab up`: an old copy authenticates nothing
-        prom_cfg, am_cfg = write_configs(self.settings, self.config.dir / "config", secret)
+        configs = write_configs(self.settings, self.config.dir / "config", secret)
         fresh_groups.reset(self.settings)
-        logs = self.config.dir / "logs"
         try:
-            # Prometheus first: it finds the Alertmanager only on a 5 s discovery throttle after it starts,
-            # the floor of `lab up`; everything else starts inside that time.
-            progress("starting Prometheus and Alertmanager")
-            prom = urlsplit(self.settings.prometheus)
-            processes.spawn("prometheus", [prom_bin, f"--config.file={prom_cfg}",
-                                           f"--storage.tsdb.path={self.config.dir / 'data' / 'prometheus'}",
-                                           f"--web.listen-address={prom.netloc}", "--web.enable-lifecycle",
-                                           "--log.level=warn"], self.run_dir, logs)
-            am = urlsplit(self.settings.alertmanager)
-            processes.spawn("alertmanager", [am_bin, f"--config.file={am_cfg}",
-                                             f"--storage.path={self.config.dir / 'data' / 'alertmanager'}",
-                                             f"--web.listen-address={am.netloc}", "--cluster.listen-address=",
-                                             "--log.level=warn"], self.run_dir, logs)
-            progress("starting sink and demo services")
-            smtp = ["--smtp", self.settings.sink_smtp] if self.settings.sink_smtp else []
-            processes.spawn("sink", [sys.executable, "-m", "alertdrill.sink.server", "--listen",
-                                     self.settings.sink_listen, "--secret-file", str(secret), *smtp],
-                            self.run_dir, logs)
-            services = LabServices(self.settings)
-            for service in self.config.services:
-                services.start(service.name)
-            progress("waiting until Prometheus has discovered Alertmanager and scraped every target")
-            failed = readiness.wait_ready(
-                readiness.conditions(self.settings.prometheus, self.settings.alertmanager,
-                                     self.settings.sink_url, am.netloc),
-                self.config.ready_timeout_s, self._dead_component)
-            if failed:
-                raise LabError(f"lab not ready: {failed}", fix=f"see the logs in {logs}")
+            self._start(binaries, configs, secret, progress)
         except BaseException:
             self.down()
             raise
         took = time.monotonic() - started
-        self.state_file.write_text(json.dumps({"started_at": time.time(), "ready_s": round(took, 3),
-                                               "prometheus": self.settings.prometheus,
-                                               "components": [c.name for c in self.components()]}))
+        state = {
+            "started_at": time.time(),
+            "ready_s": round(took, 3),
+            "prometheus": self.settings.prometheus,
+            "components": [c.name for c in self.components()],
+        }
+        self.state_file.write_text(json.dumps(state))
+        remember_loaded(self.settings)  # the rule and route files as loaded now (`run` reloads on change)
         return took
+
+    def _require_free_ports(self) -> None:
+        for comp in self.components():
+            if not processes.port_free(comp.host, comp.port):
+                raise LabError(
+                    f"port {comp.port} ({comp.name}) is taken by another process",
+                    path=self.settings.config_path,
+                    fix=f"stop it, or change {comp.config_key} in {self.settings.config_path.name}",
+                )
+
+    def _start(
+        self, binaries: tuple[str, str], configs: tuple[Path, Path], secret: Path, progress: Callable[[str], None]
+    ) -> None:
+        # Prometheus first: it finds the Alertmanager only on a 5 s discovery throttle after it starts,
+        # the floor of `lab up`; everything else starts inside that time.
+        logs = self.config.dir / "logs"
+        progress("starting Prometheus and Alertmanager")
+        for name, argv in self._server_commands(binaries, configs):
+            processes.spawn(name, argv, self.run_dir, logs)
+        progress("starting sink and demo services")
+        smtp = ["--smtp", self.settings.sink_smtp] if self.settings.sink_smtp else []
+        sink = ["-m", "alertdrill.sink.server", "--listen", self.settings.sink_listen, "--secret-file", str(secret)]
+        processes.spawn("sink", [sys.executable, *sink, *smtp], self.run_dir, logs)
+        services = LabServices(self.settings)
+        for service in self.config.services:
+            services.start(service.name)
+        progress("waiting until Prometheus has discovered Alertmanager and scraped every target")
+        am = urlsplit(self.settings.alertmanager).netloc
+        conditions = readiness.conditions(
+            self.settings.prometheus, self.settings.alertmanager, self.settings.sink_url, am
+        )
+        failed = readiness.wait_ready(conditions, self.config.ready_timeout_s, self._dead_component)
+        if failed:
+            raise LabError(f"lab not ready: {failed}", fix=f"see the logs in {logs}")
+
+    def _server_commands(self, binaries: tuple[str, str], configs: tuple[Path, Path]) -> list[tuple[str, list[str]]]:
+        data = self.config.dir / "data"
+        prom, am = urlsplit(self.settings.prometheus).netloc, urlsplit(self.settings.alertmanager).netloc
+        prometheus = [f"--config.file={configs[0]}", f"--storage.tsdb.path={data / 'prometheus'}", "--log.level=warn"]
+        alertmanager = [f"--config.file={configs[1]}", f"--storage.path={data / 'alertmanager'}", "--log.level=warn"]
+        return [
+            ("prometheus", [binaries[0], *prometheus, f"--web.listen-address={prom}", "--web.enable-lifecycle"]),
+            ("alertmanager", [binaries[1], *alertmanager, f"--web.listen-address={am}", "--cluster.listen-address="]),
+        ]
 
     def _dead_component(self) -> str | None:
         for comp in self.components():

@@ -70,8 +70,12 @@ def wait_ready(checks: list[Condition], timeout_s: float, dead: Callable[[], str
 
     for check in checks:
         try:
-            if not poll_until(lambda c=check: holds(c), deadline - time.monotonic(), 0.05,  # type: ignore[misc]
-                              on_error=(requests.RequestException, ValueError)):
+            if not poll_until(
+                lambda c=check: holds(c),  # type: ignore[misc]
+                deadline - time.monotonic(),
+                0.05,
+                on_error=(requests.RequestException, ValueError),
+            ):
                 return check.name
         except _Died as exc:
             return str(exc)

@@ -57,8 +57,10 @@ def _post_reload(name: str, url: str) -> None:
     except requests.RequestException as exc:
         raise LabError(f"{name} did not answer the reload: {type(exc).__name__}") from None
     if answer.status_code != 200:
-        raise LabError(f"{name} refused the reload ({answer.status_code}): {answer.text.strip()[:300]}",
-                       fix="fix the file it names; `alertdrill lint` shows the details")
+        raise LabError(
+            f"{name} refused the reload ({answer.status_code}): {answer.text.strip()[:300]}",
+            fix="fix the file it names; `alertdrill lint` shows the details",
+        )
 
 
 def reload_lab(settings: Settings) -> list[str]:

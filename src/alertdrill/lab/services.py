@@ -53,8 +53,10 @@ class LabServices:
         # (a process's files are closed before it turns zombie, not when it is reaped): a port still taken
         # now is someone else's, and waiting would not free it.
         if not processes.port_free("127.0.0.1", service.port):
-            raise LabError(f"port {service.port} for lab service {name} is taken",
-                           fix=f"stop what uses it or change lab.services.{name}.port")
+            raise LabError(
+                f"port {service.port} for lab service {name} is taken",
+                fix=f"stop what uses it or change lab.services.{name}.port",
+            )
         argv = [sys.executable, "-m", "alertdrill.lab.demo_service", "--name", name, "--port", str(service.port)]
         pid = processes.spawn(name, argv, self.lab.dir / "run", self.lab.dir / "logs")
         self.wait_answering(name, pid, timeout_s)
@@ -63,8 +65,9 @@ class LabServices:
     def wait_answering(self, name: str, pid: int, timeout_s: float) -> None:
         def answering() -> bool:
             if not processes.is_alive(pid):
-                raise LabError(f"lab service {name} exited at start",
-                               fix=f"see {self.lab.dir / 'logs' / (name + '.log')}")
+                raise LabError(
+                    f"lab service {name} exited at start", fix=f"see {self.lab.dir / 'logs' / (name + '.log')}"
+                )
             return requests.get(f"{self.url(name)}/-/healthy", timeout=1).ok
 
         if not poll_until(answering, timeout_s, 0.02, on_error=(requests.RequestException,)):

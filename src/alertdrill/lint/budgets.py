@@ -61,22 +61,39 @@ class AlertPath:
         offset = f"query_offset {_s(self.offset_s)} + " if self.offset_s else ""
         floor = self.notify_floor_s if notify else self.fire_floor_s
         worst = self.notify_worst_s if notify else self.fire_worst_s
-        return (f"floor {_s(floor)} = {offset}for {_s(self.for_s)}{wait}; worst {_s(worst)} = scrape "
-                f"{_s(self.scrape_s)} + evaluation {_s(self.evaluation_s)} + {offset}for {_s(self.for_s)}{wait}")
+        return (
+            f"floor {_s(floor)} = {offset}for {_s(self.for_s)}{wait}; worst {_s(worst)} = scrape "
+            f"{_s(self.scrape_s)} + evaluation {_s(self.evaluation_s)} + {offset}for {_s(self.for_s)}{wait}"
+        )
 
     def to_dict(self) -> dict[str, object]:
-        return {"alert": self.alert, "receiver": self.receiver, "fire_floor_s": self.fire_floor_s,
-                "fire_worst_s": self.fire_worst_s, "notify_floor_s": self.notify_floor_s,
-                "notify_worst_s": self.notify_worst_s, "group_wait_s": self.group_wait_s,
-                "hot_group_worst_s": self.fire_worst_s + self.group_interval_s, "arithmetic": self.arithmetic()}
+        return {
+            "alert": self.alert,
+            "receiver": self.receiver,
+            "fire_floor_s": self.fire_floor_s,
+            "fire_worst_s": self.fire_worst_s,
+            "notify_floor_s": self.notify_floor_s,
+            "notify_worst_s": self.notify_worst_s,
+            "group_wait_s": self.group_wait_s,
+            "hot_group_worst_s": self.fire_worst_s + self.group_interval_s,
+            "arithmetic": self.arithmetic(),
+        }
 
 
 def alert_path(rule: AlertRule, intervals: Intervals, route: Route | None) -> AlertPath:
     evaluation = rule.interval_s or intervals.evaluation_s
     rounded_for = math.ceil(rule.for_s / evaluation - 1e-9) * evaluation if rule.for_s else 0.0
-    return AlertPath(rule.name, intervals.scrape_s, evaluation, rounded_for,
-                     route.group_wait_s if route else 0.0, route.group_interval_s if route else 0.0,
-                     route.line if route else 0, route.receiver if route else "", rule.query_offset_s or 0.0)
+    return AlertPath(
+        rule.name,
+        intervals.scrape_s,
+        evaluation,
+        rounded_for,
+        route.group_wait_s if route else 0.0,
+        route.group_interval_s if route else 0.0,
+        route.line if route else 0,
+        route.receiver if route else "",
+        rule.query_offset_s or 0.0,
+    )
 
 
 def rule_paths(repo: Repository, rule: AlertRule) -> list[AlertPath]:
@@ -120,26 +137,38 @@ def _drill_findings(repo: Repository, drill: DrillSpec) -> list[Finding]:
         if not isinstance(step, AlertFires | ReachesContactGroup):
             continue
         notify = isinstance(step, ReachesContactGroup)
-        receiver = (repo.groups.receiver(step.group) if isinstance(step, ReachesContactGroup) and repo.groups
-                    and step.group in repo.groups else None)
+        receiver = (
+            repo.groups.receiver(step.group)
+            if isinstance(step, ReachesContactGroup) and repo.groups and step.group in repo.groups
+            else None
+        )
         path = drill_path(repo, drill.alert or "", receiver)
         if path is None:
             return found
         floor, worst = (path.notify_floor_s, path.notify_worst_s) if notify else (path.fire_floor_s, path.fire_worst_s)
         severity = _judge(step.budget_s, floor, worst)
         if severity:
-            what = f"reach its contact group ({path.receiver})" if notify and path.receiver else (
-                "reach its contact group" if notify else "fire")
-            found.append(Finding(
-                f"budget/{'infeasible' if severity == ERROR else 'at-risk'}", severity, drill.feature, step.line,
-                f"{path.alert} cannot {'' if severity == ERROR else 'always '}{what} within "
-                f"{_s(step.budget_s)}: {path.arithmetic(notify)}",
-                f"give the step at least {_s(worst)}, or shorten `for`, the intervals or group_wait",
-                alert=path.alert, drill=drill_key(drill) if severity == ERROR else None))
+            what = (
+                f"reach its contact group ({path.receiver})"
+                if notify and path.receiver
+                else ("reach its contact group" if notify else "fire")
+            )
+            found.append(
+                Finding(
+                    f"budget/{'infeasible' if severity == ERROR else 'at-risk'}",
+                    severity,
+                    drill.feature,
+                    step.line,
+                    f"{path.alert} cannot {'' if severity == ERROR else 'always '}{what} within "
+                    f"{_s(step.budget_s)}: {path.arithmetic(notify)}",
+                    f"give the step at least {_s(worst)}, or shorten `for`, the intervals or group_wait",
+                    alert=path.alert,
+                    drill=drill_key(drill) if severity == ERROR else None,
+                )
+            )
     return found
 
 
 def budget_findings(repo: Repository) -> list[Finding]:
     """Each drill's own budgets against its alert's path: infeasible is an error that stops the drill."""
     return [f for drill in repo.drills for f in _drill_findings(repo, drill)]
-

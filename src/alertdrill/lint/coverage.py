@@ -20,10 +20,16 @@ class Coverage:
         return round(100.0 * self.drilled / self.alerts, 1) if self.alerts else 100.0
 
     def to_dict(self) -> dict[str, object]:
-        return {"alerts": self.alerts, "drilled": self.drilled, "percent": self.percent,
-                "undrilled": self.undrilled,
-                "per_team": {team: {"drilled": d, "alerts": a, "percent": round(100.0 * d / a, 1)}
-                             for team, (d, a) in self.per_team.items()}}
+        return {
+            "alerts": self.alerts,
+            "drilled": self.drilled,
+            "percent": self.percent,
+            "undrilled": self.undrilled,
+            "per_team": {
+                team: {"drilled": d, "alerts": a, "percent": round(100.0 * d / a, 1)}
+                for team, (d, a) in self.per_team.items()
+            },
+        }
 
 
 def coverage(repo: Repository) -> Coverage:
@@ -35,5 +41,9 @@ def coverage(repo: Repository) -> Coverage:
         for team in sorted(t for t in teams if t) or ["(no contact group)"]:
             done, total = per_team.get(team, (0, 0))
             per_team[team] = (done + (name in drilled), total + 1)
-    return Coverage(len(names), sum(n in drilled for n in names), [n for n in names if n not in drilled],
-                    dict(sorted(per_team.items())))
+    return Coverage(
+        len(names),
+        sum(n in drilled for n in names),
+        [n for n in names if n not in drilled],
+        dict(sorted(per_team.items())),
+    )

@@ -61,19 +61,43 @@ def load_mission(settings: Settings) -> tuple[Mission, list[Finding]]:
         return Mission(), []
     shown, line = path.name, doc.line("mission")
     if not isinstance(raw, Mapping):
-        return Mission(line=line), [Finding("mission/invalid", ERROR, shown, line, "mission must be a mapping",
-                                            "e.g. mission: {alert: 1 minute, locate: 5 minutes, recover: 10 minutes}")]
+        return Mission(line=line), [
+            Finding(
+                "mission/invalid",
+                ERROR,
+                shown,
+                line,
+                "mission must be a mapping",
+                "e.g. mission: {alert: 1 minute, locate: 5 minutes, recover: 10 minutes}",
+            )
+        ]
     values, found = dict(DEFAULTS), []
     for key, value in raw.items():
         if key not in DEFAULTS:
-            found.append(Finding("mission/invalid", ERROR, shown, doc.line("mission", str(key)),
-                                 f"mission has no phase {key!r}", f"use {', '.join(PHASES)}"))
+            found.append(
+                Finding(
+                    "mission/invalid",
+                    ERROR,
+                    shown,
+                    doc.line("mission", str(key)),
+                    f"mission has no phase {key!r}",
+                    f"use {', '.join(PHASES)}",
+                )
+            )
             continue
         try:
             values[key] = parse_duration(str(value))
         except ValueError as exc:
-            found.append(Finding("mission/invalid", ERROR, shown, doc.line("mission", key), f"mission.{key}: {exc}",
-                                 f"e.g. {key}: {said(DEFAULTS[key])}"))
+            found.append(
+                Finding(
+                    "mission/invalid",
+                    ERROR,
+                    shown,
+                    doc.line("mission", key),
+                    f"mission.{key}: {exc}",
+                    f"e.g. {key}: {said(DEFAULTS[key])}",
+                )
+            )
     return Mission(values["alert"], values["locate"], values["recover"], line), found
 
 
@@ -93,11 +117,19 @@ def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
             budget = getattr(step, "budget_s", None)
             if phase is None or budget is None or budget <= mission.budget(phase):
                 continue
-            found.append(Finding("mission/looser-budget", WARNING, drill.feature, getattr(step, "line", 1),
-                                 f"the drill allows {said(budget)} to {phase}, more than the mission's "
-                                 f"{said(mission.budget(phase))}",
-                                 f"tighten the step to {said(mission.budget(phase))}, or change `mission:` in "
-                                 f"{repo.show(repo.settings.config_path)}", alert=drill.alert))
+            found.append(
+                Finding(
+                    "mission/looser-budget",
+                    WARNING,
+                    drill.feature,
+                    getattr(step, "line", 1),
+                    f"the drill allows {said(budget)} to {phase}, more than the mission's "
+                    f"{said(mission.budget(phase))}",
+                    f"tighten the step to {said(mission.budget(phase))}, or change `mission:` in "
+                    f"{repo.show(repo.settings.config_path)}",
+                    alert=drill.alert,
+                )
+            )
     return found
 
 
@@ -117,10 +149,16 @@ def mission_findings(repo: Repository, mission: Mission) -> list[Finding]:
     found = drill_budget_findings(repo, mission)
     late = unreachable(repo, mission)
     if late:
-        found.append(Finding(
-            "mission/unreachable", WARNING, repo.show(repo.settings.config_path), mission.line,
-            f"{len(late)} of {len({r.name for r in repo.rules})} alerts can never notify within the mission's "
-            f"{said(mission.alert_s)} (floor = for + group_wait above it): {', '.join(late.values())}",
-            "shorten `for` or group_wait where the mission applies (a drill profile may copy rules with a "
-            "shorter `for`), or set `mission:` to what these alerts promise"))
+        found.append(
+            Finding(
+                "mission/unreachable",
+                WARNING,
+                repo.show(repo.settings.config_path),
+                mission.line,
+                f"{len(late)} of {len({r.name for r in repo.rules})} alerts can never notify within the mission's "
+                f"{said(mission.alert_s)} (floor = for + group_wait above it): {', '.join(late.values())}",
+                "shorten `for` or group_wait where the mission applies (a drill profile may copy rules with a "
+                "shorter `for`), or set `mission:` to what these alerts promise",
+            )
+        )
     return found

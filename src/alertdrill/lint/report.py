@@ -37,13 +37,21 @@ class LintReport:
         return all(f.severity == INFO for f in self.findings)
 
     def to_dict(self) -> dict[str, object]:
-        return {"config": self.config, "drills": self.drills, "clean": self.clean,
-                "findings": [asdict(f) for f in self.findings], "routes": self.routes,
-                "budgets": {name: {**paths[0].to_dict(), "receivers": {p.receiver: p.to_dict() for p in paths}}
-                            for name, paths in self.paths.items()},
-                "coverage": self.coverage.to_dict(), "unlinked_runbooks": self.unlinked_runbooks,
-                "mission": self.mission.to_dict(),
-                "rules": dict(zip(("files", "alerts", "records"), self.rule_counts, strict=True))}
+        return {
+            "config": self.config,
+            "drills": self.drills,
+            "clean": self.clean,
+            "findings": [asdict(f) for f in self.findings],
+            "routes": self.routes,
+            "budgets": {
+                name: {**paths[0].to_dict(), "receivers": {p.receiver: p.to_dict() for p in paths}}
+                for name, paths in self.paths.items()
+            },
+            "coverage": self.coverage.to_dict(),
+            "unlinked_runbooks": self.unlinked_runbooks,
+            "mission": self.mission.to_dict(),
+            "rules": dict(zip(("files", "alerts", "records"), self.rule_counts, strict=True)),
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -55,12 +63,18 @@ class LintReport:
             lines += [f"  {alert} -> {', '.join(receivers) or '-'}" for alert, receivers in self.routes.items()]
         if self.paths:
             lines += ["", "Alert path budgets (fault -> notification, fresh group):"]
-            lines += [f"  {name}{f' -> {path.receiver}' if len(paths) > 1 else ''}: {path.arithmetic()}"
-                      for name, paths in self.paths.items() for path in paths]
+            lines += [
+                f"  {name}{f' -> {path.receiver}' if len(paths) > 1 else ''}: {path.arithmetic()}"
+                for name, paths in self.paths.items()
+                for path in paths
+            ]
         files, alerts, records = self.rule_counts
-        lines += ["", f"Rules read: {alerts} alerting and {records} recording rules in {files} file(s); mission: "
-                      f"alert {self.mission.alert_s:g} s, locate {self.mission.locate_s:g} s, "
-                      f"recover {self.mission.recover_s:g} s"]
+        lines += [
+            "",
+            f"Rules read: {alerts} alerting and {records} recording rules in {files} file(s); mission: "
+            f"alert {self.mission.alert_s:g} s, locate {self.mission.locate_s:g} s, "
+            f"recover {self.mission.recover_s:g} s",
+        ]
         cov = self.coverage
         lines += ["", f"Drill coverage: {cov.drilled} of {cov.alerts} alerts ({cov.percent:g}%)"]
         lines += [f"  {team}: {done} of {total}" for team, (done, total) in cov.per_team.items()]
@@ -82,13 +96,31 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(seen.values(), key=lambda f: (f.path, f.line, f.rule))
 
 
-def lint(settings: Settings, drill_paths: Iterable[Path] | None = None,
-         drills: Sequence[DrillSpec] | None = None) -> LintReport:
+def lint(
+    settings: Settings, drill_paths: Iterable[Path] | None = None, drills: Sequence[DrillSpec] | None = None
+) -> LintReport:
     repo = Repository.load(settings, drill_paths, drills)
     mission, invalid = load_mission(settings)
-    findings = _dedupe([*rule_findings(repo), *routing_findings(repo), *drill_findings(repo),
-                        *runbook_findings(repo), *budget_findings(repo), *invalid, *mission_findings(repo, mission)])
+    findings = _dedupe(
+        [
+            *rule_findings(repo),
+            *routing_findings(repo),
+            *drill_findings(repo),
+            *runbook_findings(repo),
+            *budget_findings(repo),
+            *invalid,
+            *mission_findings(repo, mission),
+        ]
+    )
     files = len(settings.rules) - len(repo.missing_rule_files)
-    return LintReport(repo.show(settings.config_path), len(repo.drills), findings,
-                      {r.name: reached(repo, r.name) for r in repo.rules}, alert_paths(repo), coverage(repo),
-                      unlinked_runbooks(repo), mission, (files, len(repo.rules), repo.records))
+    return LintReport(
+        repo.show(settings.config_path),
+        len(repo.drills),
+        findings,
+        {r.name: reached(repo, r.name) for r in repo.rules},
+        alert_paths(repo),
+        coverage(repo),
+        unlinked_runbooks(repo),
+        mission,
+        (files, len(repo.rules), repo.records),
+    )

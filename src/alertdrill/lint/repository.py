@@ -57,8 +57,9 @@ class Repository:
         return self._by_name.get(alert or "")
 
     @classmethod
-    def load(cls, settings: Settings, drill_paths: Iterable[Path] | None = None,
-             drills: Sequence[DrillSpec] | None = None) -> Repository:
+    def load(
+        cls, settings: Settings, drill_paths: Iterable[Path] | None = None, drills: Sequence[DrillSpec] | None = None
+    ) -> Repository:
         """Read what can be read; a file that cannot be read becomes a finding, not a crash.
         `drills`: already compiled drills (a run's plan), so no feature file is parsed twice."""
         repo = cls(settings)

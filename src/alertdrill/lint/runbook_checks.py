@@ -22,21 +22,42 @@ def link_finding(repo: Repository, rule: AlertRule, index: list[tuple[str, Path]
     where, shown = repo.show(rule.path), f"{repo.show(folder)}/"
     link = expand(url, rule.static_labels())
     if not link.complete:
-        depends = (f"label{'s' if len(link.missing) > 1 else ''} {', '.join(link.missing)}" if link.missing
-                   else "values known only when it fires")
-        return Finding("runbooks/templated-link", INFO, where, rule.line,
-                       f"{rule.name}'s runbook_url {url} depends on {depends}: checked when a drill delivers it",
-                       "nothing to do; a drill's `the notification links the runbook` step checks the link",
-                       alert=rule.name)
+        depends = (
+            f"label{'s' if len(link.missing) > 1 else ''} {', '.join(link.missing)}"
+            if link.missing
+            else "values known only when it fires"
+        )
+        return Finding(
+            "runbooks/templated-link",
+            INFO,
+            where,
+            rule.line,
+            f"{rule.name}'s runbook_url {url} depends on {depends}: checked when a drill delivers it",
+            "nothing to do; a drill's `the notification links the runbook` step checks the link",
+            alert=rule.name,
+        )
     if runbook_for_url(folder, link.text, index) is not None:
         return None
     if link.text == url:
-        return Finding("runbooks/unresolved-link", ERROR, where, rule.line,
-                       f"{rule.name}'s runbook_url {url} matches no runbook under {shown}",
-                       "write the runbook, or point the link at an existing one", alert=rule.name)
-    return Finding("runbooks/unresolved-link", WARNING, where, rule.line,
-                   f"{rule.name}'s runbook_url {url} is {link.text} with the rule's labels, which matches no "
-                   f"runbook under {shown}", "write the runbook, or fix the link or the label", alert=rule.name)
+        return Finding(
+            "runbooks/unresolved-link",
+            ERROR,
+            where,
+            rule.line,
+            f"{rule.name}'s runbook_url {url} matches no runbook under {shown}",
+            "write the runbook, or point the link at an existing one",
+            alert=rule.name,
+        )
+    return Finding(
+        "runbooks/unresolved-link",
+        WARNING,
+        where,
+        rule.line,
+        f"{rule.name}'s runbook_url {url} is {link.text} with the rule's labels, which matches no "
+        f"runbook under {shown}",
+        "write the runbook, or fix the link or the label",
+        alert=rule.name,
+    )
 
 
 def runbook_findings(repo: Repository) -> list[Finding]:
@@ -47,16 +68,31 @@ def runbook_findings(repo: Repository) -> list[Finding]:
     found = [f for rule in repo.rules if (f := link_finding(repo, rule, index)) is not None]
     for book in repo.runbooks:
         if not book.has_section("diagnose"):
-            found.append(Finding("runbooks/no-diagnose", ERROR, repo.show(book.path), 1,
-                                 f"{repo.show(book.path)} has no `## Diagnose` section",
-                                 "add `## Diagnose` with ```promql or ```sh steps that locate the fault"))
+            found.append(
+                Finding(
+                    "runbooks/no-diagnose",
+                    ERROR,
+                    repo.show(book.path),
+                    1,
+                    f"{repo.show(book.path)} has no `## Diagnose` section",
+                    "add `## Diagnose` with ```promql or ```sh steps that locate the fault",
+                )
+            )
     for drill in repo.drills:
         for step in drill.steps:
             if isinstance(step, LinksRunbook) and find_runbook(folder, repo.settings.root, step.runbook) is None:
-                found.append(Finding("drills/runbook-missing", ERROR, drill.feature, step.line,
-                                     f"the drill expects runbook {step.runbook}, which is not under "
-                                     f"{repo.show(folder)}/", "write it or fix the drill",
-                                     alert=drill.alert, drill=drill_key(drill)))
+                found.append(
+                    Finding(
+                        "drills/runbook-missing",
+                        ERROR,
+                        drill.feature,
+                        step.line,
+                        f"the drill expects runbook {step.runbook}, which is not under {repo.show(folder)}/",
+                        "write it or fix the drill",
+                        alert=drill.alert,
+                        drill=drill_key(drill),
+                    )
+                )
     return found
 
 
@@ -66,7 +102,9 @@ def unlinked_runbooks(repo: Repository) -> list[str]:
     if folder is None:
         return []
     index = runbook_index(folder) if folder.is_dir() else []
-    linked = {runbook_for_url(folder, expand(r.annotations.get("runbook_url", ""), r.static_labels()).text, index)
-              for r in repo.rules}
+    linked = {
+        runbook_for_url(folder, expand(r.annotations.get("runbook_url", ""), r.static_labels()).text, index)
+        for r in repo.rules
+    }
     resolved = {p.resolve() for p in linked if p}
     return [repo.show(b.path) for b in repo.runbooks if b.path.resolve() not in resolved]

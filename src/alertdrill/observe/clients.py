@@ -33,7 +33,7 @@ def parse_time(text: str) -> float:
     if "." in text:
         head, rest = text.split(".", 1)
         digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits):]
+        zone = rest[len(digits) :]
         text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
     return datetime.fromisoformat(text).timestamp()
 
@@ -42,8 +42,9 @@ class Prometheus:
     def __init__(self, url: str, session: requests.Session | None = None) -> None:
         self.url = url.rstrip("/")
         self.session = session or requests.Session()
-        self.client = PrometheusConnect(self.url, disable_ssl=True, retry=Retry(total=0), timeout=TIMEOUT_S,
-                                        session=self.session)
+        self.client = PrometheusConnect(
+            self.url, disable_ssl=True, retry=Retry(total=0), timeout=TIMEOUT_S, session=self.session
+        )
 
     def query(self, expr: str) -> list[Json]:
         try:
@@ -93,8 +94,9 @@ class SinkClient:
         self.session = session or requests.Session()
 
     def events(self, after: int, wait_s: float) -> tuple[list[Json], int]:
-        answer = self.session.get(f"{self.url}/events", params={"after": after, "timeout": wait_s},
-                                  timeout=wait_s + TIMEOUT_S)
+        answer = self.session.get(
+            f"{self.url}/events", params={"after": after, "timeout": wait_s}, timeout=wait_s + TIMEOUT_S
+        )
         _raise_for_status(answer)
         body = answer.json()
         return list(body["events"]), int(body["last"])

@@ -31,8 +31,13 @@ def loaded_rules(prometheus: str) -> dict[str, list[LoadedRule]]:
     for group in answer.json().get("data", {}).get("groups", []):
         for rule in group.get("rules", []):
             if rule.get("type") == "alerting":
-                loaded = LoadedRule(str(rule["name"]), str(rule.get("query", "")), float(rule.get("duration", 0)),
-                                    dict(rule.get("labels") or {}), dict(rule.get("annotations") or {}))
+                loaded = LoadedRule(
+                    str(rule["name"]),
+                    str(rule.get("query", "")),
+                    float(rule.get("duration", 0)),
+                    dict(rule.get("labels") or {}),
+                    dict(rule.get("annotations") or {}),
+                )
                 found.setdefault(loaded.name, []).append(loaded)
     return found
 
@@ -52,8 +57,10 @@ def drift(prometheus: str, rule: AlertRule, loaded: list[LoadedRule]) -> str | N
     """How the loaded rule differs from the file's (None: the same), or that it is not loaded at all."""
     where = f"{rule.path.name}:{rule.line}"
     if not loaded:
-        return (f"{rule.name} ({where}) is not loaded in Prometheus at {redact(prometheus)}: reload Prometheus "
-                "(`alertdrill lab reload` for the lab)")
+        return (
+            f"{rule.name} ({where}) is not loaded in Prometheus at {redact(prometheus)}: reload Prometheus "
+            "(`alertdrill lab reload` for the lab)"
+        )
     want_query = formatted(prometheus, rule.expr)
     for candidate in loaded:
         differences = []
@@ -67,5 +74,7 @@ def drift(prometheus: str, rule: AlertRule, loaded: list[LoadedRule]) -> str | N
             differences.append("annotations differ")
         if not differences:
             return None
-    return (f"{rule.name} as loaded in Prometheus differs from {where}: {'; '.join(differences)} "
-            "(reload Prometheus, or pass --allow-drift to drill what is deployed)")
+    return (
+        f"{rule.name} as loaded in Prometheus differs from {where}: {'; '.join(differences)} "
+        "(reload Prometheus, or pass --allow-drift to drill what is deployed)"
+    )

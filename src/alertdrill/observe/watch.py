@@ -34,8 +34,11 @@ def group_key_problem(group_key: str, labels: Mapping[str, str]) -> str:
         return ""
     try:
         group = parse_matchers("{" + grouped)
-        routes = [parse_matchers(part if part.startswith("{") else "{" + part)
-                  for part in (route + "}").split("}/{") if part.strip("{}")]
+        routes = [
+            parse_matchers(part if part.startswith("{") else "{" + part)
+            for part in (route + "}").split("}/{")
+            if part.strip("{}")
+        ]
     except ValueError:
         return ""
     wrong = [str(m) for m in group if m.op == "=" and labels.get(m.name, "") != m.value]
@@ -87,8 +90,9 @@ class Watch:
             _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
             loops.append(self._stream_sink)
         for loop in loops:
-            thread = threading.Thread(target=self._guarded, args=(loop,), daemon=True,
-                                      name=f"alertdrill-{loop.__name__.strip('_')}")
+            thread = threading.Thread(
+                target=self._guarded, args=(loop,), daemon=True, name=f"alertdrill-{loop.__name__.strip('_')}"
+            )
             thread.start()
             self._threads.append(thread)
         return self
@@ -99,10 +103,16 @@ class Watch:
             thread.join(timeout=15)
 
     def outage(self, after_s: float) -> str | None:
-        """"observer: error" when an observer has failed for `after_s` seconds in a row, else None."""
+        """ "observer: error" when an observer has failed for `after_s` seconds in a row, else None."""
         now = time.monotonic()
-        return next((f"{name}: {self.problems.get(name, '')}" for name, since in list(self.failing_since.items())
-                     if now - since >= after_s), None)
+        return next(
+            (
+                f"{name}: {self.problems.get(name, '')}"
+                for name, since in list(self.failing_since.items())
+                if now - since >= after_s
+            ),
+            None,
+        )
 
     def _once(self, *key: str) -> bool:
         if key in self._seen:
@@ -153,12 +163,16 @@ class Watch:
             receivers = ",".join(r["name"] for r in item.get("receivers") or [])
             if self._once("received", str(item.get("fingerprint")), receivers):
                 self.timeline.record(
-                    EventName.RECEIVED, parse_time(str(item.get("updatedAt") or item["startsAt"])),
-                    alert=self.target.alert, starts_at=f"{starts_at:.3f}", receivers=receivers,
+                    EventName.RECEIVED,
+                    parse_time(str(item.get("updatedAt") or item["startsAt"])),
+                    alert=self.target.alert,
+                    starts_at=f"{starts_at:.3f}",
+                    receivers=receivers,
                     state=status.get("state", ""),
                     silenced_by=",".join(status.get("silencedBy") or []),
                     inhibited_by=",".join(status.get("inhibitedBy") or []),
-                    fingerprint=item.get("fingerprint"))
+                    fingerprint=item.get("fingerprint"),
+                )
 
     def _silences(self, silence_ids: list[str]) -> None:
         """A silence made for this alert after the fault is a person's acknowledgement."""
@@ -169,9 +183,15 @@ class Watch:
             self._once("silence", silence_id)
             made_at = parse_time(str(silence.get("updatedAt") or silence.get("startsAt")))
             if made_at >= self.target.since - SLACK_S:
-                self.timeline.record(EventName.ACKNOWLEDGED, made_at, alert=self.target.alert, via="silence",
-                                     by=str(silence.get("createdBy", "")), silence_id=silence_id,
-                                     comment=str(silence.get("comment", ""))[:200])
+                self.timeline.record(
+                    EventName.ACKNOWLEDGED,
+                    made_at,
+                    alert=self.target.alert,
+                    via="silence",
+                    by=str(silence.get("createdBy", "")),
+                    silence_id=silence_id,
+                    comment=str(silence.get("comment", ""))[:200],
+                )
 
     def _stream_sink(self) -> None:
         assert self.sink is not None
@@ -182,13 +202,19 @@ class Watch:
                 continue
             token = self.target.ack_token
             if token and arrival.get("path") == f"/ack/{token}" and self._once("ack", token):
-                self.timeline.record(EventName.ACKNOWLEDGED, float(str(arrival["received_at"])),
-                                     alert=self.target.alert, via="link", by=str(payload.get("by", "")))
+                self.timeline.record(
+                    EventName.ACKNOWLEDGED,
+                    float(str(arrival["received_at"])),
+                    alert=self.target.alert,
+                    via="link",
+                    by=str(payload.get("by", "")),
+                )
                 continue
             token = self.target.abort_token
             if token and arrival.get("path") == f"/abort/{token}" and self._once("abort", token):
-                self.timeline.record(EventName.KILL_SWITCH, float(str(arrival["received_at"])),
-                                     via="link", by=str(payload.get("by", "")))
+                self.timeline.record(
+                    EventName.KILL_SWITCH, float(str(arrival["received_at"])), via="link", by=str(payload.get("by", ""))
+                )
                 continue
             at = float(str(arrival["received_at"]))
             if arrival.get("path") == SMTP_PATH:
@@ -199,9 +225,12 @@ class Watch:
     def _webhook(self, arrival: Mapping[str, object], payload: Mapping[str, object], at: float) -> None:
         receiver = unescape_receiver(str(payload.get("receiver", "")))
         group_key = str(payload.get("groupKey") or "")
-        facts = {"authenticated": str(arrival.get("authenticated") is True).lower(),
-                 "rejected": str(arrival.get("rejected") or ""), "path": str(arrival.get("path", "")),
-                 "group_key": group_key}
+        facts = {
+            "authenticated": str(arrival.get("authenticated") is True).lower(),
+            "rejected": str(arrival.get("rejected") or ""),
+            "path": str(arrival.get("path", "")),
+            "group_key": group_key,
+        }
         for alert in payload.get("alerts") or []:  # type: ignore[attr-defined]
             if not isinstance(alert, dict):
                 continue
@@ -211,9 +240,16 @@ class Watch:
             if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
                 continue
             status = str(alert.get("status", payload.get("status", "")))
-            self._delivered(at, receiver, status, "webhook", notes if isinstance(notes, dict) else {},
-                            fingerprint=str(alert.get("fingerprint") or ""),
-                            inconsistent=group_key_problem(group_key, labels), **facts)
+            self._delivered(
+                at,
+                receiver,
+                status,
+                "webhook",
+                notes if isinstance(notes, dict) else {},
+                fingerprint=str(alert.get("fingerprint") or ""),
+                inconsistent=group_key_problem(group_key, labels),
+                **facts,
+            )
 
     def _mail(self, payload: Mapping[str, object], at: float) -> None:
         """An email: its recipients name the receiver (email_configs `to`), its body the alerts."""
@@ -225,8 +261,9 @@ class Watch:
                 receiver = self.target.email_receivers.get(str(address).lower(), str(address))
                 self._delivered(at, receiver, alert.status, "email", alert.annotations, to=str(address))
 
-    def _delivered(self, at: float, receiver: str, status: str, channel: str, notes: Mapping[str, str],
-                   **where: str) -> None:
+    def _delivered(
+        self, at: float, receiver: str, status: str, channel: str, notes: Mapping[str, str], **where: str
+    ) -> None:
         """Once per receiver, status and channel; a suspect arrival (not authenticated, inconsistent) is kept
         apart, once per reason, so a forger who posts first cannot hide the real delivery that follows."""
         suspect = (where.get("authenticated", "true"), where.get("rejected", ""), where.get("inconsistent", ""))
@@ -235,10 +272,17 @@ class Watch:
             notes = {}  # a forger's annotations (its runbook_url) must not steer the drill's runbook steps
         if self._once("delivered", receiver, status, channel, *suspect):
             self.timeline.record(
-                EventName.DELIVERED, at, alert=self.target.alert, receiver=receiver, channel=channel,
-                contact_group=self.target.group_of(receiver) or "", status=status,
-                runbook_url=notes.get("runbook_url", ""), annotations=json.dumps(dict(notes), sort_keys=True),
-                **where)
+                EventName.DELIVERED,
+                at,
+                alert=self.target.alert,
+                receiver=receiver,
+                channel=channel,
+                contact_group=self.target.group_of(receiver) or "",
+                status=status,
+                runbook_url=notes.get("runbook_url", ""),
+                annotations=json.dumps(dict(notes), sort_keys=True),
+                **where,
+            )
 
 
 def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
@@ -250,5 +294,3 @@ def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
             receiver = (group.get("receiver") or {}).get("name", "")
             hot.append(f"{receiver}{labels}")
     return hot
-
-

@@ -41,8 +41,12 @@ class Fault:
                 raise ValueError(f"{key} must be a number, not {body[key]!r}")
         if not isinstance(body.get("drop", False), bool):
             raise ValueError(f"drop must be true or false, not {body['drop']!r}")
-        fault = cls(float(body.get("rate", 1.0)), int(body["status"]) if body.get("status") else None,
-                    int(body.get("latency_ms", 0)), bool(body.get("drop", False)))
+        fault = cls(
+            float(body.get("rate", 1.0)),
+            int(body["status"]) if body.get("status") else None,
+            int(body.get("latency_ms", 0)),
+            bool(body.get("drop", False)),
+        )
         if not 0 <= fault.rate <= 1 or not 0 <= fault.latency_ms <= MAX_LATENCY_MS:
             raise ValueError(f"rate must be in [0, 1] and latency_ms in [0, {MAX_LATENCY_MS}]")
         if fault.status is not None and not 100 <= fault.status <= 599:
@@ -119,8 +123,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         body = self._body()
         if self._apply(self.state.hits()):
             return
-        connection = http.client.HTTPConnection(self.target.hostname or "127.0.0.1", self.target.port or 80,
-                                                timeout=FORWARD_TIMEOUT_S)
+        connection = http.client.HTTPConnection(
+            self.target.hostname or "127.0.0.1", self.target.port or 80, timeout=FORWARD_TIMEOUT_S
+        )
         try:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
             connection.request(self.command, self.path, body=body or None, headers=headers)

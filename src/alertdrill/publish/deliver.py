@@ -45,6 +45,8 @@ def deliver(card: Scorecard, settings: Settings, groups: ContactGroups, progress
             progress(f"metrics not pushed to {redact(settings.pushgateway)}: {redact(str(exc))}")
     if settings.publish:
         for sent in publish(card, groups):
-            progress(f"summary of {sent.drills} drill(s) to {sent.group} ({', '.join(sent.urls)}): "
-                     f"{'sent' if sent.ok else 'NOT sent'}")
+            progress(
+                f"summary of {sent.drills} drill(s) to {sent.group} ({', '.join(sent.urls)}): "
+                f"{'sent' if sent.ok else 'NOT sent'}"
+            )
     return run_dir

@@ -49,8 +49,11 @@ class AuditLog:
         """Moments of picks that count against the limit: every pick not missed."""
         entries = self.entries()
         missed = {e.get("id") for e in entries if e.get("event") == "missed"}
-        return [datetime.fromisoformat(str(e["moment"])) for e in entries
-                if e.get("event") == "picked" and e.get("id") not in missed]
+        return [
+            datetime.fromisoformat(str(e["moment"]))
+            for e in entries
+            if e.get("event") == "picked" and e.get("id") not in missed
+        ]
 
     def pending(self) -> PendingPick | None:
         """The last pick that has neither run nor been given up (a restarted process resumes it)."""
@@ -58,6 +61,10 @@ class AuditLog:
         ended = {e.get("id") for e in entries if e.get("event") in ENDED}
         for entry in reversed(entries):
             if entry.get("event") == "picked" and entry.get("id") not in ended:
-                return PendingPick(str(entry["id"]), str(entry["drill"]), str(entry["feature"]),
-                                   datetime.fromisoformat(str(entry["moment"])))
+                return PendingPick(
+                    str(entry["id"]),
+                    str(entry["drill"]),
+                    str(entry["feature"]),
+                    datetime.fromisoformat(str(entry["moment"])),
+                )
         return None

@@ -23,8 +23,20 @@ from alertdrill.spec.model import DrillSpec
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
 CRON_TAG = "cron:"  # `@cron:H_10_*_*_MON`: underscores stand for the spaces a tag cannot hold
-TARGET_KEYS = ("service", "deployment", "selector", "node", "pod", "pidfile", "pid", "match", "proxy", "url",
-               "disk_path", "pushgateway")
+TARGET_KEYS = (
+    "service",
+    "deployment",
+    "selector",
+    "node",
+    "pod",
+    "pidfile",
+    "pid",
+    "match",
+    "proxy",
+    "url",
+    "disk_path",
+    "pushgateway",
+)
 
 
 @dataclass(frozen=True)
@@ -86,20 +98,40 @@ def _located(message: str, source: str, fix: str = "") -> ConfigError:
 
 def check_cron(cron: str, name: str, source: str) -> str:
     if len(cron.split()) != 5 or not croniter.is_valid(cron, hash_id=name.encode()):
-        raise _located(f"schedule {name!r}: {cron!r} is not a five-field cron expression", source,
-                       fix="e.g. 'H 10 * * MON' (minute hour day-of-month month weekday; H: hashed)")
+        raise _located(
+            f"schedule {name!r}: {cron!r} is not a five-field cron expression",
+            source,
+            fix="e.g. 'H 10 * * MON' (minute hour day-of-month month weekday; H: hashed)",
+        )
     return cron
 
 
-def _job(settings: Settings, name: str, cron: str, tz: str, paths: Sequence[str], drills: Sequence[DrillSpec],
-         source: str, target: str | None = None) -> Job:
+def _job(
+    settings: Settings,
+    name: str,
+    cron: str,
+    tz: str,
+    paths: Sequence[str],
+    drills: Sequence[DrillSpec],
+    source: str,
+    target: str | None = None,
+) -> Job:
     check_cron(cron, name, source)
     if not drills:
         raise _located(f"schedule {name!r} selects no drill", source, fix="check its drills and tags")
-    targets = frozenset([f"target:{target}"]) if target else frozenset().union(
-        *(drill_targets(settings, d) for d in drills))
-    return Job(name, cron, tz, tuple(paths), tuple(d.name for d in drills), targets, source,
-               sum(d.longest_budget() for d in drills) or 600.0)
+    targets = (
+        frozenset([f"target:{target}"]) if target else frozenset().union(*(drill_targets(settings, d) for d in drills))
+    )
+    return Job(
+        name,
+        cron,
+        tz,
+        tuple(paths),
+        tuple(d.name for d in drills),
+        targets,
+        source,
+        sum(d.longest_budget() for d in drills) or 600.0,
+    )
 
 
 def _config_jobs(settings: Settings, doc: YamlDoc, section: Mapping[str, object], tz: str) -> list[Job]:
@@ -118,11 +150,23 @@ def _config_jobs(settings: Settings, doc: YamlDoc, section: Mapping[str, object]
             paths = [paths]
         if isinstance(tags, str):
             tags = [tags]
-        drills = [d for d in compile_all([settings.root / str(p) for p in paths], settings)
-                  if not tags or d.tags & set(map(str, tags))]
-        jobs.append(_job(settings, str(name), body["cron"], check_timezone(doc, body.get("timezone") or tz, *keys),
-                         [str(p) for p in paths], drills, source,
-                         str(body["target"]) if body.get("target") else None))
+        drills = [
+            d
+            for d in compile_all([settings.root / str(p) for p in paths], settings)
+            if not tags or d.tags & set(map(str, tags))
+        ]
+        jobs.append(
+            _job(
+                settings,
+                str(name),
+                body["cron"],
+                check_timezone(doc, body.get("timezone") or tz, *keys),
+                [str(p) for p in paths],
+                drills,
+                source,
+                str(body["target"]) if body.get("target") else None,
+            )
+        )
     return jobs
 
 
@@ -131,10 +175,19 @@ def _tag_jobs(settings: Settings, drills: Iterable[DrillSpec], tz: str) -> list[
     grouped: dict[tuple[str, str], list[DrillSpec]] = {}
     for drill in drills:
         for tag in sorted(t for t in drill.tags if t.startswith(CRON_TAG)):
-            grouped.setdefault((drill.feature, tag[len(CRON_TAG):].replace("_", " ")), []).append(drill)
-    return [_job(settings, f"{Path(feature).stem}@{cron.replace(' ', '_')}", cron, tz, [feature], found,
-                 f"{feature}:{found[0].line}")
-            for (feature, cron), found in grouped.items()]
+            grouped.setdefault((drill.feature, tag[len(CRON_TAG) :].replace("_", " ")), []).append(drill)
+    return [
+        _job(
+            settings,
+            f"{Path(feature).stem}@{cron.replace(' ', '_')}",
+            cron,
+            tz,
+            [feature],
+            found,
+            f"{feature}:{found[0].line}",
+        )
+        for (feature, cron), found in grouped.items()
+    ]
 
 
 @dataclass(frozen=True)

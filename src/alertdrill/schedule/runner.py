@@ -66,15 +66,26 @@ class SubprocessRunner:
             if self._stopping:
                 return Outcome("interrupted", None, 0.0, detail="the scheduler is stopping")
             with open(log, "wb") as out:
-                child = subprocess.Popen(self.command(job), cwd=self.settings.root, env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                child = subprocess.Popen(
+                    self.command(job),
+                    cwd=self.settings.root,
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             self._children.add(child)
         try:
             code = child.wait(timeout=job.longest_s + MARGIN_S)
         except subprocess.TimeoutExpired:
             code = self._end(child)
-            return Outcome("error", code, time.monotonic() - started, str(log),
-                           f"ran longer than its budgets plus {MARGIN_S:g} s and was stopped")
+            return Outcome(
+                "error",
+                code,
+                time.monotonic() - started,
+                str(log),
+                f"ran longer than its budgets plus {MARGIN_S:g} s and was stopped",
+            )
         finally:
             with self._lock:
                 self._children.discard(child)

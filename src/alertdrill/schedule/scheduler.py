@@ -37,8 +37,16 @@ class RunRecord:
 
 
 class Scheduler:
-    def __init__(self, jobs: Sequence[Job], runner: Runner, clock: Clock, *, max_parallel: int = 1,
-                 say: Callable[[str], None] = print, record_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        runner: Runner,
+        clock: Clock,
+        *,
+        max_parallel: int = 1,
+        say: Callable[[str], None] = print,
+        record_file: Path | None = None,
+    ) -> None:
         self.jobs, self.runner, self.clock, self.say = list(jobs), runner, clock, say
         self.max_parallel, self.record_file = max_parallel, record_file
         self.records: list[RunRecord] = []
@@ -69,8 +77,9 @@ class Scheduler:
                     holders = plan.waiting_for(job)
                     if holders and (job.name, fire) not in self._told:
                         self._told.add((job.name, fire))
-                        self.say(f"{job.name}: due since {fire.isoformat()}, waiting for {', '.join(holders)} "
-                                 "(same target)")
+                        self.say(
+                            f"{job.name}: due since {fire.isoformat()}, waiting for {', '.join(holders)} (same target)"
+                        )
                 busy = bool(plan.running)
                 if max_runs is not None and len(self.records) >= max_runs:
                     break
@@ -80,10 +89,12 @@ class Scheduler:
 
     def _start(self, plan: Plan, fire: datetime, job: Job) -> None:
         late = (self.clock.now() - fire).total_seconds()
-        self.say(f"{self.clock.now().isoformat()} start {job.name} (due {fire.isoformat()}"
-                 + (f", {late:.0f} s late" if late >= 1 else "") + ")")
-        worker = threading.Thread(target=self._work, args=(plan, fire, job), name=f"alertdrill-{job.name}",
-                                  daemon=True)
+        self.say(
+            f"{self.clock.now().isoformat()} start {job.name} (due {fire.isoformat()}"
+            + (f", {late:.0f} s late" if late >= 1 else "")
+            + ")"
+        )
+        worker = threading.Thread(target=self._work, args=(plan, fire, job), name=f"alertdrill-{job.name}", daemon=True)
         self._workers.append(worker)
         worker.start()
 
@@ -93,15 +104,26 @@ class Scheduler:
             outcome = self.runner.run(job)
         except Exception as exc:  # a broken runner must not end the schedule
             outcome = Outcome("crashed", None, 0.0, detail=f"{type(exc).__name__}: {exc}")
-        record = RunRecord(job.name, fire.isoformat(), began.isoformat(), self.clock.now().isoformat(),
-                           outcome.status, outcome.exit_code, round(outcome.seconds, 3), outcome.log, outcome.detail)
+        record = RunRecord(
+            job.name,
+            fire.isoformat(),
+            began.isoformat(),
+            self.clock.now().isoformat(),
+            outcome.status,
+            outcome.exit_code,
+            round(outcome.seconds, 3),
+            outcome.log,
+            outcome.detail,
+        )
         with self._lock:
             plan.finished(job)
             self.records.append(record)
             self._write(record)
-        self.say(f"{record.finished} {job.name}: {outcome.status}"
-                 + (f" ({outcome.detail})" if outcome.status not in ("passed", "failed") else "")
-                 + (f"; log {outcome.log}" if outcome.log else ""))
+        self.say(
+            f"{record.finished} {job.name}: {outcome.status}"
+            + (f" ({outcome.detail})" if outcome.status not in ("passed", "failed") else "")
+            + (f"; log {outcome.log}" if outcome.log else "")
+        )
         self._wake.set()
 
     def _write(self, record: RunRecord) -> None:

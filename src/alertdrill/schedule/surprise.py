@@ -54,26 +54,37 @@ def load_surprise(settings: Settings) -> SurpriseConfig:
     doc = load_yaml(settings.config_path, what="configuration file")
     raw = doc.data.get("surprise") if isinstance(doc.data, Mapping) else None
     if not isinstance(raw, Mapping):
-        raise doc.error("no surprise: section", fix="add surprise: {drills: [drills/], tags: [surprise], "
-                        "windows: ['Mon-Fri 10:00-16:00'], timezone: Europe/Berlin, max: 1, per: month}")
+        raise doc.error(
+            "no surprise: section",
+            fix="add surprise: {drills: [drills/], tags: [surprise], "
+            "windows: ['Mon-Fri 10:00-16:00'], timezone: Europe/Berlin, max: 1, per: month}",
+        )
     try:
         windows = tuple(Window.parse(w) for w in _list(doc, raw.get("windows"), "windows")) or (
-            Window.parse("Mon-Fri 10:00-16:00"),)
+            Window.parse("Mon-Fri 10:00-16:00"),
+        )
         blackouts = tuple(parse_blackout(b) for b in _list(doc, raw.get("blackouts"), "blackouts"))
     except ValueError as exc:
-        raise doc.error(f"surprise: {exc}", "surprise", fix="windows like 'Mon-Fri 10:00-16:00', "
-                        "blackouts like '2026-12-24' or '2026-12-21..2027-01-03'") from None
+        raise doc.error(
+            f"surprise: {exc}",
+            "surprise",
+            fix="windows like 'Mon-Fri 10:00-16:00', blackouts like '2026-12-24' or '2026-12-21..2027-01-03'",
+        ) from None
     per = str(raw.get("per", "month"))
     count = raw.get("max", 1)
     if per not in PERIODS or not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise doc.error("surprise: max is a whole number >= 1 per " + "|".join(PERIODS), "surprise",
-                        "per" if per not in PERIODS else "max")
+        raise doc.error(
+            "surprise: max is a whole number >= 1 per " + "|".join(PERIODS),
+            "surprise",
+            "per" if per not in PERIODS else "max",
+        )
     timezone = str(raw.get("timezone", "UTC"))
     check_timezone(doc, timezone, "surprise", "timezone")
     tags = set(_list(doc, raw.get("tags"), "tags"))
     paths = [settings.root / p for p in _list(doc, raw.get("drills"), "drills") or ["drills"]]
-    pool = sorted((d for d in compile_all(paths, settings) if not tags or d.tags & tags),
-                  key=lambda d: (d.feature, d.name))
+    pool = sorted(
+        (d for d in compile_all(paths, settings) if not tags or d.tags & tags), key=lambda d: (d.feature, d.name)
+    )
     if not pool:
         raise doc.error("the surprise pool is empty", "surprise", fix="check surprise.drills and surprise.tags")
     audit = settings.root / str(raw.get("audit_log") or ".alertdrill/surprise/audit.jsonl")
@@ -81,8 +92,16 @@ def load_surprise(settings: Settings) -> SurpriseConfig:
 
 
 class Surprise:
-    def __init__(self, config: SurpriseConfig, settings: Settings, runner: Runner, clock: Clock, *,
-                 seed: int | None = None, say: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        config: SurpriseConfig,
+        settings: Settings,
+        runner: Runner,
+        clock: Clock,
+        *,
+        seed: int | None = None,
+        say: Callable[[str], None] = print,
+    ) -> None:
         self.config, self.settings, self.runner, self.clock, self.say = config, settings, runner, clock, say
         self.audit = AuditLog(config.audit_log)
         self.seed = seed if seed is not None else secrets.randbits(32)
@@ -106,15 +125,26 @@ class Surprise:
             drill = self._drill(pending.feature, pending.drill)
             if drill is not None and pending.moment > now - MISSED_AFTER:
                 return pending.id, drill, pending.moment
-            self.audit.write("missed", id=pending.id, at=now.isoformat(),
-                             why="its moment passed while nothing ran" if drill else "the drill is gone")
+            self.audit.write(
+                "missed",
+                id=pending.id,
+                at=now.isoformat(),
+                why="its moment passed while nothing ran" if drill else "the drill is gone",
+            )
         chosen = pick(self.config.policy, len(self.config.pool), now, self.rng, self.audit.taken())
         if chosen is None:
             return None
         drill, pick_id = self.config.pool[chosen.index], uuid.uuid4().hex[:10]
-        self.audit.write("picked", id=pick_id, drill=drill.name, feature=drill.feature,
-                         moment=chosen.moment.isoformat(), seed=self.seed, at=now.isoformat(),
-                         targets=sorted(drill_targets(self.settings, drill)))
+        self.audit.write(
+            "picked",
+            id=pick_id,
+            drill=drill.name,
+            feature=drill.feature,
+            moment=chosen.moment.isoformat(),
+            seed=self.seed,
+            at=now.isoformat(),
+            targets=sorted(drill_targets(self.settings, drill)),
+        )
         return pick_id, drill, chosen.moment
 
     def run_once(self) -> Outcome | None:
@@ -132,15 +162,29 @@ class Surprise:
             self.say("stopped before the surprise drill began; the next start resumes it")
             return None
         self.audit.write("started", id=pick_id, at=self.clock.now().isoformat())
-        job = Job(f"surprise-{pick_id}", "* * * * *", "UTC", (drill.feature,), (drill.name,),
-                  drill_targets(self.settings, drill), f"{drill.feature}:{drill.line}",
-                  drill.longest_budget() or 600.0)
+        job = Job(
+            f"surprise-{pick_id}",
+            "* * * * *",
+            "UTC",
+            (drill.feature,),
+            (drill.name,),
+            drill_targets(self.settings, drill),
+            f"{drill.feature}:{drill.line}",
+            drill.longest_budget() or 600.0,
+        )
         try:
             outcome = self.runner.run(job)
         except Exception as exc:
             outcome = Outcome("crashed", None, 0.0, detail=f"{type(exc).__name__}: {exc}")
-        self.audit.write("finished", id=pick_id, at=self.clock.now().isoformat(), status=outcome.status,
-                         exit_code=outcome.exit_code, log=outcome.log, detail=outcome.detail)
+        self.audit.write(
+            "finished",
+            id=pick_id,
+            at=self.clock.now().isoformat(),
+            status=outcome.status,
+            exit_code=outcome.exit_code,
+            log=outcome.log,
+            detail=outcome.detail,
+        )
         self.say(f"the surprise drill is over ({outcome.status}); details in {shown} and the scorecard")
         return outcome
 

@@ -126,8 +126,9 @@ def _seconds(start: datetime, end: datetime) -> float:
     return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
 
 
-def pick(policy: Policy, pool_size: int, now: datetime, rng: random.Random,
-         taken: Sequence[datetime] = ()) -> Pick | None:
+def pick(
+    policy: Policy, pool_size: int, now: datetime, rng: random.Random, taken: Sequence[datetime] = ()
+) -> Pick | None:
     """A drill (index into the pool) and a moment; None when no allowed moment is left in the horizon."""
     if pool_size <= 0:
         return None

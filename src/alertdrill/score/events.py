@@ -14,20 +14,20 @@ class EventName(StrEnum):
     GROUP_FRESH = "alertmanager_group_fresh"
     GROUP_HOT = "alertmanager_group_hot"
     FAULT_INJECTED = "fault_injected"
-    PENDING = "alert_pending"            # Prometheus: activeAt (server clock)
-    FIRING = "alert_firing"              # Prometheus: first poll that saw state=firing
-    RECEIVED = "alert_received"          # Alertmanager: updatedAt; startsAt = Prometheus fire time
+    PENDING = "alert_pending"  # Prometheus: activeAt (server clock)
+    FIRING = "alert_firing"  # Prometheus: first poll that saw state=firing
+    RECEIVED = "alert_received"  # Alertmanager: updatedAt; startsAt = Prometheus fire time
     DELIVERED = "notification_delivered"  # sink: receipt time, per receiver
     RESOLVED = "alert_resolved"
-    ACK_REQUESTED = "ack_requested"      # a drill for people: the acknowledgement link was sent
-    ACKNOWLEDGED = "acknowledged"        # the link was opened (sink receipt) or a silence made (its updatedAt)
+    ACK_REQUESTED = "ack_requested"  # a drill for people: the acknowledgement link was sent
+    ACKNOWLEDGED = "acknowledged"  # the link was opened (sink receipt) or a silence made (its updatedAt)
     LOCATED = "fault_located"
     RECOVERED = "service_recovered"
     DEADLINE_MISSED = "deadline_missed"
-    FAULT_VERIFIED = "fault_verified"    # the injector's own check: the fault holds
-    GUARD_TRIPPED = "guard_tripped"      # a stop condition held: the drill is aborted
+    FAULT_VERIFIED = "fault_verified"  # the injector's own check: the fault holds
+    GUARD_TRIPPED = "guard_tripped"  # a stop condition held: the drill is aborted
     FAULT_EXPIRED = "fault_max_duration"  # the fault reached its maximum duration and was reverted
-    KILL_SWITCH = "kill_switch_pulled"   # a person ended the drill (link or `alertdrill abort`)
+    KILL_SWITCH = "kill_switch_pulled"  # a person ended the drill (link or `alertdrill abort`)
     DRILL_ANNOUNCED = "drill_announced"  # a surprise drill, told to be a drill after acknowledgement
     FAULT_REVERTED = "fault_reverted"
     SILENCE_EXPIRED = "silence_expired"  # the acknowledging silence, expired so the next drill is not muted
@@ -120,8 +120,13 @@ class Timeline:
         event = self.first(EventName.FAULT_INJECTED)
         return event.at if event else None
 
-    def wait_for(self, match: Callable[[Iterable[Event]], bool], timeout: float,
-                 on_tick: Callable[[float], None] | None = None, tick_s: float = 1.0) -> bool:
+    def wait_for(
+        self,
+        match: Callable[[Iterable[Event]], bool],
+        timeout: float,
+        on_tick: Callable[[float], None] | None = None,
+        tick_s: float = 1.0,
+    ) -> bool:
         """Block until `match(events)` holds or `timeout` seconds pass; True when it held.
 
         Wakes on every new event (no polling of its own) and at least every `tick_s` to call

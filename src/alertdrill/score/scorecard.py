@@ -12,8 +12,20 @@ from typing import Any, TypeVar
 
 from alertdrill.spec.model import Phase
 
-__all__ = ["Aborted", "Check", "DrillResult", "EventRecord", "Phase", "PhaseResult", "RunbookStepResult",
-           "Scorecard", "Status", "StopReason", "iso", "parse_iso"]
+__all__ = [
+    "Aborted",
+    "Check",
+    "DrillResult",
+    "EventRecord",
+    "Phase",
+    "PhaseResult",
+    "RunbookStepResult",
+    "Scorecard",
+    "Status",
+    "StopReason",
+    "iso",
+    "parse_iso",
+]
 
 
 class Status(StrEnum):
@@ -149,13 +161,16 @@ class DrillResult:
         """A drill as `Scorecard.to_dict` wrote it."""
         aborted = data.get("aborted")
         return _known(
-            cls, data, status=Status(data["status"]),
+            cls,
+            data,
+            status=Status(data["status"]),
             phases={Phase(name): _known(PhaseResult, p) for name, p in (data.get("phases") or {}).items()},
             checks=[_known(Check, c) for c in data.get("checks") or []],
             events=[_known(EventRecord, e, details=dict(e.get("details") or {})) for e in data.get("events") or []],
             notes=list(data.get("notes") or []),
             runbook_steps=[_known(RunbookStepResult, s) for s in data.get("runbook_steps") or []],
-            aborted=_known(Aborted, aborted, reason=StopReason(aborted["reason"])) if aborted else None)
+            aborted=_known(Aborted, aborted, reason=StopReason(aborted["reason"])) if aborted else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -167,8 +182,12 @@ class Scorecard:
 
     def summary(self) -> dict[str, int]:
         statuses = [d.status for d in self.drills]
-        return {"drills": len(statuses), "passed": statuses.count(Status.PASSED),
-                "failed": statuses.count(Status.FAILED), "errored": statuses.count(Status.ERROR)}
+        return {
+            "drills": len(statuses),
+            "passed": statuses.count(Status.PASSED),
+            "failed": statuses.count(Status.FAILED),
+            "errored": statuses.count(Status.ERROR),
+        }
 
     @property
     def passed(self) -> bool:
@@ -201,5 +220,9 @@ class Scorecard:
     def from_json(cls, source: str | bytes | Mapping[str, Any]) -> Scorecard:
         """The scorecard from a saved scorecard.json (its text, or the parsed dict)."""
         data = json.loads(source) if isinstance(source, str | bytes) else source
-        return cls(str(data["run_id"]), parse_iso(str(data["started_at"])), parse_iso(str(data["finished_at"])),
-                   [DrillResult.from_dict(d) for d in data.get("drills") or []])
+        return cls(
+            str(data["run_id"]),
+            parse_iso(str(data["started_at"])),
+            parse_iso(str(data["finished_at"])),
+            [DrillResult.from_dict(d) for d in data.get("drills") or []],
+        )

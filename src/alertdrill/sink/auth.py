@@ -47,7 +47,7 @@ def read_secret(path: Path) -> bytes:
     """The secret in `path` (surrounding whitespace dropped), as Alertmanager's `credentials_file` reads it."""
     try:
         mode = path.stat().st_mode
-        data = path.read_bytes()[:MAX_SECRET + 1]
+        data = path.read_bytes()[: MAX_SECRET + 1]
     except OSError as exc:
         raise SecretError(f"cannot read the sink's secret file {path}: {exc.strerror or type(exc).__name__}") from None
     secret = data.strip()

@@ -31,8 +31,9 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def sink_for_run(listen: str, smtp: str, progress: Callable[[str], None],
-                 secret_file: Path | None = None) -> Iterator[bool]:
+def sink_for_run(
+    listen: str, smtp: str, progress: Callable[[str], None], secret_file: Path | None = None
+) -> Iterator[bool]:
     """Yields True when it started a sink (stopped on exit), False when one already answers or `listen`
     is not on this machine (then reachability checks say what is wrong). A secret file that cannot be
     used raises `SecretError` (its message names the file, never the secret)."""
@@ -53,7 +54,12 @@ def sink_for_run(listen: str, smtp: str, progress: Callable[[str], None],
             from alertdrill.sink.smtp import start_smtp
 
             stack.callback(start_smtp(smtp, arrivals).stop)
-        progress(f"sink: nothing answered at {listen}, so this run serves it itself until it ends"
-                 + ("" if auth.configured else " (no secret file: its arrivals will not count as deliveries; "
-                    f"set {ENV_FILE})"))
+        progress(
+            f"sink: nothing answered at {listen}, so this run serves it itself until it ends"
+            + (
+                ""
+                if auth.configured
+                else f" (no secret file: its arrivals will not count as deliveries; set {ENV_FILE})"
+            )
+        )
         yield True

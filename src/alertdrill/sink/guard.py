@@ -22,8 +22,10 @@ REAP_EVERY_S = 0.5
 WILDCARDS = ("", "0.0.0.0", "::")
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 ENV_HOSTS = "ALERTDRILL_SINK_ALLOW_HOSTS"  # more Host names, comma-separated (e.g. sink.public_url's host)
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-        b"Connection: close\r\nContent-Length: 40\r\n\r\n{\"error\": \"too many connections, retry\"}")
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+    b'Connection: close\r\nContent-Length: 40\r\n\r\n{"error": "too many connections, retry"}'
+)
 
 
 def is_loopback(host: str) -> bool:
@@ -40,7 +42,7 @@ def host_of(header: str) -> str:
     """`[::1]:9095` -> `::1`, `Example.org.:80` -> `example.org`."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1:header.find("]")] if "]" in header else header
+        return header[1 : header.find("]")] if "]" in header else header
     name = header.rsplit(":", 1)[0] if header.count(":") == 1 else header
     return name.rstrip(".")
 
@@ -78,8 +80,15 @@ class BoundedServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # see alertdrill.serving: a small backlog drops SYNs under bursts
 
-    def __init__(self, address: tuple[str, int], handler: Any, *, max_threads: int = MAX_THREADS,
-                 request_s: float = REQUEST_S, extra_hosts: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: Any,
+        *,
+        max_threads: int = MAX_THREADS,
+        request_s: float = REQUEST_S,
+        extra_hosts: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(address, handler)
         self.max_threads, self.request_s = max_threads, request_s
         self.host_check = HostCheck(address[0], extra_hosts)

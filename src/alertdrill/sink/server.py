@@ -40,10 +40,14 @@ from alertdrill.sink.tokens import ENV_MODE, MODES, PATH, TokenBook
 MAX_BODY = 4 * 1024 * 1024
 CHUNK = 64 * 1024
 PAGES = {
-    "ack": ("<!doctype html><title>Acknowledged</title>"
-            "<p>Acknowledged by {by}. The alert's drill clock has recorded it; now recover the service.</p>"),
-    "abort": ("<!doctype html><title>Drill stopped</title>"
-              "<p>Kill switch pulled by {by}. The drill ends now and its fault is being reverted.</p>"),
+    "ack": (
+        "<!doctype html><title>Acknowledged</title>"
+        "<p>Acknowledged by {by}. The alert's drill clock has recorded it; now recover the service.</p>"
+    ),
+    "abort": (
+        "<!doctype html><title>Drill stopped</title>"
+        "<p>Kill switch pulled by {by}. The drill ends now and its fault is being reverted.</p>"
+    ),
 }
 USAGE = {"error": "POST webhooks anywhere; GET /events?after=N&timeout=S"}
 
@@ -72,8 +76,14 @@ class SinkHandler(BaseHTTPRequestHandler):
         finally:
             self.server.end_request(self.connection)
 
-    def reply(self, code: int, body: object, content_type: str = "application/json", close: bool = False,
-              headers: tuple[tuple[str, str], ...] = ()) -> None:
+    def reply(
+        self,
+        code: int,
+        body: object,
+        content_type: str = "application/json",
+        close: bool = False,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(code)
         for name, value in headers:
@@ -135,12 +145,19 @@ class SinkHandler(BaseHTTPRequestHandler):
             return
         url = urlsplit(self.path)
         if url.path == "/-/healthy":
-            self.reply(200, {"status": "ok", **self.arrivals.stats(), "refused": self.server.refused,
-                             "authenticates": self.auth.configured})
+            self.reply(
+                200,
+                {
+                    "status": "ok",
+                    **self.arrivals.stats(),
+                    "refused": self.server.refused,
+                    "authenticates": self.auth.configured,
+                },
+            )
         elif url.path == "/events":
             self.events(parse_qs(url.query))
         elif (kind := _first_segment(url.path)) in PAGES and len(url.path) > len(kind) + 2:
-            self.link(kind, url.path[len(kind) + 2:], parse_qs(url.query))
+            self.link(kind, url.path[len(kind) + 2 :], parse_qs(url.query))
         else:
             self.reply(404, USAGE)
 
@@ -194,8 +211,11 @@ class SinkHandler(BaseHTTPRequestHandler):
             self.reply(200, {"seq": self.arrivals.add(path, payload, size=size, authenticated=True)})
         else:
             self.arrivals.add(path, payload, size=size, authenticated=False, rejected=401)
-            self.reply(401, {"error": "this sink accepts webhooks only with its secret (Authorization: Bearer ...)"},
-                       headers=(("WWW-Authenticate", 'Bearer realm="alertdrill sink"'),))
+            self.reply(
+                401,
+                {"error": "this sink accepts webhooks only with its secret (Authorization: Bearer ...)"},
+                headers=(("WWW-Authenticate", 'Bearer realm="alertdrill sink"'),),
+            )
 
     def register(self, payload: object) -> None:
         if not guard.is_loopback(str(self.client_address[0])):
@@ -205,37 +225,61 @@ class SinkHandler(BaseHTTPRequestHandler):
             assert isinstance(payload, dict)
             self.tokens.register(str(payload.get("kind")), str(payload.get("token")))
         except (AssertionError, ValueError) as exc:
-            self.reply(400, {"error": str(exc) or "expected {\"kind\": ..., \"token\": ...}"})
+            self.reply(400, {"error": str(exc) or 'expected {"kind": ..., "token": ...}'})
             return
         self.reply(200, {"registered": True})
 
 
-def make_handler(arrivals: Arrivals, tokens: TokenBook | None = None,
-                 idle_s: float = guard.IDLE_S, auth: WebhookAuth | None = None) -> type[SinkHandler]:
+def make_handler(
+    arrivals: Arrivals, tokens: TokenBook | None = None, idle_s: float = guard.IDLE_S, auth: WebhookAuth | None = None
+) -> type[SinkHandler]:
     book = tokens or TokenBook()
-    return type("Handler", (SinkHandler,), {"arrivals": arrivals, "tokens": book, "timeout": idle_s,
-                                            "auth": auth or WebhookAuth()})
+    return type(
+        "Handler",
+        (SinkHandler,),
+        {"arrivals": arrivals, "tokens": book, "timeout": idle_s, "auth": auth or WebhookAuth()},
+    )
 
 
-def serve(listen: str, arrivals: Arrivals | None = None, *, tokens: TokenBook | None = None,
-          max_threads: int = guard.MAX_THREADS, request_s: float = guard.REQUEST_S, idle_s: float = guard.IDLE_S,
-          extra_hosts: tuple[str, ...] = (), auth: WebhookAuth | None = None) -> guard.BoundedServer:
+def serve(
+    listen: str,
+    arrivals: Arrivals | None = None,
+    *,
+    tokens: TokenBook | None = None,
+    max_threads: int = guard.MAX_THREADS,
+    request_s: float = guard.REQUEST_S,
+    idle_s: float = guard.IDLE_S,
+    extra_hosts: tuple[str, ...] = (),
+    auth: WebhookAuth | None = None,
+) -> guard.BoundedServer:
     host, _, port = listen.rpartition(":")
     handler = make_handler(arrivals or Arrivals(), tokens, idle_s, auth)
-    return guard.BoundedServer((host.strip("[]") or "127.0.0.1", int(port)), handler, max_threads=max_threads,
-                               request_s=request_s, extra_hosts=extra_hosts)
+    return guard.BoundedServer(
+        (host.strip("[]") or "127.0.0.1", int(port)),
+        handler,
+        max_threads=max_threads,
+        request_s=request_s,
+        extra_hosts=extra_hosts,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--listen", default="127.0.0.1:9095")
     parser.add_argument("--smtp", default="", help="also receive email (SMTP) here, e.g. 127.0.0.1:9096")
-    parser.add_argument("--tokens", choices=MODES, default=os.environ.get(ENV_MODE, "auto"),
-                        help=f"which ack/abort links to honour (default: ${ENV_MODE} or auto)")
+    parser.add_argument(
+        "--tokens",
+        choices=MODES,
+        default=os.environ.get(ENV_MODE, "auto"),
+        help=f"which ack/abort links to honour (default: ${ENV_MODE} or auto)",
+    )
     parser.add_argument("--allow-host", action="append", default=[], help="another Host name to answer to")
-    parser.add_argument("--secret-file", default=os.environ.get(ENV_FILE, ""),
-                        help=f"file holding the webhook secret (default: ${ENV_FILE}); without one, "
-                             "arrivals are marked unauthenticated and never count as deliveries")
+    parser.add_argument(
+        "--secret-file",
+        default=os.environ.get(ENV_FILE, ""),
+        help=f"file holding the webhook secret (default: ${ENV_FILE}); without one, "
+        "arrivals are marked unauthenticated and never count as deliveries",
+    )
     args = parser.parse_args(argv)
     if args.tokens not in MODES:  # from the environment: argparse checks only what was typed
         parser.error(f"{ENV_MODE}={args.tokens!r}: use one of {', '.join(MODES)}")
@@ -245,14 +289,19 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
     host = args.listen.rpartition(":")[0]
     if not guard.is_loopback(host or "127.0.0.1"):
-        print(f"alertdrill sink: listening on {args.listen}, beyond this machine: anyone who reaches it can post "
-              "webhooks to it", file=sys.stderr)
+        print(
+            f"alertdrill sink: listening on {args.listen}, beyond this machine: anyone who reaches it can post "
+            "webhooks to it",
+            file=sys.stderr,
+        )
     if not auth.configured:
-        print("alertdrill sink: no secret file: webhooks are accepted but marked unauthenticated, and a drill "
-              "never counts them as deliveries (see --secret-file)", file=sys.stderr)
+        print(
+            "alertdrill sink: no secret file: webhooks are accepted but marked unauthenticated, and a drill "
+            "never counts them as deliveries (see --secret-file)",
+            file=sys.stderr,
+        )
     arrivals = Arrivals()
-    server = serve(args.listen, arrivals, tokens=TokenBook(args.tokens), extra_hosts=tuple(args.allow_host),
-                   auth=auth)
+    server = serve(args.listen, arrivals, tokens=TokenBook(args.tokens), extra_hosts=tuple(args.allow_host), auth=auth)
     smtp = None
     if args.smtp:
         from alertdrill.sink.smtp import start_smtp

@@ -33,15 +33,24 @@ class MailHandler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         text, html = _bodies(message)
-        self.arrivals.add(SMTP_PATH, {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
-                                      "subject": str(message.get("subject", "")), "text": text, "html": html},
-                          size=len(envelope.content or b""))
+        self.arrivals.add(
+            SMTP_PATH,
+            {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "subject": str(message.get("subject", "")),
+                "text": text,
+                "html": html,
+            },
+            size=len(envelope.content or b""),
+        )
         return "250 Message accepted for delivery"
 
 
 def start_smtp(listen: str, arrivals: Arrivals) -> Controller:
     host, _, port = listen.rpartition(":")
-    controller = Controller(MailHandler(arrivals), hostname=host or "127.0.0.1", port=int(port),
-                            data_size_limit=MAX_MESSAGE)  # a bigger message is refused (552), never stored
+    controller = Controller(
+        MailHandler(arrivals), hostname=host or "127.0.0.1", port=int(port), data_size_limit=MAX_MESSAGE
+    )  # a bigger message is refused (552), never stored
     controller.start()
     return controller

@@ -32,11 +32,19 @@ def _compile_steps(scenario: ParsedScenario, path: Path) -> list[Step]:
         if found is None:
             wanted = grammar.keyword_of(step.text)
             if wanted:
-                raise SpecError(f'"{step.text}" is a {wanted.capitalize()} step, written as {step.written}',
-                                path=path, line=step.line, fix=f"start it with {wanted.capitalize()}")
+                raise SpecError(
+                    f'"{step.text}" is a {wanted.capitalize()} step, written as {step.written}',
+                    path=path,
+                    line=step.line,
+                    fix=f"start it with {wanted.capitalize()}",
+                )
             hint = grammar.closest(step.text)
-            raise SpecError(f'unknown step "{step.written} {step.text}"', path=path, line=step.line,
-                            fix=f'did you mean "{hint}"?' if hint else "see `alertdrill steps`")
+            raise SpecError(
+                f'unknown step "{step.written} {step.text}"',
+                path=path,
+                line=step.line,
+                fix=f'did you mean "{hint}"?' if hint else "see `alertdrill steps`",
+            )
         phrase, args = found
         try:
             steps.append(phrase.build(args, step.line))
@@ -64,48 +72,72 @@ class _Checker:
     def check(self, name: str, line: int, steps: list[Step]) -> None:
         injections = [s for s in steps if isinstance(s, InjectFault)]
         if not injections:
-            raise self.fail(f'drill "{name}" injects no fault', line,
-                            'add `When the fault "<name>" is injected`')
+            raise self.fail(f'drill "{name}" injects no fault', line, 'add `When the fault "<name>" is injected`')
         if len(injections) > 1:
             raise self.fail("a drill injects one fault", injections[1].line, "split it into two scenarios")
         inject_at = steps.index(injections[0])
         alert_named = False
         for index, step in enumerate(steps):
-            if isinstance(step, SteadyState):
-                if step.service not in self.settings.services:
-                    raise self.fail(f'unknown service "{step.service}"', step.line,
-                                    f"define it under services: in {self.settings.config_path.name} "
-                                    f"({self.known(self.settings.services)})")
-                if index > inject_at:
-                    raise self.fail("the steady state is checked before the fault", step.line,
-                                    "move this Given above the When")
-            elif isinstance(step, InjectFault):
-                if step.fault not in self.settings.faults:
-                    raise self.fail(f'unknown fault "{step.fault}"', step.line,
-                                    f"define it under faults: in {self.settings.config_path.name} "
-                                    f"({self.known(self.settings.faults)})")
-            elif index < inject_at:
-                raise self.fail("an expectation comes before the fault is injected", step.line,
-                                "move the Then steps below the When")
-            if isinstance(step, AlertFires):
-                alert_named = True
-            elif isinstance(step, ReachesContactGroup | LinksRunbook) and not alert_named:
-                raise self.fail("this step needs the alert named first", step.line,
-                                'add `Then the alert "<name>" fires within 1 minute` above it')
-            if isinstance(step, LinksRunbook):
-                reference = step.runbook.replace("\\", "/")
-                if (not reference.endswith(".md") or reference.startswith("/") or ".." in reference.split("/")
-                        or "://" in reference):
-                    raise self.fail(f'"{step.runbook}" is not a runbook path', step.line,
-                                    "name a Markdown file under the runbooks folder, "
-                                    'e.g. "runbooks/payments-api-down.md"')
-            if isinstance(step, ReachesContactGroup) and step.group not in self.groups:
-                raise self.fail(f'unknown contact group "{step.group}"', step.line,
-                                f"define it in {display_path(self.groups.path, self.settings.root)} "
-                                f"({self.known(self.groups.names())})")
+            if isinstance(step, SteadyState | InjectFault):
+                self._check_names(step)  # an unknown name first: it says more than the order
+            self._check_order(step, index, inject_at)
+            alert_named = alert_named or isinstance(step, AlertFires)
+            if isinstance(step, ReachesContactGroup | LinksRunbook) and not alert_named:
+                raise self.fail(
+                    "this step needs the alert named first",
+                    step.line,
+                    'add `Then the alert "<name>" fires within 1 minute` above it',
+                )
             if isinstance(step, LocatesFault | Recovers) and not alert_named:
-                raise self.fail("the runbook is found through the alert", step.line,
-                                'add `Then the alert "<name>" fires within ...` above it')
+                raise self.fail(
+                    "the runbook is found through the alert",
+                    step.line,
+                    'add `Then the alert "<name>" fires within ...` above it',
+                )
+            self._check_names(step)
+
+    def _check_order(self, step: Step, index: int, inject_at: int) -> None:
+        if isinstance(step, SteadyState) and index > inject_at:
+            raise self.fail("the steady state is checked before the fault", step.line, "move this Given above the When")
+        if not isinstance(step, SteadyState | InjectFault) and index < inject_at:
+            raise self.fail(
+                "an expectation comes before the fault is injected", step.line, "move the Then steps below the When"
+            )
+
+    def _check_names(self, step: Step) -> None:
+        """The names a step uses exist: its service, fault, contact group, runbook path."""
+        where = self.settings.config_path.name
+        if isinstance(step, SteadyState) and step.service not in self.settings.services:
+            raise self.fail(
+                f'unknown service "{step.service}"',
+                step.line,
+                f"define it under services: in {where} ({self.known(self.settings.services)})",
+            )
+        if isinstance(step, InjectFault) and step.fault not in self.settings.faults:
+            raise self.fail(
+                f'unknown fault "{step.fault}"',
+                step.line,
+                f"define it under faults: in {where} ({self.known(self.settings.faults)})",
+            )
+        if isinstance(step, LinksRunbook) and not runbook_path_ok(step.runbook):
+            raise self.fail(
+                f'"{step.runbook}" is not a runbook path',
+                step.line,
+                'name a Markdown file under the runbooks folder, e.g. "runbooks/payments-api-down.md"',
+            )
+        if isinstance(step, ReachesContactGroup) and step.group not in self.groups:
+            raise self.fail(
+                f'unknown contact group "{step.group}"',
+                step.line,
+                f"define it in {display_path(self.groups.path, self.settings.root)} "
+                f"({self.known(self.groups.names())})",
+            )
+
+
+def runbook_path_ok(reference: str) -> bool:
+    """A relative Markdown path that stays inside the project (no `..`, no URL, not absolute)."""
+    path = reference.replace("\\", "/")
+    return path.endswith(".md") and not path.startswith("/") and ".." not in path.split("/") and "://" not in path
 
 
 def compile_feature(path: Path, settings: Settings, groups: ContactGroups) -> list[DrillSpec]:
@@ -116,9 +148,17 @@ def compile_feature(path: Path, settings: Settings, groups: ContactGroups) -> li
     for scenario in parse_feature(path):
         steps = _compile_steps(scenario, path)
         checker.check(scenario.name, scenario.line, steps)
-        drills.append(DrillSpec(scenario.name, shown, scenario.line, tuple(steps), scenario.tags,
-                                manual=MANUAL_TAG in scenario.tags or settings.manual or settings.surprise,
-                                surprise=settings.surprise))
+        drills.append(
+            DrillSpec(
+                scenario.name,
+                shown,
+                scenario.line,
+                tuple(steps),
+                scenario.tags,
+                manual=MANUAL_TAG in scenario.tags or settings.manual or settings.surprise,
+                surprise=settings.surprise,
+            )
+        )
     return drills
 
 

@@ -48,30 +48,51 @@ class ParsedScenario:
 def _read(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise SpecError(f"feature file is larger than {MAX_BYTES // 1000} kB", path=path,
-                            fix="is this the right file? split it into smaller feature files")
+            raise SpecError(
+                f"feature file is larger than {MAX_BYTES // 1000} kB",
+                path=path,
+                fix="is this the right file? split it into smaller feature files",
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read feature file: {exc.strerror or exc}", path=path) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"feature file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                        path=path, line=raw[:exc.start].count(b"\n") + 1, fix="save it as UTF-8") from None
+        raise SpecError(
+            f"feature file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            path=path,
+            line=raw[: exc.start].count(b"\n") + 1,
+            fix="save it as UTF-8",
+        ) from None
     for number, line in enumerate(text.splitlines(), start=1):
         bad = next((ch for ch in line if ord(ch) < 32 and ch != "\t"), None)
         if bad is not None:
-            raise SpecError(f"control character U+{ord(bad):04X} in a feature file", path=path, line=number,
-                            fix="remove it")
+            raise SpecError(
+                f"control character U+{ord(bad):04X} in a feature file", path=path, line=number, fix="remove it"
+            )
         if len(line) > MAX_LINE:
-            raise SpecError(f"line is longer than {MAX_LINE} characters", path=path, line=number,
-                            fix="a step is one sentence: shorten it")
+            raise SpecError(
+                f"line is longer than {MAX_LINE} characters",
+                path=path,
+                line=number,
+                fix="a step is one sentence: shorten it",
+            )
     return text
 
 
-TOKEN_WORDS = {"#FeatureLine": "Feature:", "#ScenarioLine": "Scenario:", "#StepLine": "a step", "#TagLine": "a tag",
-               "#Comment": "a comment", "#ExamplesLine": "Examples:", "#TableRow": "a table row",
-               "#BackgroundLine": "Background:", "#RuleLine": "Rule:", "#DocStringSeparator": 'a """ block'}
+TOKEN_WORDS = {
+    "#FeatureLine": "Feature:",
+    "#ScenarioLine": "Scenario:",
+    "#StepLine": "a step",
+    "#TagLine": "a tag",
+    "#Comment": "a comment",
+    "#ExamplesLine": "Examples:",
+    "#TableRow": "a table row",
+    "#BackgroundLine": "Background:",
+    "#RuleLine": "Rule:",
+    "#DocStringSeparator": 'a """ block',
+}
 UNEXPECTED = re.compile(r"expected: (?P<expected>.*), got '(?P<got>.*)'")
 
 
@@ -109,9 +130,12 @@ def _description_problem(path: Path, node: Node, what: str) -> SpecError | None:
             continue
         if what == "feature" and not stripped.lower().startswith(("feature:", "scenario", "example")):
             continue  # a feature's description is prose for people
-        return SpecError(f'"{stripped}" is not a step, a tag or a comment', path=path,
-                         line=_line(node) + offset,
-                         fix="start it with Given/When/Then/And/But, or remove it (see `alertdrill steps`)")
+        return SpecError(
+            f'"{stripped}" is not a step, a tag or a comment',
+            path=path,
+            line=_line(node) + offset,
+            fix="start it with Given/When/Then/And/But, or remove it (see `alertdrill steps`)",
+        )
     return None
 
 
@@ -128,14 +152,22 @@ def _check_structure(path: Path, feature: Node) -> None:
         if not name:
             raise SpecError("a scenario needs a name", path=path, line=line, fix="write `Scenario: <what it proves>`")
         if name in seen:
-            raise SpecError(f'two scenarios are named "{name}" (the first at line {seen[name]})', path=path,
-                            line=line, fix="give each scenario its own name")
+            raise SpecError(
+                f'two scenarios are named "{name}" (the first at line {seen[name]})',
+                path=path,
+                line=line,
+                fix="give each scenario its own name",
+            )
         seen[name] = line
         steps = scenario.get("steps") or []
         texts = [name, *(str(s.get("text", "")) for s in steps if isinstance(s, Mapping))]
         if scenario.get("examples") and not any(PLACEHOLDER.search(t) for t in texts):
-            raise SpecError("Examples under a scenario without <placeholders>", path=path, line=line,
-                            fix="use <name> placeholders in its steps, or remove the Examples")
+            raise SpecError(
+                "Examples under a scenario without <placeholders>",
+                path=path,
+                line=line,
+                fix="use <name> placeholders in its steps, or remove the Examples",
+            )
 
 
 def _nodes(feature: Node) -> dict[str, Node]:
@@ -168,10 +200,20 @@ def _pickle_to_scenario(pickle: Node, nodes: Mapping[str, Node], path: Path) -> 
         argument = step.get("argument") or {}
         if argument:  # no drill sentence takes one: a table or a doc string would be silently ignored
             what = "doc string" if "docString" in argument else "data table"
-            raise SpecError(f'the step "{source.get("keyword", "").strip()} {step.get("text", "")}" takes no {what}',
-                            path=path, line=_line(source) + 1, fix=f"remove the {what} below it")
-        steps.append(ParsedStep(KEYWORD_OF_TYPE.get(str(step.get("type")), "given"),
-                                str(source.get("keyword", "")).strip(), str(step["text"]), _line(source)))
+            raise SpecError(
+                f'the step "{source.get("keyword", "").strip()} {step.get("text", "")}" takes no {what}',
+                path=path,
+                line=_line(source) + 1,
+                fix=f"remove the {what} below it",
+            )
+        steps.append(
+            ParsedStep(
+                KEYWORD_OF_TYPE.get(str(step.get("type")), "given"),
+                str(source.get("keyword", "")).strip(),
+                str(step["text"]),
+                _line(source),
+            )
+        )
     tags = frozenset(str(t["name"]).lstrip("@") for t in pickle.get("tags") or [])
     return ParsedScenario(str(scenario.get("name", "")).strip() + suffix, _line(scenario), tags, tuple(steps))
 
@@ -185,12 +227,20 @@ def parse_feature(path: Path) -> list[ParsedScenario]:
         raise _parse_error(path, exc) from None
     feature = cast(Node | None, document.get("feature"))
     if not feature:
-        raise SpecError("feature file is empty", path=path, line=1,
-                        fix="write `Feature: ...` and a `Scenario:` with Given/When/Then steps")
+        raise SpecError(
+            "feature file is empty",
+            path=path,
+            line=1,
+            fix="write `Feature: ...` and a `Scenario:` with Given/When/Then steps",
+        )
     _check_structure(path, feature)
     pickles = cast(list[Node], Compiler().compile(cast(Any, {**document, "uri": str(path)})))
     if not pickles:
-        raise SpecError("feature file has no Scenario", path=path, line=_line(feature),
-                        fix="add a `Scenario:` with Given/When/Then steps")
+        raise SpecError(
+            "feature file has no Scenario",
+            path=path,
+            line=_line(feature),
+            fix="add a `Scenario:` with Given/When/Then steps",
+        )
     nodes = _nodes(feature)
     return [_pickle_to_scenario(p, nodes, path) for p in pickles]

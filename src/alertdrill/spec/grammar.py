@@ -60,23 +60,48 @@ def _channel(args: Mapping[str, object]) -> str:
 
 
 PHRASES: tuple[Phrase, ...] = (
-    Phrase("given", 'the service "{service}" is healthy',
-           lambda a, line: SteadyState(str(a["service"]), line), 'the service "payments-api" is healthy'),
-    Phrase("when", 'the fault "{fault}" is injected',
-           lambda a, line: InjectFault(str(a["fault"]), line), 'the fault "payments-api-down" is injected'),
-    Phrase("then", 'the alert "{alert}" fires within {budget}',
-           lambda a, line: AlertFires(str(a["alert"]), _budget(a), line),
-           'the alert "PaymentsApiDown" fires within 1 minute'),
-    Phrase("then", 'the alert reaches the contact group "{group}"{channel}within {budget}',
-           lambda a, line: ReachesContactGroup(str(a["group"]), _budget(a), line, _channel(a)),
-           'the alert reaches the contact group "payments-oncall" within 1 minute'),
-    Phrase("then", 'the notification links the runbook "{runbook}"',
-           lambda a, line: LinksRunbook(str(a["runbook"]), line),
-           'the notification links the runbook "runbooks/payments-api-down.md"'),
-    Phrase("then", "the runbook locates the fault within {budget}",
-           lambda a, line: LocatesFault(_budget(a), line), "the runbook locates the fault within 5 minutes"),
-    Phrase("then", "the service recovers within {budget}",
-           lambda a, line: Recovers(_budget(a), line), "the service recovers within 10 minutes"),
+    Phrase(
+        "given",
+        'the service "{service}" is healthy',
+        lambda a, line: SteadyState(str(a["service"]), line),
+        'the service "payments-api" is healthy',
+    ),
+    Phrase(
+        "when",
+        'the fault "{fault}" is injected',
+        lambda a, line: InjectFault(str(a["fault"]), line),
+        'the fault "payments-api-down" is injected',
+    ),
+    Phrase(
+        "then",
+        'the alert "{alert}" fires within {budget}',
+        lambda a, line: AlertFires(str(a["alert"]), _budget(a), line),
+        'the alert "PaymentsApiDown" fires within 1 minute',
+    ),
+    Phrase(
+        "then",
+        'the alert reaches the contact group "{group}"{channel}within {budget}',
+        lambda a, line: ReachesContactGroup(str(a["group"]), _budget(a), line, _channel(a)),
+        'the alert reaches the contact group "payments-oncall" within 1 minute',
+    ),
+    Phrase(
+        "then",
+        'the notification links the runbook "{runbook}"',
+        lambda a, line: LinksRunbook(str(a["runbook"]), line),
+        'the notification links the runbook "runbooks/payments-api-down.md"',
+    ),
+    Phrase(
+        "then",
+        "the runbook locates the fault within {budget}",
+        lambda a, line: LocatesFault(_budget(a), line),
+        "the runbook locates the fault within 5 minutes",
+    ),
+    Phrase(
+        "then",
+        "the service recovers within {budget}",
+        lambda a, line: Recovers(_budget(a), line),
+        "the service recovers within 10 minutes",
+    ),
 )
 
 

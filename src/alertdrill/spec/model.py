@@ -63,8 +63,12 @@ class Recovers:
 Step = SteadyState | InjectFault | AlertFires | ReachesContactGroup | LinksRunbook | LocatesFault | Recovers
 
 # Scorecard phase name for each timed step, in the order a drill lives through them.
-PHASE_OF: dict[type, Phase] = {AlertFires: Phase.ALERT, ReachesContactGroup: Phase.NOTIFY,
-                               LocatesFault: Phase.LOCATE, Recovers: Phase.RECOVER}
+PHASE_OF: dict[type, Phase] = {
+    AlertFires: Phase.ALERT,
+    ReachesContactGroup: Phase.NOTIFY,
+    LocatesFault: Phase.LOCATE,
+    Recovers: Phase.RECOVER,
+}
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,11 @@ class DrillSpec:
 
     def budgets(self) -> dict[Phase, float]:
         """Phase name -> budget in seconds, for the timed steps present in this drill."""
-        return {PHASE_OF[type(s)]: s.budget_s for s in self.steps  # type: ignore[union-attr]
-                if type(s) in PHASE_OF}
+        return {
+            PHASE_OF[type(s)]: s.budget_s
+            for s in self.steps
+            if isinstance(s, AlertFires | ReachesContactGroup | LocatesFault | Recovers)
+        }
 
     def longest_budget(self) -> float:
         return max(self.budgets().values(), default=0.0)

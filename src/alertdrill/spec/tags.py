@@ -38,8 +38,10 @@ class _Parser:
         return token
 
     def error(self, what: str) -> ConfigError:
-        return ConfigError(f"--tags {self.expression!r}: {what}",
-                           fix="e.g. --tags 'payments and not slow' (names, and, or, not, parentheses)")
+        return ConfigError(
+            f"--tags {self.expression!r}: {what}",
+            fix="e.g. --tags 'payments and not slow' (names, and, or, not, parentheses)",
+        )
 
     def any_of(self) -> Matcher:
         left = self.all_of()

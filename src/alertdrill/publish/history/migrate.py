@@ -1,10 +1,10 @@
 """Bring a history database to the newest schema with Alembic, on the caller's engine.
 
-    no tables at all                        -> upgrade to HEAD (revision 0001, then 0002, ...)
-    alertdrill_runs but no alembic_version  -> written by alertdrill 0.1.0, before migrations:
-                                               stamp 0001 (its exact schema), then upgrade to HEAD
-    alembic_version at HEAD                 -> nothing (one small query; Alembic is not even imported)
-    alembic_version at an unknown revision  -> ConfigError: written by a newer alertdrill
+no tables at all                        -> upgrade to HEAD (revision 0001, then 0002, ...)
+alertdrill_runs but no alembic_version  -> written by alertdrill 0.1.0, before migrations:
+                                           stamp 0001 (its exact schema), then upgrade to HEAD
+alembic_version at HEAD                 -> nothing (one small query; Alembic is not even imported)
+alembic_version at an unknown revision  -> ConfigError: written by a newer alertdrill
 """
 
 from __future__ import annotations
@@ -59,13 +59,17 @@ def upgrade(engine: Engine) -> None:
         known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
         found = current_revision(db)
         if found is not None and found not in known:
-            raise ConfigError(f"history: the database is at schema revision {found!r}, which this alertdrill "
-                              f"does not know (its newest is {HEAD!r})",
-                              fix="upgrade alertdrill, or point history at another database")
+            raise ConfigError(
+                f"history: the database is at schema revision {found!r}, which this alertdrill "
+                f"does not know (its newest is {HEAD!r})",
+                fix="upgrade alertdrill, or point history at another database",
+            )
         try:
             if found is not None and not inspect(db).has_table(VERSION_TABLE):
                 command.stamp(config, found)
             command.upgrade(config, "head")
         except CommandError as exc:
-            raise ConfigError(f"history: cannot migrate the database to schema revision {HEAD} ({exc})",
-                              fix="restore the database from a backup or report the message") from None
+            raise ConfigError(
+                f"history: cannot migrate the database to schema revision {HEAD} ({exc})",
+                fix="restore the database from a backup or report the message",
+            ) from None

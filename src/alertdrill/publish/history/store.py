@@ -57,32 +57,56 @@ class History:
             self.url = make_url(url)
             self.engine = create_engine(self.url)
         except (ArgumentError, ImportError) as exc:
-            raise ConfigError(f"history: cannot use {redact(url)!r} ({redact(str(exc))})",
-                              fix="use e.g. sqlite:///.alertdrill/history.sqlite or "
-                                  "postgresql+psycopg://user@host/db (pip install alertdrill[postgres])") from None
+            raise ConfigError(
+                f"history: cannot use {redact(url)!r} ({redact(str(exc))})",
+                fix="use e.g. sqlite:///.alertdrill/history.sqlite or "
+                "postgresql+psycopg://user@host/db (pip install alertdrill[postgres])",
+            ) from None
         if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:"):
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)  # a project's first run
         try:
             upgrade(self.engine)
         except SQLAlchemyError as exc:  # unreachable, refused, wrong password: never a traceback
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
-            raise ConfigError(f"history database {redact(self.shown_url())} cannot be used: {redact(reason)}",
-                              fix="check `history:` (or --history / ALERTDRILL_HISTORY) and that the server runs") \
-                from None
+            raise ConfigError(
+                f"history database {redact(self.shown_url())} cannot be used: {redact(reason)}",
+                fix="check `history:` (or --history / ALERTDRILL_HISTORY) and that the server runs",
+            ) from None
 
     def shown_url(self) -> str:
         return redact(self.url.render_as_string(hide_password=True))
 
     def record(self, card: Scorecard) -> None:
         """The run, its drills and their phases, in one transaction."""
-        drill_rows = [{"run_id": card.run_id, "drill": drill_key(d), "status": str(d.status), "alert": d.alert,
-                       "contact_group": d.contact_group, "injected": was_injected(d)} for d in card.drills]
-        phase_rows = [{"run_id": card.run_id, "drill": drill_key(d), "phase": str(name), "budget_s": p.budget_s,
-                       "elapsed_s": p.elapsed_s, "passed": p.passed}
-                      for d in card.drills for name, p in d.phases.items()]
+        drill_rows = [
+            {
+                "run_id": card.run_id,
+                "drill": drill_key(d),
+                "status": str(d.status),
+                "alert": d.alert,
+                "contact_group": d.contact_group,
+                "injected": was_injected(d),
+            }
+            for d in card.drills
+        ]
+        phase_rows = [
+            {
+                "run_id": card.run_id,
+                "drill": drill_key(d),
+                "phase": str(name),
+                "budget_s": p.budget_s,
+                "elapsed_s": p.elapsed_s,
+                "passed": p.passed,
+            }
+            for d in card.drills
+            for name, p in d.phases.items()
+        ]
         with self.engine.begin() as db:
-            db.execute(insert(runs).values(run_id=card.run_id, started_at=iso(card.started_at),
-                                           finished_at=iso(card.finished_at)))
+            db.execute(
+                insert(runs).values(
+                    run_id=card.run_id, started_at=iso(card.started_at), finished_at=iso(card.finished_at)
+                )
+            )
             if drill_rows:
                 db.execute(insert(drills), drill_rows)
             if phase_rows:
@@ -90,24 +114,28 @@ class History:
 
     def rows(self) -> list[DrillRow]:
         """Every drill ever recorded, oldest run first, drills by name."""
-        query = (select(runs.c.started_at, drills, phases.c.phase, phases.c.budget_s, phases.c.elapsed_s,
-                        phases.c.passed)
-                 .join(runs, runs.c.run_id == drills.c.run_id)
-                 .outerjoin(phases, (phases.c.run_id == drills.c.run_id) & (phases.c.drill == drills.c.drill))
-                 .order_by(runs.c.started_at, runs.c.run_id, drills.c.drill))
+        query = (
+            select(runs.c.started_at, drills, phases.c.phase, phases.c.budget_s, phases.c.elapsed_s, phases.c.passed)
+            .join(runs, runs.c.run_id == drills.c.run_id)
+            .outerjoin(phases, (phases.c.run_id == drills.c.run_id) & (phases.c.drill == drills.c.drill))
+            .order_by(runs.c.started_at, runs.c.run_id, drills.c.drill)
+        )
         found: dict[tuple[str, str], DrillRow] = {}
         timed: dict[tuple[str, str], dict[str, PhaseResult]] = {}
         with self.engine.connect() as db:
             for r in db.execute(query):
                 key = (r.run_id, r.drill)
                 if key not in found:
-                    found[key] = DrillRow(r.run_id, r.started_at, r.drill, r.status, r.alert, r.contact_group,
-                                          bool(r.injected), {})
+                    found[key] = DrillRow(
+                        r.run_id, r.started_at, r.drill, r.status, r.alert, r.contact_group, bool(r.injected), {}
+                    )
                     timed[key] = {}
                 if r.phase is not None:
                     timed[key][r.phase] = PhaseResult(r.budget_s, r.elapsed_s, bool(r.passed))
-        return [replace(row, phases=dict(sorted(timed[key].items(), key=lambda item: _phase_order(item[0]))))
-                for key, row in found.items()]
+        return [
+            replace(row, phases=dict(sorted(timed[key].items(), key=lambda item: _phase_order(item[0]))))
+            for key, row in found.items()
+        ]
 
     def trends(self, last: int = 10) -> dict[str, list[float | None]]:
         """drill -> time to alert over its last `last` runs that injected (for the HTML report's chart)."""

@@ -41,8 +41,7 @@ class Regression:
     what: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"drill": self.drill, "run_id": self.run_id, "previous_run_id": self.previous_run_id,
-                "what": self.what}
+        return {"drill": self.drill, "run_id": self.run_id, "previous_run_id": self.previous_run_id, "what": self.what}
 
 
 def fmt(value: float | None) -> str:
@@ -62,22 +61,36 @@ class HistoryReport:
         def table(part: Mapping[str, Mapping[str, Stats]]) -> dict[str, dict[str, object]]:
             return {k: {m: s.to_dict() for m, s in v.items()} for k, v in part.items()}
 
-        return {"runs": self.runs, "runs_not_injected": self.runs_not_injected, "by_alert": table(self.by_alert),
-                "by_contact_group": table(self.by_contact_group),
-                "regressions": [r.to_dict() for r in self.regressions],
-                "last_run": [{"run_id": r.run_id, "drill": r.drill, "status": r.status,
-                              "phases": {name: asdict(p) for name, p in r.phases.items()}} for r in self.last_run]}
+        return {
+            "runs": self.runs,
+            "runs_not_injected": self.runs_not_injected,
+            "by_alert": table(self.by_alert),
+            "by_contact_group": table(self.by_contact_group),
+            "regressions": [r.to_dict() for r in self.regressions],
+            "last_run": [
+                {
+                    "run_id": r.run_id,
+                    "drill": r.drill,
+                    "status": r.status,
+                    "phases": {name: asdict(p) for name, p in r.phases.items()},
+                }
+                for r in self.last_run
+            ],
+        }
 
     def to_text(self) -> str:
         skipped = f" ({self.runs_not_injected} more injected nothing: not counted)" if self.runs_not_injected else ""
         lines = [f"{self.runs} run(s) in history{skipped}"]
         for title, part in (("alert", self.by_alert), ("contact group", self.by_contact_group)):
-            lines += ["", f"{'per ' + title:<28} {'measure':<16} {'runs':>4} {'median s':>8} {'p90 s':>8} "
-                          f"{'last s':>8}"]
+            lines += [
+                "",
+                f"{'per ' + title:<28} {'measure':<16} {'runs':>4} {'median s':>8} {'p90 s':>8} {'last s':>8}",
+            ]
             for key, measures in part.items():
                 for measure, s in measures.items():
-                    lines.append(f"{key:<28} {measure:<16} {s.runs:>4} {fmt(s.median_s):>8} {fmt(s.p90_s):>8} "
-                                 f"{fmt(s.last_s):>8}")
+                    lines.append(
+                        f"{key:<28} {measure:<16} {s.runs:>4} {fmt(s.median_s):>8} {fmt(s.p90_s):>8} {fmt(s.last_s):>8}"
+                    )
         lines += self._last_run_lines()
         lines += ["", f"Regressions since the previous run: {len(self.regressions) or 'none'}"]
         lines += [f"  {r.drill}: {r.what} (run {r.run_id}, before {r.previous_run_id})" for r in self.regressions]
@@ -87,11 +100,16 @@ class HistoryReport:
         """The newest run, a phase per column: seconds from injection (`missed`: never completed)."""
         if not self.last_run:
             return []
-        lines = ["", f"Last run {self.last_run[0].run_id}",
-                 f"{'drill':<40} {'status':<7} " + " ".join(f"{phase + ' s':>9}" for phase in PHASES)]
+        lines = [
+            "",
+            f"Last run {self.last_run[0].run_id}",
+            f"{'drill':<40} {'status':<7} " + " ".join(f"{phase + ' s':>9}" for phase in PHASES),
+        ]
         for row in self.last_run:
-            cells = ["-" if p is None else "missed" if p.elapsed_s is None else fmt(p.elapsed_s)
-                     for p in (row.phases.get(phase) for phase in PHASES)]
+            cells = [
+                "-" if p is None else "missed" if p.elapsed_s is None else fmt(p.elapsed_s)
+                for p in (row.phases.get(phase) for phase in PHASES)
+            ]
             lines.append(f"{row.drill:<40} {row.status:<7} " + " ".join(f"{c:>9}" for c in cells))
         return lines
 
@@ -124,8 +142,7 @@ def _regressions(rows: list[DrillRow]) -> list[Regression]:
         for phase, measure in MEASURED.items():
             old, new = before.elapsed(phase), now.elapsed(phase)
             if old is not None and new is not None and new > old * SLOWER_FACTOR and new - old > SLOWER_MIN_S:
-                found.append(Regression(drill, now.run_id, before.run_id,
-                                        f"{measure} {new:.2f} s, was {old:.2f} s"))
+                found.append(Regression(drill, now.run_id, before.run_id, f"{measure} {new:.2f} s, was {old:.2f} s"))
     return found
 
 
@@ -134,5 +151,11 @@ def history_report(rows: list[DrillRow]) -> HistoryReport:
     counted = injected_runs(rows)
     run_ids = {r.run_id for r in counted}
     last = [r for r in counted if r.run_id == counted[-1].run_id] if counted else []
-    return HistoryReport(len(run_ids), _grouped(counted, "alert"), _grouped(counted, "contact_group"),
-                         _regressions(counted), len({r.run_id for r in rows} - run_ids), last)
+    return HistoryReport(
+        len(run_ids),
+        _grouped(counted, "alert"),
+        _grouped(counted, "contact_group"),
+        _regressions(counted),
+        len({r.run_id for r in rows} - run_ids),
+        last,
+    )

@@ -28,8 +28,10 @@ def summary(group: str, drills: list[DrillResult], run_id: str) -> tuple[str, st
     title = f"alertdrill {run_id}: {group} {passed}/{len(drills)} drills passed"
     lines = []
     for drill in drills:
-        phases = ", ".join(f"{p} {'-' if r.elapsed_s is None else format(r.elapsed_s, '.1f')}/{r.budget_s:g} s"
-                           for p, r in drill.phases.items())
+        phases = ", ".join(
+            f"{p} {'-' if r.elapsed_s is None else format(r.elapsed_s, '.1f')}/{r.budget_s:g} s"
+            for p, r in drill.phases.items()
+        )
         lines.append(f"{drill.status.upper()}: {drill.name} ({phases})")
         lines += [f"  - {c.message or c.name}" for c in drill.failed_checks()]
         if drill.error:

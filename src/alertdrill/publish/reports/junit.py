@@ -10,11 +10,23 @@ from alertdrill.score.scorecard import DrillResult, Scorecard, Status, as_writte
 def render_junit(card: Scorecard) -> str:
     drills = card.drills
     total = f"{as_written(card.finished_at) - as_written(card.started_at):.3f}"
-    counts = {"tests": str(len(drills)), "failures": str(sum(d.status == Status.FAILED for d in drills)),
-              "errors": str(sum(d.status == Status.ERROR for d in drills))}
+    counts = {
+        "tests": str(len(drills)),
+        "failures": str(sum(d.status == Status.FAILED for d in drills)),
+        "errors": str(sum(d.status == Status.ERROR for d in drills)),
+    }
     suites = ET.Element("testsuites", {"name": "alertdrill", "time": total, **counts})
-    suite = ET.SubElement(suites, "testsuite", {"name": f"alertdrill {card.run_id}", "time": total,
-                                                "skipped": "0", "timestamp": card.started.rstrip("Z"), **counts})
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        {
+            "name": f"alertdrill {card.run_id}",
+            "time": total,
+            "skipped": "0",
+            "timestamp": card.started.rstrip("Z"),
+            **counts,
+        },
+    )
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="run_id", value=card.run_id)
     for drill in drills:

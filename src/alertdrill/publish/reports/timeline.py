@@ -16,9 +16,15 @@ LEFT = 110.0  # room for labels
 AXIS = WIDTH - LEFT - 20.0
 
 SHOWN = {  # event name -> label on the picture
-    EventName.FAULT_INJECTED: "injected", EventName.PENDING: "pending", EventName.FIRING: "firing",
-    EventName.RECEIVED: "received", EventName.DELIVERED: "delivered", EventName.ACKNOWLEDGED: "acknowledged",
-    EventName.LOCATED: "located", EventName.RECOVERED: "recovered", EventName.FAULT_REVERTED: "reverted",
+    EventName.FAULT_INJECTED: "injected",
+    EventName.PENDING: "pending",
+    EventName.FIRING: "firing",
+    EventName.RECEIVED: "received",
+    EventName.DELIVERED: "delivered",
+    EventName.ACKNOWLEDGED: "acknowledged",
+    EventName.LOCATED: "located",
+    EventName.RECOVERED: "recovered",
+    EventName.FAULT_REVERTED: "reverted",
 }
 
 

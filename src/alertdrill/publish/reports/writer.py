@@ -23,9 +23,14 @@ def new_run_id(started_at: float) -> str:
 
 
 def _templates(html: bool = False) -> Environment:
-    env = Environment(loader=PackageLoader("alertdrill", "publish/reports/templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html", "j2"], default=True) if html else False,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=not html)
+    env = Environment(
+        loader=PackageLoader("alertdrill", "publish/reports/templates"),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "j2"], default=True) if html else False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=not html,
+    )
     env.filters["secs"] = lambda v: "-" if v is None else f"{v:.2f} s"
     env.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
     env.globals.update(Status=Status, phases=list(Phase))
@@ -58,9 +63,18 @@ def sparkline(values: list[float | None], width: float = 160, height: float = 32
 def render_html(card: Scorecard, trends: Mapping[str, list[float | None]] | None = None) -> str:
     """Self-contained HTML (inline CSS and SVG, no external resource); every user text is escaped."""
     views = [timeline_view(d) for d in card.drills]
-    return _templates(html=True).get_template("scorecard.html.j2").render(
-        card=card, summary=card.summary(), views=views, trends=trends or {}, compliance=compliance(card),
-        sparkline=sparkline)
+    return (
+        _templates(html=True)
+        .get_template("scorecard.html.j2")
+        .render(
+            card=card,
+            summary=card.summary(),
+            views=views,
+            trends=trends or {},
+            compliance=compliance(card),
+            sparkline=sparkline,
+        )
+    )
 
 
 def _point_latest(report_dir: Path, run_dir: Path) -> None:
@@ -75,8 +89,7 @@ def _point_latest(report_dir: Path, run_dir: Path) -> None:
         shutil.copytree(run_dir, latest)
 
 
-def write_reports(card: Scorecard, report_dir: Path,
-                  trends: Mapping[str, list[float | None]] | None = None) -> Path:
+def write_reports(card: Scorecard, report_dir: Path, trends: Mapping[str, list[float | None]] | None = None) -> Path:
     """Write every report of `card` (the JSON first: the saved artifact); the run's folder."""
     run_dir = report_dir / card.run_id
     run_dir.mkdir(parents=True, exist_ok=True)

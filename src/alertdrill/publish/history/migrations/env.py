@@ -5,7 +5,8 @@ from alembic import context
 
 from alertdrill.publish.history.schema import metadata
 
-context.configure(connection=context.config.attributes["connection"], target_metadata=metadata,
-                  render_as_batch=True)  # SQLite cannot drop or add constraints in place
+context.configure(
+    connection=context.config.attributes["connection"], target_metadata=metadata, render_as_batch=True
+)  # SQLite cannot drop or add constraints in place
 with context.begin_transaction():
     context.run_migrations()

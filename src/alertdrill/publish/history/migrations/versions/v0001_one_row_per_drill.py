@@ -15,18 +15,22 @@ PHASES = ("alert", "notify", "locate", "recover")
 
 
 def upgrade() -> None:
-    op.create_table("alertdrill_runs",
-                    sa.Column("run_id", sa.String(64), primary_key=True),
-                    sa.Column("started_at", sa.String(32), nullable=False),
-                    sa.Column("finished_at", sa.String(32), nullable=False))
-    op.create_table("alertdrill_drills",
-                    sa.Column("run_id", sa.String(64), primary_key=True),
-                    sa.Column("drill", sa.String(512), primary_key=True),
-                    sa.Column("status", sa.String(16), nullable=False),
-                    sa.Column("alert", sa.String(256)),
-                    sa.Column("contact_group", sa.String(256)),
-                    *(sa.Column(f"{phase}_s", sa.Float) for phase in PHASES),
-                    *(sa.Column(f"{phase}_budget_s", sa.Float) for phase in PHASES))
+    op.create_table(
+        "alertdrill_runs",
+        sa.Column("run_id", sa.String(64), primary_key=True),
+        sa.Column("started_at", sa.String(32), nullable=False),
+        sa.Column("finished_at", sa.String(32), nullable=False),
+    )
+    op.create_table(
+        "alertdrill_drills",
+        sa.Column("run_id", sa.String(64), primary_key=True),
+        sa.Column("drill", sa.String(512), primary_key=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("alert", sa.String(256)),
+        sa.Column("contact_group", sa.String(256)),
+        *(sa.Column(f"{phase}_s", sa.Float) for phase in PHASES),
+        *(sa.Column(f"{phase}_budget_s", sa.Float) for phase in PHASES),
+    )
 
 
 def downgrade() -> None:
