@@ -27,6 +27,11 @@ TEST_FAULTS: dict[str, dict[str, object]] = {
         "revert": "rm -f brief.marker",
         "max_duration": "2 seconds",
     },
+    "slow-revert": {
+        "type": "command",
+        "inject": "touch slow-revert.marker",
+        "revert": "test -e revert-now.flag || sleep 30; rm -f slow-revert.marker",
+    },
     "slow-inject": {"type": "command", "inject": "sleep 30 && touch slow.marker", "revert": "rm -f slow.marker"},
     "stubborn": {
         "type": "command",

@@ -17,3 +17,21 @@ def test_a_drill_stopped_between_steps_is_an_error_not_a_verdict() -> None:
     assert result.status == "error"
     assert result.error == "interrupted after 0 of 2 steps, before the verdict"
     assert session.close() is result  # closing twice is harmless
+
+
+def test_a_diagnose_step_is_asked_again_with_backoff_and_a_bound_on_attempts() -> None:
+    import time
+    from itertools import pairwise
+
+    from alertdrill.polling import Backoff, poll_until
+
+    calls: list[float] = []
+
+    def never() -> bool:
+        calls.append(time.monotonic())
+        return False
+
+    assert not poll_until(never, 10.0, 0.01, backoff=Backoff(2.0, 0.04, 5))
+    gaps = [later - earlier for earlier, later in pairwise(calls)]
+    assert len(calls) == 5  # the bound on attempts ends it long before the 10 s
+    assert gaps[1] >= 0.02 and gaps[3] >= 0.04  # the interval doubled, up to its cap

@@ -156,3 +156,36 @@ def test_kill_9_during_a_slow_inject_leaves_no_shell_to_re_apply_the_fault(lab: 
         assert not (lab.root / "slow.marker").exists() and not list(groups.glob("*.json"))
     finally:
         (lab.root / "drills" / "slow.feature").unlink()
+
+
+SLOW_REVERT = """Feature: a revert that takes its time
+  Scenario: Killed while reverting
+    When the fault "slow-revert" is injected
+    Then the alert "PaymentsApiDown" fires within 5 seconds
+"""
+
+
+def test_kill_9_during_a_slow_revert_is_finished_by_cleanup(lab: Project) -> None:
+    feature = lab.write_feature("slow_revert.feature", SLOW_REVERT)
+    groups, marker = lab.root / ".alertdrill" / "ledger" / "groups", lab.root / "slow-revert.marker"
+    argv = [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(lab.config_path)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+
+        def reverting() -> bool:  # injected (the marker), the drill failed, and the revert shell is recorded
+            assert proc.poll() is None, proc.communicate()[0]
+            return marker.exists() and bool(list(groups.glob("*.json")))
+
+        assert poll_until(reverting, 60, 0.02), "the revert never started"
+        pgid = int(next(groups.glob("*.json")).stem)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert marker.exists() and running_in_group(pgid)  # killed mid-revert: the fault is still there
+        (lab.root / "revert-now.flag").touch()
+        done = alertdrill("cleanup", "--config", str(lab.config_path))
+        assert done.returncode == 0 and "slow-revert" in done.stdout and "reverted" in done.stdout, done.stdout
+        assert not running_in_group(pgid) and not marker.exists()
+        assert not list((lab.root / ".alertdrill" / "ledger").glob("*.json"))
+    finally:
+        (lab.root / "revert-now.flag").unlink(missing_ok=True)
+        feature.unlink()

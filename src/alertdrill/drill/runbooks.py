@@ -15,7 +15,7 @@ from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.runbooks import Runbook, RunbookStep, parse_runbook
 from alertdrill.drill.environment import Environment
 from alertdrill.errors import PromQLError, TemporaryError
-from alertdrill.polling import poll_until
+from alertdrill.polling import Backoff, poll_until
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
 from alertdrill.score.scoring import secs
@@ -23,6 +23,9 @@ from alertdrill.shell import command_env, run_shell
 from alertdrill.spec.model import DrillSpec, LocatesFault, Recovers
 
 RETRY_S = 0.5
+# Diagnose steps are questions asked again: 0.5 s, then 1.5 times longer each time up to 5 s, at most
+# 120 times (a shell step is not hammered every half second for five minutes).
+DIAGNOSE_BACKOFF = Backoff(factor=1.5, max_s=5.0, attempts=120)
 RETRIED = (TemporaryError, requests.RequestException)  # an outside system that may answer next time
 
 
@@ -119,7 +122,7 @@ class RunbookRunner:
             outcomes[:] = [self._run(s) for s in book.steps_in("diagnose")]
             return all(o.ok for o in outcomes)
 
-        found = poll_until(all_succeed, deadline - time.time(), RETRY_S)
+        found = poll_until(all_succeed, deadline - time.time(), RETRY_S, backoff=DIAGNOSE_BACKOFF)
         self._keep("locate", book, outcomes, attempts[0])
         if self.stopped():
             return Check(name, False, expected, "stopped", str(self.stopped()))
