@@ -10,14 +10,15 @@ setup:
 demo:
 	@scripts/demo
 
-## The fast habit (< 60 s): lint, format, types, import rules, and the tests that need no lab.
+## The fast habit: lint, format, types, import rules, and the tests that need no lab and no new interpreter
+## per case (`make test` runs everything).
 check:
 	@scripts/setup --with-test-tools >/dev/null
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy
 	.venv/bin/lint-imports
-	$(PY) -m pytest -q -m "not live" -p no:cacheprovider
+	$(PY) -m pytest -q -m "not live and not slow" -p no:cacheprovider
 
 ## The full test suite (CI runs exactly this).
 test:

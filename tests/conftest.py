@@ -91,6 +91,18 @@ def alertdrill(*args: str, cwd: Path | None = None, timeout: float = 120) -> sub
 
 LIVE_FIXTURES = frozenset({"lab", "pushgateway", "postgres_server"})
 LIVE_MODULES = frozenset({"tests.test_benchmarks", "tests.test_outage_mid_drill", "tests.test_lab"})  # own labs
+# Whole modules that run the real command line (a new interpreter per case) or a large corpus.
+SLOW_MODULES = frozenset(
+    {
+        "tests.test_plugin",
+        "tests.test_secrets_sweep",
+        "tests.test_broken_inputs",
+        "tests.test_plan",
+        "tests.test_validation",
+        "tests.test_cronjobs",
+        "tests.test_real_rules",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -100,3 +112,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         name = getattr(module, "__name__", "")
         if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) or "_live" in name or name in LIVE_MODULES:
             item.add_marker(pytest.mark.live)
+        elif name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
