@@ -4,7 +4,6 @@ own route's group_wait / group_interval; lint's routing agrees with Alertmanager
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import yaml
 from alertdrill.config import load_settings
 from alertdrill.lint import lint, preflight
 from alertdrill.spec.model import AlertFires, DrillSpec, InjectFault, ReachesContactGroup
+from tests.test_routes import amtool as amtool_routes
 
 CONFIG = Path(__file__).parent / "fixtures" / "routes" / "continue.yml"
 
@@ -70,15 +70,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def amtool(labels: str) -> list[str]:
-    done = subprocess.run(
-        ["amtool", "config", "routes", "test", f"--config.file={CONFIG}", *labels.split()],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().split(",")
+    return amtool_routes(CONFIG, labels)
 
 
 @pytest.mark.skipif(shutil.which("amtool") is None, reason="amtool is not installed (scripts/setup installs it)")
