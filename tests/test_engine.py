@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alertdrill.config import load_settings
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.session import DrillSession
@@ -35,3 +37,16 @@ def test_a_diagnose_step_is_asked_again_with_backoff_and_a_bound_on_attempts() -
     gaps = [later - earlier for earlier, later in pairwise(calls)]
     assert len(calls) == 5  # the bound on attempts ends it long before the 10 s
     assert gaps[1] >= 0.02 and gaps[3] >= 0.04  # the interval doubled, up to its cap
+
+
+def test_disarming_a_kill_switch_whose_thread_never_started_is_harmless(tmp_path: Path) -> None:
+    """A signal can land between creating the watcher thread and starting it: close must still work."""
+    import threading
+
+    from alertdrill.drill.killswitch import KillSwitch
+    from alertdrill.faults.ledger import Ledger
+    from alertdrill.score.events import Timeline
+
+    switch = KillSwitch("http://127.0.0.1:1", Ledger(tmp_path), Timeline(), lambda: None)
+    switch._thread = threading.Thread(target=lambda: None)  # created, never started
+    switch.disarm()

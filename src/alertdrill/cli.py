@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from alertdrill import __version__, options
 from alertdrill.config import Settings, find_config, load_settings
 from alertdrill.errors import AlertdrillError
+from alertdrill.redact import redact
 
 if TYPE_CHECKING:
     from alertdrill.lab.lab import Lab
@@ -389,3 +390,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `alertdrill lint --format json | head`
         sys.stderr.close()
         return 0
+    except Exception as exc:  # a bug: one line, never a traceback, never exit 0
+        print(
+            f"alertdrill: internal error ({type(exc).__name__}: {redact(str(exc))[:300]}); if a drill was "
+            "running, `alertdrill cleanup` reverts what it left",
+            file=sys.stderr,
+        )
+        return 1

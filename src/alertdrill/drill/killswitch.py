@@ -60,8 +60,9 @@ class KillSwitch:
         self._entry_id = entry_id
         if self.register is not None:
             self.register("abort", self.token)
-        self._thread = threading.Thread(target=self._watch, daemon=True, name="alertdrill-kill-switch")
-        self._thread.start()
+        thread = threading.Thread(target=self._watch, daemon=True, name="alertdrill-kill-switch")
+        thread.start()
+        self._thread = thread  # only a started thread is ever joined (a signal may land between the two)
         return self
 
     def _watch(self) -> None:
@@ -82,7 +83,11 @@ class KillSwitch:
 
     def disarm(self) -> None:
         self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        if (
+            self._thread is not None
+            and self._thread.ident is not None
+            and self._thread is not threading.current_thread()
+        ):
             self._thread.join(timeout=10)
         if self._entry_id:
             request_path(self.ledger, self._entry_id).unlink(missing_ok=True)

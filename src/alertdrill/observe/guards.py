@@ -56,5 +56,9 @@ class Guards:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+        if (
+            self._thread is not None
+            and self._thread.ident is not None
+            and self._thread is not threading.current_thread()
+        ):
+            self._thread.join(timeout=10)  # started threads only: a signal may land between create and start

@@ -100,7 +100,8 @@ class Watch:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=15)
+            if thread.ident is not None:  # started: a signal may land between creating and starting them
+                thread.join(timeout=15)
 
     def outage(self, after_s: float) -> str | None:
         """ "observer: error" when an observer has failed for `after_s` seconds in a row, else None."""
