@@ -23,10 +23,14 @@ from alertdrill.errors import AlertdrillError, DrillFailed
 from alertdrill.lab.configs import lab_secret_file
 from alertdrill.lab.fresh_groups import lab_owns_prometheus
 from alertdrill.lab.reload import files_changed, reload_lab
+from alertdrill.score.events import Timeline
 from alertdrill.score.scorecard import DrillResult, Scorecard
 from alertdrill.sink.embedded import sink_for_run
 
 Progress = Callable[[str], None]
+# Called with each drill's timeline as its session starts (the console streams it, and pulls the kill
+# switch on it); the drill itself does not depend on it.
+TimelineHook = Callable[[PlannedDrill, Timeline], None]
 
 
 class ExitStatus(IntEnum):
@@ -77,8 +81,11 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 class Runner:
-    def __init__(self, plan: DrillPlan, env: Environment, progress: Progress) -> None:
+    def __init__(
+        self, plan: DrillPlan, env: Environment, progress: Progress, on_timeline: TimelineHook | None = None
+    ) -> None:
         self.plan, self.env, self.progress = plan, env, progress
+        self.on_timeline = on_timeline
         self.prepared = False
         self.results: list[DrillResult] = []
         self.blocked = 0
@@ -115,6 +122,8 @@ class Runner:
         parts = SessionParts.from_environment(spec, self.env, self.progress)
         parts.injector = lambda _fault: planned.injector  # the one built (and validated) with the plan
         session = DrillSession.with_parts(spec, parts, preflight=list(planned.blocked))
+        if self.on_timeline is not None:
+            self.on_timeline(planned, parts.timeline)
         interrupted = False
         try:
             for step in spec.steps:
