@@ -377,9 +377,7 @@ def parser() -> argparse.ArgumentParser:
     abort = command("abort", "kill switch: end the running drill(s) and revert their fault now")
     abort.add_argument("--by", metavar="NAME", help="who pulls it (default: your user name)")
     abort.set_defaults(func=cmd_abort)
-    command("serve", "the console: catalog, start and watch drills, kill switch, history").set_defaults(
-        func=cmd_serve
-    )
+    command("serve", "the console: catalog, start and watch drills, kill switch, history").set_defaults(func=cmd_serve)
     return top
 
 

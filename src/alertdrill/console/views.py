@@ -18,6 +18,7 @@ from alertdrill.console.catalog import Entry, schedule_jobs
 from alertdrill.drill.plan import DrillPlan
 from alertdrill.errors import AlertdrillError
 from alertdrill.publish.history import History, HistoryReport, history_report
+from alertdrill.publish.history.trends import MEASURED
 from alertdrill.schedule.audit import AuditLog
 from alertdrill.schedule.scheduler import upcoming
 from alertdrill.schedule.surprise import load_surprise
@@ -88,14 +89,16 @@ def trends(settings: Settings) -> HistoryReport | None:
 
 
 def budgets_by(entries: Sequence[Entry], key: str) -> dict[str, dict[str, float]]:
-    """alert (or contact group) -> phase -> the tightest budget among its drills."""
+    """alert (or contact group) -> measure ("time to alert", as the trends name it) -> the tightest
+    budget among its drills."""
     found: dict[str, dict[str, float]] = {}
     for entry in entries:
         name = entry.spec.alert if key == "alert" else entry.spec.contact_group
         for phase, budget in entry.spec.budgets().items():
+            measure = MEASURED.get(str(phase), str(phase))
             if name:
                 known = found.setdefault(name, {})
-                known[str(phase)] = min(budget, known.get(str(phase), budget))
+                known[measure] = min(budget, known.get(measure, budget))
     return found
 
 

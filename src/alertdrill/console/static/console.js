@@ -9,7 +9,8 @@
   var log = document.getElementById("log");
   var bars = Array.prototype.slice.call(document.querySelectorAll(".phase"));
   var ENDS = { alert: "alert_firing", notify: "notification_delivered", locate: "fault_located", recover: "service_recovered" };
-  var done = {}, t0 = null, finished = statusEl.textContent !== "running";
+  var HIDDEN = ["annotations", "fingerprint", "group_key", "path", "starts_at", "authenticated"];
+  var done = {}, t0 = null, finished = statusEl.textContent !== "running", ended = "";
 
   function secs(s) { return (s >= 0 ? "+" : "") + s.toFixed(2) + " s"; }
 
@@ -18,13 +19,14 @@
       var phase = bar.dataset.phase, budget = parseFloat(bar.dataset.budget), elapsed = done[phase];
       if (elapsed === undefined && t0 !== null && !finished) elapsed = (performance.now() - t0) / 1000;
       if (elapsed === undefined) return;
-      var missed = elapsed === null;
+      var missed = elapsed === null, cut = missed && ended === "error";  // a drill that stopped early
       var shown = missed ? budget : elapsed;
-      bar.querySelector(".fill").style.width = Math.min(shown / budget, 1) * 100 + "%";
-      bar.querySelector(".elapsed").textContent = (missed ? "missed" : shown.toFixed(1) + " s") + " / " + budget + " s";
-      var ended = done[phase] !== undefined;
-      bar.classList.toggle("late", missed || shown > budget);
-      bar.classList.toggle("ok", ended && !missed && shown <= budget);
+      bar.querySelector(".fill").style.width = (cut ? 0 : Math.min(shown / budget, 1) * 100) + "%";
+      bar.querySelector(".elapsed").textContent =
+        (cut ? "not reached" : missed ? "missed" : shown.toFixed(1) + " s") + " / " + budget + " s";
+      var over = done[phase] !== undefined;
+      bar.classList.toggle("late", (missed && !cut) || shown > budget);
+      bar.classList.toggle("ok", over && !missed && shown <= budget);
     });
   }
 
@@ -40,13 +42,16 @@
     var t = document.createElement("span"); t.className = "t"; t.textContent = e.t_s === null ? "before" : secs(e.t_s);
     var what = document.createElement("span"); what.className = "what"; what.textContent = e.name.replace(/_/g, " ");
     var more = document.createElement("span"); more.className = "more";
-    more.textContent = Object.keys(e.details).map(function (k) { return k + "=" + e.details[k]; }).join(" ");
+    more.textContent = Object.keys(e.details).filter(function (k) { return HIDDEN.indexOf(k) < 0; })
+      .map(function (k) { var v = e.details[k]; return k + "=" + (v.length > 90 ? v.slice(0, 87) + "…" : v); })
+      .join(" ");
     li.appendChild(t); li.appendChild(what); li.appendChild(more);
     list.appendChild(li);
   }
 
   function finish(state) {
     finished = true;
+    ended = state.status;
     statusEl.textContent = state.status;
     statusEl.className = "badge " + state.status;
     var kill = document.getElementById("killswitch");
