@@ -225,3 +225,70 @@ def test_off_loopback_needs_a_users_file(project: Project) -> None:
     settings = load_settings(project.config_path).with_overrides(serve_listen="0.0.0.0:9097")
     with pytest.raises(ConfigError, match="off loopback"):
         Access.for_settings(settings)
+
+
+def test_the_event_stream_sends_every_event_then_the_status(project: Project) -> None:
+    import asyncio
+
+    from alertdrill.console.api import stream
+    from alertdrill.console.catalog import load_catalog
+    from alertdrill.console.runs import ConsoleRun
+    from alertdrill.score.events import EventName, Timeline
+
+    entry = load_catalog(load_settings(project.config_path))[0]
+    run = ConsoleRun("2026-01-01T00-00-00Z-beef", entry, "rudi")
+    timeline = Timeline()
+    run.attach(None, timeline)  # type: ignore[arg-type]  # the planned drill is not looked at
+    timeline.record(EventName.FAULT_INJECTED, 100.0, fault="noop")
+    timeline.record(EventName.FIRING, 103.5, alert="PaymentsApiDown")
+    run.say("a progress line")
+    run.finish("passed")
+
+    async def collect() -> list[str]:
+        return [chunk async for chunk in stream(run)]
+
+    chunks = asyncio.run(collect())
+    events = [json.loads(c.split("data: ", 1)[1]) for c in chunks if c.startswith("event: drill_event")]
+    assert [(e["name"], e["t_s"], e["details"]) for e in events] == [
+        ("fault_injected", 0.0, {"fault": "noop"}),
+        ("alert_firing", 3.5, {"alert": "PaymentsApiDown"}),
+    ]
+    assert chunks[-2] == 'event: log\ndata: "a progress line"\n\n'
+    assert json.loads(chunks[-1].split("data: ", 1)[1]) == {"status": "passed", "error": ""}
+
+
+def test_serve_prints_the_token_url_and_refuses_an_open_address(project: Project) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from alertdrill.polling import poll_until
+    from alertdrill.processes import free_port
+    from tests.conftest import alertdrill
+
+    refused = alertdrill("serve", "--config", str(project.config_path), "--listen", f"0.0.0.0:{free_port()}")
+    assert refused.returncode == 2 and "off loopback" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    port = free_port()
+    argv = [sys.executable, "-m", "alertdrill", "serve", "--config", str(project.config_path), "--listen"]
+    child = subprocess.Popen([*argv, f"127.0.0.1:{port}"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        first = child.stdout.readline()
+        assert first.startswith(f"alertdrill console: http://127.0.0.1:{port}/?token=")
+        token = first.strip().rsplit("=", 1)[1]
+        assert poll_until(lambda: status_of(port, "/api/drills", token) == 200, 30, 0.05)
+    finally:
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=30)
+    assert child.returncode == 0
+
+
+def status_of(port: int, path: str, token: str) -> int:
+    """Plain HTTP against the real server (0 while nothing answers)."""
+    import requests
+
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        return requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=5).status_code
+    except requests.ConnectionError:
+        return 0

@@ -3,6 +3,8 @@ users file), and run the console in this process with uvicorn until SIGINT/SIGTE
 
 from __future__ import annotations
 
+import contextlib
+
 import uvicorn
 
 from alertdrill.config import Settings
@@ -41,5 +43,6 @@ def serve_command(settings: Settings) -> int:
         timeout_graceful_shutdown=int(SHUTDOWN_S),
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn hands back the Ctrl-C it caught once stopped
+        uvicorn.Server(config).run()  # SIGINT/SIGTERM: running drills revert (lifespan), then it returns
     return 0
