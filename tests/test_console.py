@@ -123,6 +123,7 @@ def test_start_abort_and_the_audit_file(project: Project, held: Held) -> None:
 
 def test_bad_requests_answer_in_json(project: Project, held: Held) -> None:
     web = client(project, users(), held)
+    assert web.get("/", headers=bearer("vera")).headers["x-frame-options"] == "DENY"
     assert web.post("/api/runs", json={"drill": "nope"}, headers=bearer("rudi")).status_code == 404
     assert web.post("/api/runs", content=b"[1]", headers=bearer("rudi")).status_code == 400
     assert web.get("/api/runs/2026-01-01T00-00-00Z-beef", headers=bearer("rudi")).status_code == 404
@@ -202,6 +203,14 @@ def test_downloads_stay_inside_the_report_folder(project: Project, held: Held) -
     assert got.status_code == 200 and got.text == "<testsuites/>" and "attachment" in got.headers["content-disposition"]
     assert web.get("/reports/..%2F..%2Fsecret.txt/junit.xml", headers=bearer("vera")).status_code == 404
     assert web.get(f"/reports/{run.name}/secret.txt", headers=bearer("vera")).status_code == 404
+
+
+def test_a_feature_file_broken_while_serving_is_one_line(project: Project, held: Held) -> None:
+    web = client(project, users(), held)
+    (project.root / "drills" / "broken.feature").write_text("Feature: x\n  Scenario: y\n    When nonsense\n")
+    answer = web.get("/api/drills", headers=bearer("vera"))
+    assert answer.status_code == 500 and "broken.feature:3" in answer.json()["error"]
+    assert "broken.feature:3" in web.get("/", headers=bearer("vera")).text
 
 
 def test_the_users_file_is_checked_with_file_and_line(tmp_path: Path) -> None:

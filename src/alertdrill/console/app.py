@@ -12,16 +12,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alertdrill.console.api import Api
 from alertdrill.console.guard import Denied
 from alertdrill.console.pages import Pages
 from alertdrill.console.state import Console
+from alertdrill.errors import AlertdrillError
 
 STATIC = Path(__file__).parent / "static"
 
 
 def refused(console: Console, request: Request, exc: Exception) -> Response:
+    if isinstance(exc, AlertdrillError):  # e.g. a feature file broken since the server started
+        exc = Denied(500, exc.one_line())
     assert isinstance(exc, Denied)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": exc.message}, status_code=exc.status)
@@ -55,5 +59,29 @@ def create_app(console: Console) -> Starlette:
         Route("/api/runs/{run_id}/events", api.events),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    handlers = {Denied: lambda request, exc: refused(console, request, exc)}
-    return Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    handlers = {kind: lambda request, exc: refused(console, request, exc) for kind in (Denied, AlertdrillError)}
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+class SecurityHeaders:
+    """No page of the console may be framed (a hidden "Run" button), sniffed, or leak its URL."""
+
+    HEADERS = (
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
