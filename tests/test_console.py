@@ -301,3 +301,26 @@ def status_of(port: int, path: str, token: str) -> int:
         return requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=5).status_code
     except requests.ConnectionError:
         return 0
+
+
+def test_a_drill_of_another_process_holds_its_target(project: Project, held: Held) -> None:
+    import subprocess
+    import sys
+
+    from alertdrill.faults.ledger import Ledger
+    from alertdrill.processes import start_time
+
+    settings = load_settings(project.config_path)
+    other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        ledger = Ledger(settings.state_dir / "ledger")
+        ledger.record("someone else's drill", settings.faults["payments-api-down"], settings.config_path)
+        path = next(ledger.folder.glob("*.json"))  # as that other process would have written it
+        path.write_text(
+            json.dumps(json.loads(path.read_text()) | {"pid": other.pid, "owner_start": start_time(other.pid)})
+        )
+        web = client(project, users(), held)
+        busy = web.post("/api/runs", json={"drill": first_drill(web)["id"]}, headers=bearer("rudi"))
+        assert busy.status_code == 409 and "someone else's drill" in busy.json()["error"]
+    finally:
+        other.communicate(timeout=10)

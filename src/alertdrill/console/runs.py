@@ -5,9 +5,11 @@ line (who, when) for every start and kill."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +19,15 @@ from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, PlannedDrill, Selection, build_plan
 from alertdrill.drill.runner import Runner
 from alertdrill.errors import AlertdrillError
+from alertdrill.faults.ledger import Ledger
+from alertdrill.lab.configs import lab_secret_file
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
 from alertdrill.redact import redact
+from alertdrill.schedule.jobs import fault_target
 from alertdrill.score.events import Event, EventName, Timeline
 from alertdrill.score.scorecard import Scorecard
+from alertdrill.sink.embedded import answers, sink_for_run
 
 AUDIT_FILE = "console-audit.jsonl"
 JOIN_S = 60.0  # how long a stopping server waits for a running drill's revert
@@ -113,6 +119,7 @@ class RunManager:
         self.plan_for = plan_for or (lambda entry: plan_entry(settings, entry))
         self.runs: dict[str, ConsoleRun] = {}
         self._lock = threading.Lock()
+        self._sink = ExitStack()  # the console's own sink, when nothing else serves it: up until `stop`
 
     @property
     def audit_path(self) -> Path:
@@ -129,12 +136,23 @@ class RunManager:
         """The running drill that holds one of `entry`'s targets, if any."""
         return next((r for r in self.runs.values() if not r.finished and r.entry.targets & entry.targets), None)
 
+    def elsewhere(self, entry: Entry) -> str | None:
+        """A drill of another process (`alertdrill run`, the scheduler) holding a fault on one of the targets."""
+        for held in Ledger(self.settings.state_dir / "ledger").entries():
+            target = fault_target(held.fault_config())
+            if held.pid != os.getpid() and held.owner_alive and target in entry.targets:
+                return f"{held.drill!r} (pid {held.pid}, fault {held.fault}) is running on {target}"
+        return None
+
     def start(self, entry: Entry, who: str) -> ConsoleRun:
         with self._lock:
             holder = self.holder(entry)
             if holder is not None:
                 shared = ", ".join(sorted(holder.entry.targets & entry.targets))
                 raise Busy(f"{holder.entry.spec.name!r} (run {holder.id}) is running on {shared}")
+            other = self.elsewhere(entry)
+            if other is not None:
+                raise Busy(other)
             run = ConsoleRun(new_run_id(time.time()), entry, who)
             self.runs[run.id] = run
         self.audit("start", who, run)
@@ -146,9 +164,18 @@ class RunManager:
         self.audit("kill", who, run)
         run.abort(who)
 
+    def _serve_sink(self, plan: DrillPlan, say: Callable[[str], None]) -> None:
+        """Drills that overlap must share one sink: one run's own would stop under the other."""
+        settings = self.settings
+        with self._lock:
+            if plan.needs_sink and not answers(settings.sink_url):
+                secret = lab_secret_file(settings)
+                self._sink.enter_context(sink_for_run(settings.sink_listen, settings.sink_smtp, say, secret))
+
     def _work(self, run: ConsoleRun) -> None:
         try:
             plan = self.plan_for(run.entry)
+            self._serve_sink(plan, run.say)
             runner = Runner(plan, Environment(self.settings, progress=run.say), run.say, on_timeline=run.attach)
             outcome = runner.run()
             if not outcome.results:
@@ -170,6 +197,7 @@ class RunManager:
         for run in list(self.runs.values()):
             if run.thread is not None:
                 run.thread.join(timeout=JOIN_S)
+        self._sink.close()
 
 
 def plan_entry(settings: Settings, entry: Entry) -> DrillPlan:
