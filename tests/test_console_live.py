@@ -134,7 +134,15 @@ def test_start_a_drill_watch_it_pass_and_find_it_in_history(page: Page, served: 
 
 def test_the_kill_switch_ends_a_drill_with_its_fault_reverted(page: Page, served: Served) -> None:
     project = served.project
-    project.write_feature("console_kill.feature", LONG)
+    feature = project.write_feature("console_kill.feature", LONG)
+    try:
+        kill_from_the_console(page, served)
+    finally:
+        feature.unlink()  # other tests of the shared lab run the drills folder
+
+
+def kill_from_the_console(page: Page, served: Served) -> None:
+    project = served.project
     log_in(page, served, "rita")
     page.goto(served.url)
     start(page, served, "A drill stopped from the console")
