@@ -42,6 +42,7 @@ class Served:
     url: str
     project: Project
     shots: Path
+    server: uvicorn.Server
 
     def shot(self, page: Page, name: str) -> None:
         page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
@@ -65,7 +66,7 @@ def served(lab: Project, tmp_path: Path) -> Iterator[Served]:
         assert poll_until(lambda: server.started, 30, 0.05), "the console did not start"
         shots = Path(os.environ.get("ALERTDRILL_SCREENSHOTS") or tmp_path)
         shots.mkdir(parents=True, exist_ok=True)
-        yield Served(f"http://127.0.0.1:{port}", lab, shots)
+        yield Served(f"http://127.0.0.1:{port}", lab, shots, server)
     finally:
         server.should_exit = True
         thread.join(timeout=90)
@@ -171,3 +172,24 @@ def test_a_viewer_cannot_start_a_drill(page: Page, served: Served) -> None:
     assert not (served.project.settings().report_dir / "console-audit.jsonl").exists() or (
         "vic" not in (served.project.settings().report_dir / "console-audit.jsonl").read_text()
     )
+
+
+def test_stopping_the_console_reverts_the_running_drill(served: Served) -> None:
+    import requests
+
+    project = served.project
+    feature = project.write_feature("console_stop.feature", LONG.replace("from the console", "by stopping the console"))
+    ledger = Ledger(project.settings().state_dir / "ledger")
+    try:
+        auth = {"Authorization": f"Bearer {TOKENS['rita']}"}
+        drills = requests.get(f"{served.url}/api/drills", headers=auth, timeout=30).json()
+        drill = next(d["id"] for d in drills if d["name"] == "A drill stopped by stopping the console")
+        started = requests.post(f"{served.url}/api/runs", json={"drill": drill}, headers=auth, timeout=30)
+        assert started.status_code == 202
+        assert poll_until(lambda: (project.root / "injected.marker").exists(), 60, 0.05), "never injected"
+        served.server.should_exit = True
+        # well before the drill's own 1-minute budget could end it: the stop reverted it
+        assert poll_until(lambda: not (project.root / "injected.marker").exists(), 30, 0.05), "not reverted"
+        assert poll_until(lambda: not ledger.entries(), 10, 0.05), "the ledger still holds the fault"
+    finally:
+        feature.unlink()
