@@ -324,3 +324,21 @@ def test_a_drill_of_another_process_holds_its_target(project: Project, held: Hel
         assert busy.status_code == 409 and "someone else's drill" in busy.json()["error"]
     finally:
         other.communicate(timeout=10)
+
+
+def test_a_drill_of_the_console_is_no_orphan_for_the_next_one(project: Project, held: Held) -> None:
+    from alertdrill.console.runs import ConsoleRun, SharedEnvironment
+    from alertdrill.faults.ledger import Ledger
+
+    settings = load_settings(project.config_path)
+    manager = RunManager(settings, plan_for=held)
+    entry = next(e for e in Console(settings, users(), manager).catalog() if e.spec.fault == "payments-api-down")
+    first = manager.start(entry, "rudi")  # held: it stays running
+    Ledger(settings.state_dir / "ledger").record("the first drill", settings.faults["marker"], settings.config_path)
+    second = ConsoleRun("2026-01-01T00-00-00Z-beef", entry, "rudi")
+    env = SharedEnvironment(settings, alone=lambda: not manager.others(second))
+    assert env.revert_orphans() == [] and len(env.ledger.entries()) == 1  # the first drill's fault stays
+    held.release.set()
+    assert first.thread is not None
+    first.thread.join(timeout=30)
+    assert [outcome for _, outcome in env.revert_orphans()] == ["reverted"]  # alone: a leftover is an orphan

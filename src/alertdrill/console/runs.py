@@ -19,7 +19,7 @@ from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, PlannedDrill, Selection, build_plan
 from alertdrill.drill.runner import Runner
 from alertdrill.errors import AlertdrillError
-from alertdrill.faults.ledger import Ledger
+from alertdrill.faults.ledger import Ledger, LedgerEntry
 from alertdrill.lab.configs import lab_secret_file
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
@@ -111,6 +111,17 @@ class ConsoleRun:
         return self.timeline.arrived_since(0) if self.timeline is not None else []
 
 
+@dataclass
+class SharedEnvironment(Environment):
+    """The console runs several drills in one process: while another of them runs, the ledger entries
+    and shells of this process are its, not a killed run's orphans (which wait for a drill run alone)."""
+
+    alone: Callable[[], bool] = lambda: True
+
+    def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
+        return super().revert_orphans() if self.alone() else []
+
+
 class RunManager:
     """The console's running and finished drills (this server's life), with the target rule."""
 
@@ -131,6 +142,10 @@ class RunManager:
         self.audit_path.parent.mkdir(parents=True, exist_ok=True)
         with self.audit_path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
+
+    def others(self, run: ConsoleRun) -> list[ConsoleRun]:
+        """The console's other running drills."""
+        return [r for r in list(self.runs.values()) if r is not run and not r.finished]
 
     def holder(self, entry: Entry) -> ConsoleRun | None:
         """The running drill that holds one of `entry`'s targets, if any."""
@@ -176,7 +191,8 @@ class RunManager:
         try:
             plan = self.plan_for(run.entry)
             self._serve_sink(plan, run.say)
-            runner = Runner(plan, Environment(self.settings, progress=run.say), run.say, on_timeline=run.attach)
+            env = SharedEnvironment(self.settings, progress=run.say, alone=lambda: not self.others(run))
+            runner = Runner(plan, env, run.say, on_timeline=run.attach)
             outcome = runner.run()
             if not outcome.results:
                 run.finish("error", error="the drill did not run")
