@@ -155,3 +155,13 @@ def test_the_width_bounds_the_drills_in_flight(tmp_path: Path, width: int) -> No
     runner = FakeRunner(tmp_path, drills, body)
     ParallelRun(runner, width).run()
     assert sorted(runner.started) == list(range(5)) and most[0] <= width
+
+
+def test_metric_faults_on_one_pushgateway_are_distinct_targets_by_job() -> None:
+    from alertdrill.drill.targets import fault_target
+
+    def metric(job: str) -> FaultConfig:
+        return FaultConfig(job, "metric", {"pushgateway": "http://127.0.0.1:9091", "job": job}, "x:1")
+
+    assert fault_target(metric("a")) != fault_target(metric("b"))
+    assert fault_target(metric("a")) == fault_target(metric("a"))

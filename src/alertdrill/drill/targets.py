@@ -27,7 +27,8 @@ def fault_target(fault: FaultConfig) -> str:
     for key in TARGET_KEYS:
         if key in fault.options:
             scope = "/".join(str(fault.options[k]) for k in ("context", "namespace") if k in fault.options)
-            return f"{key}:{scope + '/' if scope else ''}{fault.options[key]}"
+            group = f"/job/{fault.options['job']}" if key == "pushgateway" and "job" in fault.options else ""
+            return f"{key}:{scope + '/' if scope else ''}{fault.options[key]}{group}"
     return f"fault:{fault.name}"
 
 
