@@ -5,6 +5,7 @@ No pytest in between: the output is alertdrill's own."""
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 from alertdrill.config import Settings
@@ -17,9 +18,14 @@ from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
 from alertdrill.sink.embedded import answers
 
+_SAYING = threading.Lock()  # drills of a parallel run speak from their own threads
+
 
 def say(message: str) -> None:
-    print(message, flush=True)
+    """One whole line at a time (print writes the text and the newline separately)."""
+    with _SAYING:
+        sys.stdout.write(message + "\n")
+        sys.stdout.flush()
 
 
 def quiet(_message: str) -> None:
@@ -41,8 +47,6 @@ def run_command(
     env = Environment(settings, progress=progress)
     if dry_run:
         return show_plan(plan, env)
-    if settings.parallel != 1:
-        progress("--parallel: this release runs drills one at a time (the scorecard is the same)")
     runner = Runner(plan, env, progress)
     outcome = runner.run()
     if outcome.results:

@@ -95,6 +95,12 @@ class Environment:
 
         return start_fresh_group(self.settings, alert)
 
+    def fresh_run(self, alerts: list[str]) -> bool:
+        """One fresh-group reload for the whole run, before its first drill (lab only); True when done."""
+        from alertdrill.lab.fresh_groups import start_fresh_run
+
+        return start_fresh_run(self.settings, alerts)
+
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
         """Kill the shells killed runs left (a slow inject must not re-apply its fault later), then revert
         what they injected; (entry, outcome) for each."""
