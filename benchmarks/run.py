@@ -57,6 +57,7 @@ class Size:
 SIZES = {
     "tiny": Size(2, (2,), 1, suite=False, suites=(2,), sequential=(2,)),
     "suites": Size(0, (), 0, suite=True, suites=(10, 50, 100), sequential=(10,)),
+    "suite100": Size(0, (), 0, suite=False, suites=(100,), sequential=()),
     "full": Size(20, (1, 10, 50, 100), 5, suites=(10, 50, 100), sequential=(10, 50, 100)),
 }
 FEATURE = """Feature: benchmark

@@ -11,11 +11,13 @@ the timing error against the ground truth (truth.py).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,7 +78,14 @@ def suite_run(
         "slowest_drill_s": max(inside, default=0.0),
         "harness_s_per_drill_outside_drills": outside,
         "error_ms": errors_of(drills, prometheus, truth),
+        "not_passed": dict(Counter(why(d) for d in drills if d["status"] != "passed").most_common(5)),
     }
+
+
+def why(drill: dict) -> str:
+    """A failed drill's first failed check or error, shortened, to count alike failures together."""
+    failed = [c.get("message") or c["name"] for c in drill.get("checks", []) if not c.get("passed")]
+    return re.sub(r"[0-9.]+", "N", (drill.get("error") or (failed[0] if failed else "?")))[:160]
 
 
 def chaos_suite(alerts: list[str], prometheus: str, pushgateway: str, folder: Path) -> dict[str, object] | None:

@@ -92,7 +92,8 @@ class Runner:
         self._kept: dict[int, list[str]] = {}  # a parallel drill's lines, by its place in the plan
 
     def close(self) -> None:
-        """Stop what `prepare` started (the run's own sink)."""
+        """Stop what `prepare` and the drills started (the run's own sink, the sink feed)."""
+        self.env.close()
         self._stack.close()
 
     def prepare(self) -> None:

@@ -18,7 +18,7 @@ import requests
 
 from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
-from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, parse_time
+from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, parse_time
 from alertdrill.observe.email import mailed_alerts
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
@@ -75,7 +75,7 @@ class Watch:
     timeline: Timeline
     prometheus: Prometheus
     alertmanager: Alertmanager
-    sink: SinkClient | None
+    sink: ReadsSink | None
     poll_interval_s: float = 0.1
     problems: dict[str, str] = field(default_factory=dict)  # observer -> its last error, while failing
     failing_since: dict[str, float] = field(default_factory=dict)  # observer -> monotonic start of failure
