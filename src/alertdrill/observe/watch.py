@@ -20,10 +20,12 @@ from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
 from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, parse_time
 from alertdrill.observe.email import mailed_alerts
+from alertdrill.observe.mailbox import MailboxMessage, MailboxReader, seen_at
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
 
 SLACK_S = 0.5  # server timestamps are compared with the harness clock: same machine, small skew
+MAILBOX_INTERVAL_S = 1.0  # how often a contact group's IMAP mailbox is read
 
 
 def group_key_problem(group_key: str, labels: Mapping[str, str]) -> str:
@@ -77,6 +79,7 @@ class Watch:
     alertmanager: Alertmanager
     sink: SinkClient | None
     poll_interval_s: float = 0.1
+    mailboxes: tuple[MailboxReader, ...] = ()  # contact groups whose email is read back over IMAP
     problems: dict[str, str] = field(default_factory=dict)  # observer -> its last error, while failing
     failing_since: dict[str, float] = field(default_factory=dict)  # observer -> monotonic start of failure
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -89,6 +92,7 @@ class Watch:
         if self.sink is not None:
             _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
             loops.append(self._stream_sink)
+        loops += [self._mailbox_loop(reader) for reader in self.mailboxes]
         for loop in loops:
             thread = threading.Thread(
                 target=self._guarded, args=(loop,), daemon=True, name=f"alertdrill-{loop.__name__.strip('_')}"
@@ -102,6 +106,8 @@ class Watch:
         for thread in self._threads:
             if thread.ident is not None:  # started: a signal may land between creating and starting them
                 thread.join(timeout=15)
+        for reader in self.mailboxes:
+            reader.close()
 
     def outage(self, after_s: float) -> str | None:
         """ "observer: error" when an observer has failed for `after_s` seconds in a row, else None."""
@@ -262,6 +268,32 @@ class Watch:
                 receiver = self.target.email_receivers.get(str(address).lower(), str(address))
                 self._delivered(at, receiver, alert.status, "email", alert.annotations, to=str(address))
 
+    def _mailbox_loop(self, reader: MailboxReader) -> Callable[[], None]:
+        """A loop that reads `reader`'s new messages every MAILBOX_INTERVAL_S (its observer name:
+        `mailbox:<contact group>`); the first successful call notes where new messages begin."""
+        started = threading.Event()
+
+        def read() -> None:
+            if not started.is_set():
+                reader.start()
+                started.set()
+            for message in reader.new_messages():
+                self._mailed(reader, message)
+            self._stop.wait(MAILBOX_INTERVAL_S)
+
+        read.__name__ = f"_read_mailbox:{reader.group}"
+        return read
+
+    def _mailed(self, reader: MailboxReader, message: MailboxMessage) -> None:
+        """A message read back from the contact group's mailbox: evidence `mailbox`, timed by its arrival."""
+        if message.arrived_at < self.target.since - 1.0 - SLACK_S:  # INTERNALDATE counts whole seconds
+            return
+        for alert in mailed_alerts(message.body):
+            if self.target.matches(alert.labels):
+                where = {"evidence": "mailbox", "mailbox": reader.mailbox.shown, "arrived": message.arrived}
+                where["to"] = message.to
+                self._delivered(seen_at(message), reader.receiver, alert.status, "email", alert.annotations, **where)
+
     def _delivered(
         self, at: float, receiver: str, status: str, channel: str, notes: Mapping[str, str], **where: str
     ) -> None:
@@ -271,7 +303,7 @@ class Watch:
         where = {k: v for k, v in where.items() if v != ""}
         if suspect != ("true", "", ""):
             notes = {}  # a forger's annotations (its runbook_url) must not steer the drill's runbook steps
-        if self._once("delivered", receiver, status, channel, *suspect):
+        if self._once("delivered", receiver, status, channel, *suspect, where.get("evidence", "")):
             self.timeline.record(
                 EventName.DELIVERED,
                 at,
