@@ -225,7 +225,7 @@ class Watch:
                 continue
             at = float(str(arrival["received_at"]))
             if arrival.get("path") == SMTP_PATH:
-                self._mail(payload, at)
+                self._mail(arrival, payload, at)
                 continue
             self._webhook(arrival, payload, at)
 
@@ -258,15 +258,20 @@ class Watch:
                 **facts,
             )
 
-    def _mail(self, payload: Mapping[str, object], at: float) -> None:
-        """An email: its recipients name the receiver (email_configs `to`), its body the alerts."""
+    def _mail(self, arrival: Mapping[str, object], payload: Mapping[str, object], at: float) -> None:
+        """An email: its recipients name the receiver (email_configs `to`), its body the alerts; whether
+        it came with SMTP AUTH as the sink's secret is kept like a webhook's."""
         body = str(payload.get("html") or payload.get("text") or "")
+        facts = {
+            "authenticated": str(arrival.get("authenticated") is True).lower(),
+            "rejected": str(arrival.get("rejected") or ""),
+        }
         for alert in mailed_alerts(body):
             if not self.target.matches(alert.labels):
                 continue
             for address in payload.get("rcpt_tos") or []:  # type: ignore[attr-defined]
                 receiver = self.target.email_receivers.get(str(address).lower(), str(address))
-                self._delivered(at, receiver, alert.status, "email", alert.annotations, to=str(address))
+                self._delivered(at, receiver, alert.status, "email", alert.annotations, to=str(address), **facts)
 
     def _mailbox_loop(self, reader: MailboxReader) -> Callable[[], None]:
         """A loop that reads `reader`'s new messages every MAILBOX_INTERVAL_S (its observer name:
