@@ -3,9 +3,9 @@
 Each message is stored like a webhook, at path `/smtp`, timestamped on receipt: sender, recipients,
 subject, and the text and HTML bodies, so a drill can assert an email reached a contact group.
 
-Authenticated like webhooks: with a sink secret, a message counts only after SMTP AUTH (PLAIN or
-LOGIN) as user `alertdrill` with the secret as password (Alertmanager: `auth_username: alertdrill`,
-`auth_password_file: <the secret file>`; plain text is allowed on loopback only, as for Alertmanager).
+Authenticated like webhooks: with a sink secret, a message counts only after SMTP AUTH PLAIN as user
+`alertdrill` with the secret as password (Alertmanager: `auth_username: alertdrill`, `auth_password_file:
+<the secret file>`; plain-text AUTH is for loopback only, by Alertmanager's own rule).
 A message sent without it is answered 530, and stored marked `rejected: 530`, `authenticated: false`;
 without a secret every message is stored `authenticated: false`. The harness counts neither.
 """
@@ -41,7 +41,7 @@ class MailHandler:
         self.auth = auth or WebhookAuth()
 
     def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        """SMTP AUTH (PLAIN, LOGIN): user `alertdrill`, the sink's secret as password."""
+        """SMTP AUTH PLAIN: user `alertdrill`, the sink's secret as password."""
         if not isinstance(data, LoginPassword) or data.login != SMTP_USER.encode():
             return AuthResult(success=False, handled=False)
         password = data.password.decode("utf-8", "replace")
@@ -83,6 +83,7 @@ def start_smtp(listen: str, arrivals: Arrivals, auth: WebhookAuth | None = None)
         data_size_limit=MAX_MESSAGE,
         authenticator=handler.authenticate,
         auth_require_tls=False,  # loopback, like Alertmanager's own rule for plain-text AUTH
+        auth_exclude_mechanism=["LOGIN"],  # its challenges ("User Name") are not the ones Alertmanager expects
         timeout=IDLE_S,
     )
     controller.start()
