@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -51,13 +52,19 @@ def test_an_ipv6_address_without_brackets_or_a_bad_one_is_refused(tmp_path: Path
     assert "alertdrill.yml:" in str(caught.value)
 
 
-def test_the_lab_points_alertmanager_at_the_ipv6_sink(tmp_path: Path) -> None:
+def test_the_lab_refuses_an_ipv6_smtp_sink_alertmanager_cannot_dial(tmp_path: Path) -> None:
     settings = settings_with(tmp_path, '"[::1]:9195"')
+    with pytest.raises(ConfigError, match=r"sink.smtp \[::1\]:9096: Alertmanager \(0.25\) cannot send email"):
+        alertmanager_config(settings, generate(tmp_path / "sink.secret"))
+
+
+def test_the_lab_points_alertmanager_at_the_ipv6_sink(tmp_path: Path) -> None:
+    settings = replace(settings_with(tmp_path, '"[::1]:9195"'), sink_smtp="127.0.0.1:9096")
     config = alertmanager_config(settings, generate(tmp_path / "sink.secret"))
     hooks = [h["url"] for r in config["receivers"] for h in r.get("webhook_configs") or []]  # type: ignore[attr-defined]
     mails = [m["smarthost"] for r in config["receivers"] for m in r.get("email_configs") or []]  # type: ignore[attr-defined]
     assert hooks and all(url.startswith("http://[::1]:9195/hook/") for url in hooks)
-    assert mails == ["[::1]:9096"]
+    assert mails == ["127.0.0.1:9096"]
     sink = next(c for c in Lab(settings).components() if c.name == "sink")
     assert (sink.host, sink.address) == ("::1", "[::1]:9195")
 

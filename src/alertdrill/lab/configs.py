@@ -112,6 +112,13 @@ def alertmanager_config(settings: Settings, secret_file: Path | None = None) -> 
     receivers = config.get("receivers") or []
     if not isinstance(receivers, list):
         raise doc.error("receivers must be a list", "receivers")
+    if settings.sink_smtp.startswith("["):
+        raise ConfigError(
+            f"sink.smtp {settings.sink_smtp}: Alertmanager (0.25) cannot send email to an IPv6 address "
+            "(it dials it without brackets)",
+            path=settings.config_path,
+            fix="put sink.smtp on 127.0.0.1 (sink.listen may stay on [::1])",
+        )
     _point_at_sink(receivers, settings.sink_listen, settings.sink_smtp, secret_file or lab_secret_file(settings))
     return config
 
