@@ -86,3 +86,18 @@ def test_an_email_that_never_reaches_the_mailbox_fails_the_drill(mail_lab: tuple
     assert not check["passed"], check
     delivered = [e["details"] for e in drill["events"] if e["name"] == "notification_delivered"]
     assert not [d for d in delivered if d["channel"] == "email"], delivered
+
+
+def test_a_mailbox_that_cannot_be_read_stops_the_drill_before_the_fault(mail_lab: tuple[Project, MailServers]) -> None:
+    lab, servers = mail_lab
+    password_file = lab.root / "notifiers" / "imap.pw"
+    password_file.write_text("not-the-password-Qx7\n")
+    try:
+        done = alertdrill("run", str(lab.write_feature("email.feature", BY_EMAIL)), "--config", str(lab.config_path))
+    finally:
+        password_file.write_text(servers.password + "\n")
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "cannot read the mailbox of contact group storefront-oncall" in output, output
+    assert "nothing was injected" in output and "not-the-password-Qx7" not in output
+    events = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())["drills"][0]["events"]
+    assert "fault_injected" not in [e["name"] for e in events]

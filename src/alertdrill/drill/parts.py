@@ -17,6 +17,7 @@ from alertdrill.drill.environment import Environment, Progress, needs_sink
 from alertdrill.drill.killswitch import KillSwitch
 from alertdrill.drill.runbooks import RunbookRunner
 from alertdrill.drill.safety import Safety
+from alertdrill.errors import DrillError, UnreachableError
 from alertdrill.faults.base import Injector
 from alertdrill.observe import Watch, WatchTarget
 from alertdrill.observe.guards import Guards
@@ -94,10 +95,22 @@ def fresh_group(env: Environment, timeline: Timeline, alert: str) -> dict[str, s
 
 
 def mailbox_readers(spec: DrillSpec, env: Environment) -> tuple[MailboxReader, ...]:
-    """A reader for each contact group the drill expects to reach that names an IMAP mailbox."""
+    """A reader for each contact group the drill expects to reach that names an IMAP mailbox, each
+    started (logged in, its UIDNEXT noted): a mailbox that cannot be read stops the drill before the fault."""
     reached = dict.fromkeys(s.group for s in spec.steps if isinstance(s, ReachesContactGroup))
     groups = [env.contact_groups.groups.get(name) for name in reached]
-    return tuple(MailboxReader(g.imap, g.name, g.receiver) for g in groups if g is not None and g.imap is not None)
+    readers = [MailboxReader(g.imap, g.name, g.receiver) for g in groups if g is not None and g.imap is not None]
+    for reader in readers:
+        try:
+            reader.start()
+        except UnreachableError as exc:
+            for opened in readers:
+                opened.close()
+            raise DrillError(
+                f"cannot read the mailbox of contact group {reader.group}: {exc}; nothing was injected",
+                fix=f"check imap: and password_file of {reader.group} in the contact groups file",
+            ) from None
+    return tuple(readers)
 
 
 @dataclass

@@ -62,10 +62,17 @@ class MailboxReader:
     _next_uid: int = 0
     _skipped: set[int] = field(default_factory=set)
 
+    @property
+    def started(self) -> bool:
+        return self._next_uid > 0
+
     def start(self) -> MailboxReader:
-        """Connect and note where new messages begin (UIDNEXT)."""
-        conn = self._connection()
-        typ, data = conn.status(self.mailbox.folder, "(UIDNEXT)")
+        """Connect and note where new messages begin (UIDNEXT); UnreachableError when it cannot."""
+        try:
+            typ, data = self._connection().status(_quoted(self.mailbox.folder), "(UIDNEXT)")
+        except (imaplib.IMAP4.error, OSError, EOFError) as exc:
+            self.close()
+            raise UnreachableError(f"IMAP {self.mailbox.shown}: {type(exc).__name__}: {str(exc)[:200]}") from None
         found = re.search(rb"UIDNEXT (\d+)", data[0] if typ == "OK" and data and isinstance(data[0], bytes) else b"")
         if found is None:
             raise UnreachableError(f"IMAP {self.mailbox.shown}: STATUS gave no UIDNEXT")

@@ -275,13 +275,11 @@ class Watch:
 
     def _mailbox_loop(self, reader: MailboxReader) -> Callable[[], None]:
         """A loop that reads `reader`'s new messages every MAILBOX_INTERVAL_S (its observer name:
-        `mailbox:<contact group>`); the first successful call notes where new messages begin."""
-        started = threading.Event()
+        `mailbox:<contact group>`); a reader not started yet notes where new messages begin first."""
 
         def read() -> None:
-            if not started.is_set():
+            if not reader.started:
                 reader.start()
-                started.set()
             for message in reader.new_messages():
                 self._mailed(reader, message)
             self._stop.wait(MAILBOX_INTERVAL_S)
