@@ -70,6 +70,15 @@ def test_the_drill_finds_its_email_in_the_contact_groups_mailbox(mail_lab: tuple
     assert servers.password not in card_text + done.stdout + done.stderr
 
 
+def test_dry_run_logs_in_to_the_mailbox(mail_lab: tuple[Project, MailServers]) -> None:
+    lab, servers = mail_lab
+    feature = lab.write_feature("email.feature", BY_EMAIL)
+    done = alertdrill("run", str(feature), "--config", str(lab.config_path), "--dry-run")
+    shown = f"imap://{servers.user}@127.0.0.1:{servers.imap_port}/INBOX"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"the mailbox of contact group storefront-oncall answers: {shown}" in done.stdout
+
+
 def test_an_email_that_never_reaches_the_mailbox_fails_the_drill(mail_lab: tuple[Project, MailServers]) -> None:
     """Alertmanager mails an address the mail server does not know: the message never reaches the
     mailbox, and the webhook that does arrive is no evidence of email."""
@@ -92,12 +101,17 @@ def test_a_mailbox_that_cannot_be_read_stops_the_drill_before_the_fault(mail_lab
     lab, servers = mail_lab
     password_file = lab.root / "notifiers" / "imap.pw"
     password_file.write_text("not-the-password-Qx7\n")
+    feature = str(lab.write_feature("email.feature", BY_EMAIL))
     try:
-        done = alertdrill("run", str(lab.write_feature("email.feature", BY_EMAIL)), "--config", str(lab.config_path))
+        dry = alertdrill("run", feature, "--config", str(lab.config_path), "--dry-run")
+        done = alertdrill("run", feature, "--config", str(lab.config_path))
     finally:
         password_file.write_text(servers.password + "\n")
-    output = done.stdout + done.stderr
-    assert done.returncode == 1 and "cannot read the mailbox of contact group storefront-oncall" in output, output
-    assert "nothing was injected" in output and "not-the-password-Qx7" not in output
+    for ran, status in ((dry, 2), (done, 1)):
+        output = ran.stdout + ran.stderr
+        assert ran.returncode == status and "cannot read the mailbox of contact group storefront-oncall" in output, (
+            output
+        )
+        assert "nothing was injected" in output and "not-the-password-Qx7" not in output
     events = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())["drills"][0]["events"]
     assert "fault_injected" not in [e["name"] for e in events]
