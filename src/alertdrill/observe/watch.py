@@ -1,5 +1,6 @@
 """One drill's observers: Prometheus (pending, firing, resolved), Alertmanager (received, routed),
-the sink (delivered). They start before the fault and stop when the drill ends.
+the sink (delivered), and the IMAP mailboxes of the contact groups that name one (delivered, evidence
+`mailbox`). They start before the fault and stop when the drill ends.
 
 A webhook arrival is recorded with what the sink knew of it (`authenticated`, `rejected`) and what its
 payload says (`fingerprint`, `group_key`, `inconsistent` when the groupKey contradicts the alert);
