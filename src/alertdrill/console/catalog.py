@@ -13,9 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.config import Settings
 from alertdrill.drill.plan import compile_drills
+from alertdrill.drill.targets import drill_targets
 from alertdrill.errors import AlertdrillError
 from alertdrill.publish.history import History
-from alertdrill.schedule.jobs import Job, drill_targets, load_schedule
+from alertdrill.schedule.jobs import Job, load_schedule
 from alertdrill.spec.model import DrillSpec
 
 

@@ -18,13 +18,13 @@ from alertdrill.console.catalog import Entry
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, PlannedDrill, Selection, build_plan
 from alertdrill.drill.runner import Runner
+from alertdrill.drill.targets import fault_target
 from alertdrill.errors import AlertdrillError
 from alertdrill.faults.ledger import Ledger, LedgerEntry
 from alertdrill.lab.configs import lab_secret_file
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
 from alertdrill.redact import redact
-from alertdrill.schedule.jobs import fault_target
 from alertdrill.score.events import Event, EventName, Timeline
 from alertdrill.score.scorecard import Scorecard
 from alertdrill.sink.embedded import answers, sink_for_run
