@@ -179,6 +179,7 @@ CONFIG_KINDS: dict[tuple[str, ...], str] = {
     ("mission", "recover"): "duration",
     ("serve",): "section",
     ("serve", "listen"): "hostport",
+    ("serve", "users_file"): "path",
     ("tags",): "optional_text",
     ("schedules",): "section",
     ("surprise",): "section",

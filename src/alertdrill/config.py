@@ -150,6 +150,8 @@ class Settings:
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
     allow_drift: bool = False  # drill the deployed rule even when it differs from the file
     parallel: int = 1  # drills with disjoint targets at once; 0 = as many as the targets allow
+    serve_listen: str = "127.0.0.1:9097"  # where `alertdrill serve` (the console) listens
+    serve_users_file: Path | None = None  # names -> {token or token_file, role}; required off loopback
 
     @property
     def root(self) -> Path:
@@ -344,6 +346,7 @@ def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
     sink = mapping(doc, raw.get("sink"), "sink")
     metrics = mapping(doc, raw.get("metrics"), "metrics")
     kube = mapping(doc, raw.get("kubernetes"), "kubernetes")
+    serve = mapping(doc, raw.get("serve"), "serve")
     return Settings(
         config_path=path.absolute(),
         prometheus=url(doc, "prometheus", raw.get("prometheus", Settings.prometheus)),
@@ -376,6 +379,8 @@ def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
         kubernetes_contexts=strings(doc, kube, "allowed_contexts", "kubernetes"),
         guards=_guards(doc, mapping(doc, raw.get("guards"), "guards")),
         max_fault_duration_s=duration(doc, raw.get("max_fault_duration"), "max_fault_duration") or 900.0,
+        serve_listen=hostport(doc, serve, "listen", "serve", default=Settings.serve_listen),
+        serve_users_file=rel("users_file", "serve", section=serve),
     )
 
 

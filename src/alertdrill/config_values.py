@@ -75,6 +75,7 @@ DEFAULT_TEXT = {
     "prometheus_config": "alerts/prometheus.yml",
     "alertmanager_config": "alerts/alertmanager.yml",
     "lab.dir": ".lab",
+    "serve.users_file": "console-users.yml",
     "history": ".alertdrill/history.sqlite",
     "metrics.textfile": "alertdrill.prom",
     "tags": "'payments and not slow'",

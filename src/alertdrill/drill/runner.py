@@ -29,6 +29,9 @@ from alertdrill.score.scorecard import DrillResult, Scorecard
 from alertdrill.sink.embedded import sink_for_run
 
 Progress = Callable[[str], None]
+# Called with each drill's timeline as its session starts (the console streams it, and pulls the kill
+# switch on it); the drill itself does not depend on it.
+TimelineHook = Callable[[PlannedDrill, Timeline], None]
 
 
 class ExitStatus(IntEnum):
@@ -79,8 +82,11 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 class Runner:
-    def __init__(self, plan: DrillPlan, env: Environment, progress: Progress) -> None:
+    def __init__(
+        self, plan: DrillPlan, env: Environment, progress: Progress, on_timeline: TimelineHook | None = None
+    ) -> None:
         self.plan, self.env, self.progress = plan, env, progress
+        self.on_timeline = on_timeline
         self.prepared = False
         self.results: list[DrillResult] = []
         self.blocked = 0
@@ -139,6 +145,8 @@ class Runner:
         parts = SessionParts.from_environment(spec, self.env, say)
         parts.injector = lambda _fault: planned.injector  # the one built (and validated) with the plan
         session = DrillSession.with_parts(spec, parts, preflight=list(planned.blocked))
+        if self.on_timeline is not None:
+            self.on_timeline(planned, parts.timeline)
         interrupted = self._perform(session, parts.timeline)
         try:
             result = session.close()
