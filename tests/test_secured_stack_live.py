@@ -4,6 +4,7 @@ one line with no secret, and a real drill passes against such a stack."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,10 +16,12 @@ import yaml
 from alertdrill import processes
 from alertdrill.catalog.rules import load_rules
 from alertdrill.config import Settings, load_settings
+from alertdrill.endpoints import Endpoint
 from alertdrill.lab.lab import Lab
-from alertdrill.observe.clients import Alertmanager, Prometheus, require_reachable
+from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, require_reachable
 from alertdrill.observe.deployed import drift, loaded_rules
 from alertdrill.polling import poll_until
+from alertdrill.processes import free_port
 from alertdrill.testing import Project, copy_project, lab_project
 from tests.conftest import REPO, TEST_FAULTS, alertdrill
 from tests.secured_stack import (
@@ -144,21 +147,19 @@ def test_a_wrong_password_or_ca_stops_the_run_in_one_line_without_a_secret(
     assert not (project.root / "injected.marker").exists()
 
 
-def _secure_the_lab(project: Project, folder: Path) -> tuple[Path, Path, Pki]:
-    """Stop the lab's own Prometheus and Alertmanager (the sink and the services stay): a user's stack."""
+def _stop_lab_servers(project: Project) -> tuple[Path, Path]:
+    """Stop the lab's own Prometheus and Alertmanager (the sink and the services stay): a user's stack
+    is started in their place, from the lab's configuration files (returned)."""
     lab = Lab(project.settings())
     for name in ("prometheus", "alertmanager"):
         assert processes.stop(lab.run_dir / f"{name}.pid")
-    return (
-        lab.config.dir / "config" / "prometheus.yml",
-        lab.config.dir / "config" / "alertmanager.yml",
-        make_pki(folder),
-    )
+    return lab.config.dir / "config" / "prometheus.yml", lab.config.dir / "config" / "alertmanager.yml"
 
 
 def test_a_real_drill_passes_against_a_secured_stack(tmp_path: Path) -> None:
     with lab_project(REPO, tmp_path / "project", TEST_FAULTS) as project:
-        prom_file, am_file, pki = _secure_the_lab(project, tmp_path / "pki")
+        prom_file, am_file = _stop_lab_servers(project)
+        pki = make_pki(tmp_path / "pki")
         web = web_config(pki)
         am, prom = server("/am"), server("/prom")
         config = yaml.safe_load(prom_file.read_text())
@@ -182,3 +183,41 @@ def test_a_real_drill_passes_against_a_secured_stack(tmp_path: Path) -> None:
         assert PASSWORD not in done.stdout + done.stderr
         card = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())
         assert card["summary"]["passed"] == 1
+
+
+def test_a_drill_passes_against_a_two_node_alertmanager_cluster_and_counts_a_delivery_once(tmp_path: Path) -> None:
+    """Prometheus sends to both gossiping nodes; a third listed node is down (a warning, not a stop)."""
+    with lab_project(REPO, tmp_path / "project", TEST_FAULTS) as project:
+        prom_file, am_file = _stop_lab_servers(project)
+        nodes, prom = [server("", tls=False) for _ in range(2)], server("", tls=False)
+        gossip, dead = [f"127.0.0.1:{free_port()}" for _ in nodes], f"http://127.0.0.1:{free_port()}"
+        config = yaml.safe_load(prom_file.read_text())
+        config["alerting"] = _prometheus_config([], nodes, None)["alerting"]
+        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+        raw = yaml.safe_load(project.config_path.read_text())
+        raw["prometheus"], raw["alertmanager"] = prom.url, [nodes[0].url, {"url": nodes[1].url}, dead]
+        project.config_path.write_text(yaml.safe_dump(raw, sort_keys=False))
+        with contextlib.ExitStack() as servers:
+            for index, node in enumerate(nodes):
+                argv = alertmanager_argv(node, am_file, tmp_path / f"am{index}", None, gossip[index], [gossip[0]])
+                servers.enter_context(running(argv, Endpoint(node.url), tmp_path / f"am{index}.log"))
+            argv = prometheus_argv(prom, tmp_path / "prometheus.yml", tmp_path / "prom", None)
+            servers.enter_context(running(argv, Endpoint(prom.url), tmp_path / "prom.log"))
+            assert poll_until(lambda: _peers(nodes[0]) == 2, 30, 0.1), "the two Alertmanagers never formed a cluster"
+            feature = str(project.root / "drills" / "payments.feature")
+            done = alertdrill("run", feature, "--config", str(project.config_path))
+            arrivals, _ = SinkClient(project.settings().sink_url).events(0, 0)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        (warning,) = [line for line in output.splitlines() if "warning:" in line]
+        assert dead in warning and "the other Alertmanagers of the cluster" in warning
+        card = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())
+        events = card["drills"][0]["events"]
+        fired = [e for e in events if e["name"] == "notification_delivered" and e["details"]["status"] == "firing"]
+        senders = [(a["payload"].get("externalURL"), a["payload"].get("status")) for a in arrivals if a.get("payload")]
+        assert len(fired) == 1, (fired, senders)  # once, however many nodes delivered it (often both do)
+
+
+def _peers(node: Server) -> int:
+    status = Alertmanager(node.url).status()
+    return len((status.get("cluster") or {}).get("peers") or [])
