@@ -43,13 +43,15 @@ def _key_and_request(folder: Path, name: str, subject: str) -> None:
 
 
 def make_pki(folder: Path) -> Pki:
-    """ca.pem, server.pem/.key (SAN 127.0.0.1, localhost), client.pem/.key, other-ca.pem."""
+    """ca.pem, server.pem/.key (SAN 127.0.0.1, localhost), named.pem/.key (SAN prom.example.internal only),
+    client.pem/.key, other-ca.pem."""
     folder.mkdir(parents=True, exist_ok=True)
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2")
     for ca in ("ca", "other-ca"):
         _openssl(folder, "req", "-x509", *ec, "-keyout", f"{ca}.key", "-out", f"{ca}.pem", "-subj", f"/CN={ca}")
     extensions = {
         "server": "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        "named": "subjectAltName=DNS:prom.example.internal\nextendedKeyUsage=serverAuth\n",
         "client": "extendedKeyUsage=clientAuth\n",
     }
     for name, ext in extensions.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,10 +16,11 @@ import pytest
 import requests
 
 from alertdrill.config import load_settings
-from alertdrill.endpoints import Endpoint
+from alertdrill.endpoints import Endpoint, TlsConfig
 from alertdrill.errors import ConfigError, PromQLError
 from alertdrill.observe.clients import Alertmanager, Prometheus, require_reachable
 from alertdrill.processes import free_port
+from tests.secured_stack import make_pki
 from tests.test_links_and_notifiers import serving
 
 SECRET = "Hunter2-S3cret"
@@ -210,3 +212,37 @@ def test_a_scrubbed_message_hides_inline_and_file_secrets(tmp_path: Path) -> Non
     endpoint = load_settings(path, env={}).prometheus_endpoint
     shown = endpoint.scrub(f"failed with tok-{SECRET} and key-{SECRET} for team-a")
     assert SECRET not in shown and "team-a" in shown
+
+
+def test_server_name_is_the_name_the_certificate_is_checked_against(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(pki["named.pem"], pki["named.key"])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    with serving(server) as address:
+        url = f"https://{address}/prefix"
+        named = Endpoint(url, tls=TlsConfig(ca_file=pki["ca.pem"], server_name="prom.example.internal"))
+        assert Prometheus(named).query("up")[0]["value"] == [0, "1"]
+        with pytest.raises(requests.exceptions.SSLError):
+            Prometheus(Endpoint(url, tls=TlsConfig(ca_file=pki["ca.pem"]))).query("up")
+        with pytest.raises(ConfigError, match=r"TLS failed \(certificate verify failed"):
+            require_reachable("Prometheus", Endpoint(url, tls=TlsConfig(ca_file=pki["other-ca.pem"])), "/-/ready", "")
+
+
+def test_the_ledger_keeps_no_inline_secret_of_an_endpoint_option(tmp_path: Path) -> None:
+    from alertdrill.config import FaultConfig
+    from alertdrill.faults.ledger import Ledger
+
+    options = {
+        "pushgateway": {
+            "url": f"http://u:{SECRET}@127.0.0.1:1",
+            "basic_auth": {"username": "u", "password": SECRET},
+            "headers": {"X-Api-Key": SECRET, "X-Scope-OrgID": "team-a"},
+        },
+        "metric": "m",
+    }
+    entry = Ledger(tmp_path / "ledger").record("d", FaultConfig("push", "metric", options), tmp_path / "a.yml")
+    kept = (tmp_path / "ledger").read_text() if (tmp_path / "ledger").is_file() else json.dumps(entry.options)
+    assert SECRET not in kept and "team-a" in kept and "m" in kept
+    assert all(SECRET not in p.read_text() for p in (tmp_path / "ledger").rglob("*") if p.is_file())

@@ -44,6 +44,7 @@ RESERVED_HEADERS = frozenset(
 )
 Keys = tuple[str | int, ...]  # where in the endpoint's YAML: ("tls_config", "ca_file"), (1, "url") in a list
 SECRET_HEADER = re.compile(r"auth|token|key|secret|password|cookie|session", re.IGNORECASE)
+MIN_SCRUBBED = 3  # shorter "secrets" would turn every message into asterisks (and protect nothing)
 TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110 token)
 
 
@@ -141,7 +142,7 @@ class Endpoint:
                     found.append(secret.read(self.source))
                 except ConfigError:
                     continue
-        return tuple(s for s in found if s)
+        return tuple(s for s in found if len(s) >= MIN_SCRUBBED)
 
     def scrub(self, text: str) -> str:
         """`text` with this endpoint's secrets (and any URL password or token) replaced by `****`."""
