@@ -246,3 +246,13 @@ def test_the_ledger_keeps_no_inline_secret_of_an_endpoint_option(tmp_path: Path)
     kept = (tmp_path / "ledger").read_text() if (tmp_path / "ledger").is_file() else json.dumps(entry.options)
     assert SECRET not in kept and "team-a" in kept and "m" in kept
     assert all(SECRET not in p.read_text() for p in (tmp_path / "ledger").rglob("*") if p.is_file())
+
+
+def test_proxy_url_is_used_whatever_the_environment_says(recorder: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # requests would prefer it to a session's
+    endpoint = Endpoint("http://prom.example.invalid/prefix", proxy_url=f"http://{recorder}")
+    with pytest.raises(requests.HTTPError, match="404"):
+        Prometheus(endpoint).query("up")
+    ((path, headers),) = Recorder.seen
+    assert path.startswith("http://prom.example.invalid/prefix/api/v1/query?")
+    assert headers["Host"] == "prom.example.invalid"
