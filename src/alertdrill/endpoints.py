@@ -214,9 +214,8 @@ def as_endpoint(target: Endpoint | str) -> Endpoint:
 
 def _kind(value: object) -> str:
     """A value's kind for a message: never the value itself (it may be a secret)."""
-    return {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
-        type(value), type(value).__name__
-    )
+    kinds = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a mapping"}
+    return "nothing" if value is None else kinds.get(type(value), type(value).__name__)
 
 
 def check_url(value: object, keys: Keys = (), schemes: tuple[str, ...] = ("http", "https")) -> str:
