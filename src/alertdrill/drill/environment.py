@@ -11,7 +11,7 @@ from alertdrill.catalog.links import link_problem
 from alertdrill.catalog.routes import load_routing_tree
 from alertdrill.catalog.runbooks import runbook_problem
 from alertdrill.config import FaultConfig, Settings
-from alertdrill.errors import InjectorError
+from alertdrill.errors import InjectorError, UnreachableError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
@@ -42,10 +42,10 @@ class Environment:
 
     # Each client has its own HTTP session: observers use them from their own threads.
     def prometheus(self) -> Prometheus:
-        return Prometheus(self.settings.prometheus)
+        return Prometheus(self.settings.prometheus_endpoint)
 
     def alertmanager(self) -> Alertmanager:
-        return Alertmanager(self.settings.alertmanager)
+        return Alertmanager(self.settings.alertmanager_endpoints)
 
     def sink(self) -> ReadsSink:
         """The run's one reader of the sink's arrivals, shared by every drill (started on first use)."""
@@ -82,19 +82,17 @@ class Environment:
         return self.contact_groups.group_of(receiver)
 
     def require_reachable(self, sink: bool) -> None:
-        """Before any drill: Prometheus, Alertmanager (and the sink) must answer. Exit 2 otherwise."""
+        """Before any drill: Prometheus, Alertmanager (one node of a cluster at least; the others are named
+        as a warning) and the sink must answer. Exit 2 otherwise."""
         where = self.settings.config_path.name
         require_reachable(
             "Prometheus",
-            self.settings.prometheus,
+            self.settings.prometheus_endpoint,
             "/-/ready",
             f"start it with `alertdrill lab up`, or fix prometheus: in {where} or --prometheus",
         )
-        require_reachable(
-            "Alertmanager",
-            self.settings.alertmanager,
-            "/-/ready",
-            f"start it with `alertdrill lab up`, or fix alertmanager: in {where} or --alertmanager",
+        self._require_alertmanager(
+            f"start it with `alertdrill lab up`, or fix alertmanager: in {where} or --alertmanager"
         )
         if sink:
             require_reachable(
@@ -103,6 +101,25 @@ class Environment:
                 "/-/healthy",
                 f"start it with `alertdrill lab up` or `alertdrill sink`, or fix sink.listen in {where}",
             )
+
+    def _require_alertmanager(self, fix: str) -> None:
+        nodes = self.settings.alertmanager_endpoints
+        down: list[UnreachableError] = []
+        for node in nodes:
+            try:
+                require_reachable("Alertmanager", node, "/-/ready", fix)
+            except UnreachableError as exc:
+                down.append(exc)
+        if len(down) == len(nodes):
+            raise (
+                down[0]
+                if len(nodes) == 1
+                else UnreachableError(
+                    f"no Alertmanager of the cluster answers: {'; '.join(e.message for e in down)}", fix=down[0].fix
+                )
+            )
+        for problem in down:
+            self.progress(f"warning: {problem.message}; the drills use the other Alertmanagers of the cluster")
 
     def fresh_group(self, alert: str) -> dict[str, str] | None:
         """Labels that put `alert` in a new Alertmanager group (lab only, see lab.fresh_groups), else None."""

@@ -130,14 +130,16 @@ def _reload_with_new_label(settings: Settings, alerts: list[str], timeout_s: flo
     assert settings.lab is not None
     labels = {settings.lab.run_label: f"r{uuid.uuid4().hex[:10]}"}
     write_prometheus_config(settings, settings.lab.dir / "config", labels)
-    answer = requests.post(f"{settings.prometheus}/-/reload", timeout=5)
+    prometheus = settings.prometheus_endpoint
+    session = prometheus.session()
+    answer = session.post(prometheus.at("/-/reload"), timeout=5)
     if answer.status_code != 200:
         raise LabError(f"Prometheus refused the reload ({answer.status_code}): {answer.text[:200]}")
     expected = f"{settings.lab.run_label}: {labels[settings.lab.run_label]}"
 
     def taken() -> bool:  # Prometheus announces neither; up to 5 s (its discovery throttle)
-        loaded = expected in str(get_data(f"{settings.prometheus}/api/v1/status/config").get("yaml", ""))
-        return loaded and bool(get_data(f"{settings.prometheus}/api/v1/alertmanagers").get("activeAlertmanagers"))
+        loaded = expected in str(get_data(prometheus.at("/api/v1/status/config"), session).get("yaml", ""))
+        return loaded and bool(get_data(prometheus.at("/api/v1/alertmanagers"), session).get("activeAlertmanagers"))
 
     if poll_until(taken, timeout_s, 0.02, on_error=(requests.RequestException, ValueError)):
         _save_state(settings, labels, alerts)

@@ -85,8 +85,14 @@ class Watch:
     failing_since: dict[str, float] = field(default_factory=dict)  # observer -> monotonic start of failure
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    cluster_copies: int = 0  # notifications an Alertmanager cluster delivered again from another node
     _seen: set[tuple[str, ...]] = field(default_factory=set)
     _sink_after: int = 0
+
+    @property
+    def clustered(self) -> bool:
+        """Several Alertmanagers (one cluster): each node may deliver the same notification."""
+        return bool(getattr(self.alertmanager, "clustered", False))
 
     def start(self) -> Watch:
         loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager]
@@ -248,6 +254,8 @@ class Watch:
             if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
                 continue
             status = str(alert.get("status", payload.get("status", "")))
+            if self._cluster_copy(group_key, receiver, str(alert.get("fingerprint") or ""), status, facts):
+                continue
             self._delivered(
                 at,
                 receiver,
@@ -258,6 +266,19 @@ class Watch:
                 inconsistent=group_key_problem(group_key, labels),
                 **facts,
             )
+
+    def _cluster_copy(
+        self, group_key: str, receiver: str, fingerprint: str, status: str, facts: dict[str, str]
+    ) -> bool:
+        """In a cluster, the same notification (group key, receiver, alert fingerprint, status, and what the
+        sink knew of it) delivered again, by another node, counts once."""
+        if not self.clustered or not group_key or not fingerprint:
+            return False
+        suspect = (facts["authenticated"], facts["rejected"])
+        if self._once("notification", group_key, receiver, fingerprint, status, *suspect):
+            return False
+        self.cluster_copies += 1
+        return True
 
     def _mail(self, arrival: Mapping[str, object], payload: Mapping[str, object], at: float) -> None:
         """An email: its recipients name the receiver (email_configs `to`), its body the alerts; whether
