@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 OPS = ("=~", "!~", "!=", "=")
 _QUOTED = r'"(?:[^"\\]|\\.)*"'
-_MATCHER = re.compile(
-    rf"\s*({_QUOTED}|[^\s{{}}!=~,\"']+)\s*(=~|!~|!=|=)\s*({_QUOTED}|[^,]*?)\s*(?:,|$)"
-)
+_MATCHER = re.compile(rf"\s*({_QUOTED}|[^\s{{}}!=~,\"']+)\s*(=~|!~|!=|=)\s*({_QUOTED}|[^,]*?)\s*(?:,|$)")
 _UNESCAPE = {'\\"': '"', "\\'": "'", "\\\\": "\\", "\\n": "\n"}
 
 
@@ -35,7 +33,9 @@ class Matcher:
 
 
 def unquote(text: str) -> str:
-    """A quoted string's value (either quote), escapes resolved; bare text as it is."""
+    """A quoted string's value (either quote, or PromQL's raw backticks), escapes resolved; bare text as it is."""
+    if len(text) >= 2 and text[0] == text[-1] == "`":
+        return text[1:-1]
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         return re.sub(r"\\[\"'\\n]", lambda m: _UNESCAPE[m.group(0)], text[1:-1])
     return text

@@ -11,7 +11,7 @@ optional) or the legacy `match:` / `match_re:` maps; regexes are anchored; a mis
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +49,23 @@ class Route:
                 break
         return found or [self]
 
+    def match_partly(self, value: Callable[[str], str | None], depends: set[str]) -> list[Route]:
+        """As `match`, with labels whose value may not be known (None): those count as absent, and each
+        one that could change the outcome (its node's known matchers all match) is added to `depends`."""
+        if not all(m.matches({m.name: v}) for m in self.matchers if (v := value(m.name)) is not None):
+            return []
+        doubtful = [m for m in self.matchers if value(m.name) is None]
+        depends.update(m.name for m in doubtful)
+        if not all(m.matches({}) for m in doubtful):
+            return []
+        found: list[Route] = []
+        for child in self.routes:
+            hits = child.match_partly(value, depends)
+            found += hits
+            if hits and not child.continue_:
+                break
+        return found or [self]
+
     def walk(self) -> list[Route]:
         return [self, *(r for child in self.routes for r in child.walk())]
 
@@ -63,6 +80,12 @@ class RoutingTree:
     def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert ends in, in routing order, each with its own (inherited) timers."""
         return self.root.match(labels)
+
+    def decide(self, value: Callable[[str], str | None]) -> tuple[list[Route], tuple[str, ...]]:
+        """The routes of an alert some of whose labels may not be known (value None), and the labels
+        not known here that the outcome depends on (none: the routes are certain)."""
+        depends: set[str] = set()
+        return self.root.match_partly(value, depends), tuple(sorted(depends))
 
     def receivers_for(self, labels: Mapping[str, str]) -> list[str]:
         """Receiver names in routing order, repeats kept (what `amtool config routes test` prints)."""
