@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 
 from alertdrill.config import Settings
+from alertdrill.drill.deployed import check_deployed
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, Selection, build_plan
 from alertdrill.drill.runner import ExitStatus, Runner
 from alertdrill.errors import ConfigError
+from alertdrill.lab.fresh_groups import lab_owns_prometheus
+from alertdrill.lab.reload import files_changed
 from alertdrill.publish.console import summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
@@ -64,6 +67,12 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
     from alertdrill.catalog.runbooks import load_runbooks
 
     books = load_runbooks(plan.settings.runbooks)
+    env.require_reachable(sink=False)
+    settings = plan.settings
+    if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
+        print("lab: rule or route files changed; `run` reloads the lab first (live preflight not compared now)")
+    else:
+        plan = check_deployed(plan, say)  # what is live against the files: rules, routes, the alerts' real labels
     print(f"{len(plan.drills)} drill(s), nothing will be injected (--dry-run):")
     for planned in plan.drills:
         drill = planned.spec
@@ -78,7 +87,8 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
                         print(f"    runbook sh step ({book.path.name}:{step.line}, {step.section}): {step.code}")
         for finding in planned.blocked:
             print(f"    preflight stops it: {finding}")
-    env.require_reachable(sink=False)
+        for note in planned.notes:
+            print(f"    {note}")
     print("Prometheus and Alertmanager answer")
     if plan.needs_sink:
         listen = plan.settings.sink_listen

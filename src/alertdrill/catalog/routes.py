@@ -145,7 +145,12 @@ def _route(doc: YamlDoc, raw: object, keys: tuple[str | int, ...], parent: Route
 
 
 def load_routing_tree(path: Path) -> RoutingTree:
-    doc = load_yaml(path, what="Alertmanager configuration")
+    return routing_tree(load_yaml(path, what="Alertmanager configuration"))
+
+
+def routing_tree(doc: YamlDoc) -> RoutingTree:
+    """The routing tree of a read configuration (a file, or what a running Alertmanager answers)."""
+    path = doc.path
     if not isinstance(doc.data, Mapping) or "route" not in doc.data:
         raise ConfigError(
             "no `route:` in the Alertmanager configuration", path=path, fix="add a root route with a receiver"

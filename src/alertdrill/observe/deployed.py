@@ -78,3 +78,40 @@ def drift(prometheus: str, rule: AlertRule, loaded: list[LoadedRule]) -> str | N
         f"{rule.name} as loaded in Prometheus differs from {where}: {'; '.join(differences)} "
         "(reload Prometheus, or pass --allow-drift to drill what is deployed)"
     )
+
+
+RECENT_S = 3600.0  # series seen in the last hour: the ones a drill's fault can make fire
+SERIES_LIMIT = 500
+
+
+def _data(url: str, params: dict[str, object] | None = None) -> object:
+    answer = requests.get(url, params=params, timeout=TIMEOUT_S)  # type: ignore[arg-type]
+    answer.raise_for_status()
+    return answer.json().get("data")
+
+
+def running_prometheus_config(prometheus: str) -> str:
+    """The configuration the running Prometheus has loaded (`/api/v1/status/config`; Prometheus 3
+    shows `external_labels` with `${VAR}` already expanded)."""
+    data = _data(f"{prometheus}/api/v1/status/config")
+    return str(data.get("yaml", "")) if isinstance(data, dict) else ""
+
+
+def live_series(prometheus: str, selectors: list[str], now: float) -> dict[str, list[dict[str, str]]]:
+    """selector text -> the label sets of the series it picks now (`/api/v1/series`, the last hour)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for text in dict.fromkeys(selectors):
+        params = {"match[]": text, "start": now - RECENT_S, "end": now, "limit": SERIES_LIMIT}
+        data = _data(f"{prometheus}/api/v1/series", params)
+        items = data if isinstance(data, list) else []
+        found[text] = [{str(k): str(v) for k, v in item.items()} for item in items[:SERIES_LIMIT]]
+    return found
+
+
+def running_alertmanager_config(alertmanager: str) -> str:
+    """The configuration the running Alertmanager has loaded (API v2 `/api/v2/status`, `config.original`:
+    its YAML with secrets shown as `<secret>`). API v1 answers 410 from 0.27 and is never used."""
+    answer = requests.get(f"{alertmanager}/api/v2/status", timeout=TIMEOUT_S)
+    answer.raise_for_status()
+    body = answer.json()
+    return str((body.get("config") or {}).get("original", "")) if isinstance(body, dict) else ""
