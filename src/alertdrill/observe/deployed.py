@@ -3,43 +3,20 @@ loaded, or loaded differently from the file, would wait out its whole budget for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import requests
 
 from alertdrill.catalog.rules import AlertRule
+from alertdrill.observe.api_shapes import LoadedRule, parse_rules, parse_status
 from alertdrill.redact import redact
 
 TIMEOUT_S = 5.0
-
-
-@dataclass(frozen=True)
-class LoadedRule:
-    name: str
-    query: str
-    for_s: float
-    labels: Mapping[str, str]
-    annotations: Mapping[str, str]
 
 
 def loaded_rules(prometheus: str) -> dict[str, list[LoadedRule]]:
     """Alerting rules by name from `/api/v1/rules` (a name may be loaded in several groups)."""
     answer = requests.get(f"{prometheus}/api/v1/rules", params={"type": "alert"}, timeout=TIMEOUT_S)
     answer.raise_for_status()
-    found: dict[str, list[LoadedRule]] = {}
-    for group in answer.json().get("data", {}).get("groups", []):
-        for rule in group.get("rules", []):
-            if rule.get("type") == "alerting":
-                loaded = LoadedRule(
-                    str(rule["name"]),
-                    str(rule.get("query", "")),
-                    float(rule.get("duration", 0)),
-                    dict(rule.get("labels") or {}),
-                    dict(rule.get("annotations") or {}),
-                )
-                found.setdefault(loaded.name, []).append(loaded)
-    return found
+    return parse_rules(answer.json())
 
 
 def formatted(prometheus: str, expr: str) -> str:
@@ -60,6 +37,12 @@ def drift(prometheus: str, rule: AlertRule, loaded: list[LoadedRule]) -> str | N
         return (
             f"{rule.name} ({where}) is not loaded in Prometheus at {redact(prometheus)}: reload Prometheus "
             "(`alertdrill lab reload` for the lab)"
+        )
+    failing = [c for c in loaded if c.health == "err"]
+    if len(failing) == len(loaded):
+        return (
+            f"{rule.name} ({where}) is loaded in Prometheus at {redact(prometheus)} but its evaluation fails: "
+            f"{failing[0].last_error[:200] or 'no reason given'} (it can never fire; fix the expression)"
         )
     want_query = formatted(prometheus, rule.expr)
     for candidate in loaded:
@@ -113,5 +96,4 @@ def running_alertmanager_config(alertmanager: str) -> str:
     its YAML with secrets shown as `<secret>`). API v1 answers 410 from 0.27 and is never used."""
     answer = requests.get(f"{alertmanager}/api/v2/status", timeout=TIMEOUT_S)
     answer.raise_for_status()
-    body = answer.json()
-    return str((body.get("config") or {}).get("original", "")) if isinstance(body, dict) else ""
+    return parse_status(answer.json()).config
