@@ -203,3 +203,26 @@ def test_lint_routes_on_target_and_external_labels_and_says_what_it_cannot_know(
     assert "is routed to eu, not to pay" in cluster.message and "cluster=eu-1" in cluster.message
     assert report.routes["PaymentsDown"] == ["pay"] and report.route_depends == {"PodsDown": ["team"]}
     assert "PodsDown -> default (depends on label team)" in report.to_text()
+
+
+def test_a_templated_runbook_link_is_expanded_with_the_labels_its_series_get_from_the_targets(tmp_path: Path) -> None:
+    books = tmp_path / "runbooks"
+    books.mkdir()
+    (books / "payments.md").write_text("# p\n## Diagnose\n```promql\nup == 0\n```\n")
+    (tmp_path / "prometheus.yml").write_text(SCRAPE)
+    (tmp_path / "rules.yml").write_text(
+        "groups:\n  - name: g\n    rules:\n"
+        '      - alert: FromTarget\n        expr: up{job="payments-api"} == 0\n        labels: {severity: page}\n'
+        "        annotations: {runbook_url: 'https://rb.example/{{ $labels.team }}.md'}\n"
+        '      - alert: WrongTarget\n        expr: up{job="node"} == 0\n        labels: {severity: page}\n'
+        "        annotations: {runbook_url: 'https://rb.example/{{ $labels.owner }}.md'}\n"
+    )
+    (tmp_path / "alertdrill.yml").write_text(
+        "rules: [rules.yml]\nrunbooks: runbooks/\nprometheus_config: prometheus.yml\n"
+    )
+    report = lint(load_settings(tmp_path / "alertdrill.yml", env={}))
+    by_alert = {f.alert: f for f in report.findings if f.rule.startswith("runbooks/")}
+    assert "FromTarget" not in by_alert  # team=payments from static_configs: runbooks/payments.md
+    wrong = by_alert["WrongTarget"]
+    assert (wrong.rule, wrong.severity) == ("runbooks/unresolved-link", WARNING)
+    assert "https://rb.example/sre.md" in wrong.message  # owner=sre from relabelling: expanded, and missing

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from alertdrill.catalog.label_flow import Labels, flow, merge
 from alertdrill.catalog.promql_tree import Node, Selector, parse
@@ -20,7 +21,9 @@ from alertdrill.catalog.scrape import PrometheusConfig
 MAX_DEPTH = 8  # recording rules built on recording rules
 
 
+@lru_cache(maxsize=4096)
 def parsed(expr: str) -> Node | None:
+    """The expression's tree (trees are immutable: one parse per expression text), None if not followed."""
     try:
         return parse(expr)
     except (ValueError, IndexError):

@@ -52,6 +52,7 @@ class Repository:
     prometheus: PrometheusConfig = field(default_factory=lambda: PrometheusConfig("no prometheus_config"))
     recordings: dict[str, RecordingRule] = field(default_factory=dict)  # recorded series -> its rule (first)
     _labels: dict[tuple[str, int], Labels] = field(default_factory=dict, repr=False)
+    _routes: dict[tuple[str, int], tuple[list[str], tuple[str, ...]]] = field(default_factory=dict, repr=False)
     _by_name: dict[str, AlertRule] = field(default_factory=dict, repr=False)
     _indexed: int = field(default=-1, repr=False)  # how many rules `_by_name` was built from
     _shown: dict[str, str] = field(default_factory=dict, repr=False)
@@ -77,14 +78,25 @@ class Repository:
             self._labels[key] = alert_labels(rule, SeriesKnowledge(self.prometheus, self.recordings))
         return self._labels[key]
 
+    def route(self, rule: AlertRule) -> tuple[list[str], tuple[str, ...]]:
+        """Receivers the rule's alerts reach with the labels known here (each once, in routing order), and
+        the labels not known here that the route depends on (none: the route is certain)."""
+        key = (str(rule.path), rule.line)
+        if key not in self._routes:
+            routes, depends = self.routes.decide(self.labels(rule).value) if self.routes else ([], ())
+            self._routes[key] = (list(dict.fromkeys(route.receiver for route in routes)), depends)
+        return self._routes[key]
+
     def known_labels(self, rule: AlertRule) -> dict[str, str]:
         return dict(self.labels(rule).known)
 
     def template_labels(self, rule: AlertRule) -> dict[str, str]:
         """Labels known for `{{ $labels.x }}` in the rule's annotations: Prometheus expands them from the
         series' labels; the rule's own static labels fill in what the series' labels do not say."""
-        series = series_labels(rule, SeriesKnowledge(self.prometheus, self.recordings))
-        return {**rule.static_labels(), **series.known}
+        key = (str(rule.path), -rule.line)
+        if key not in self._labels:
+            self._labels[key] = series_labels(rule, SeriesKnowledge(self.prometheus, self.recordings))
+        return {**rule.static_labels(), **self._labels[key].known}
 
     @classmethod
     def load(

@@ -26,12 +26,9 @@ MAYBE_FROM_SERIES = "its series may carry it (not set by the rule, the scrape ta
 
 
 def route_of(repo: Repository, rule: AlertRule) -> tuple[list[str], tuple[str, ...]]:
-    """Receivers the rule's alerts reach with the labels known here (each once, in routing order), and
-    the labels not known here that the route depends on (none: the route is certain)."""
-    if repo.routes is None:
-        return [], ()
-    routes, depends = repo.routes.decide(repo.labels(rule).value)
-    return list(dict.fromkeys(route.receiver for route in routes)), depends
+    """Receivers the rule's alerts reach with the labels known here, and the labels not known that the
+    route depends on (none: the route is certain)."""
+    return repo.route(rule)
 
 
 def reached(repo: Repository, alert: str, labels: dict[str, str] | None = None) -> list[str]:
