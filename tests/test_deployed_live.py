@@ -101,9 +101,10 @@ def test_a_running_alertmanager_that_differs_from_the_file_stops_the_drill(lab: 
         done = alertdrill(
             "run", str(feature), "--config", str(lab.config_path), "--prometheus", other_name, "--dry-run"
         )
+        feature.write_text(FIRES.format(alert="PaymentsApiDown").replace("20 seconds", "2 seconds"))
         allowed = alertdrill(
             *("run", str(feature), "--config", str(lab.config_path), "--prometheus", other_name),
-            *("--dry-run", "--allow-drift", "yes"),
+            *("--allow-drift", "yes"),
         )
     finally:
         feature.unlink()
@@ -117,8 +118,13 @@ def test_a_running_alertmanager_that_differs_from_the_file_stops_the_drill(lab: 
     assert (
         'the inhibit rule source {alertname="NodeDown"} target {team="payments"} equal [instance] is missing'
     ) in done.stdout
-    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert allowed.returncode == 1, allowed.stdout + allowed.stderr  # drilled (the marker fires nothing)
     assert "drift allowed (--allow-drift): the Alertmanager at" in allowed.stdout
+    card = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())
+    (note,) = [n for n in card["drills"][0]["notes"] if "drift allowed" in n]
+    assert 'the inhibit rule source {alertname="NodeDown"}' in note and "fault_injected" in [
+        e["name"] for e in card["drills"][0]["events"]
+    ]
 
 
 def test_the_labels_its_series_really_carry_decide_the_route_at_preflight(lab: Project, rules: Path) -> None:
