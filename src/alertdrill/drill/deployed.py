@@ -13,6 +13,7 @@ known: a guess never stops a drill.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -62,12 +63,11 @@ def _files(plan: DrillPlan) -> _Files:
             files.rules.setdefault(rule.name, rule)
         for record in read.recordings if read else ():
             files.recordings.setdefault(record.name, record)
-    try:
+    with contextlib.suppress(AlertdrillError):
         files.prometheus = load_prometheus_config(plan.settings.prometheus_config)
-        if plan.settings.alertmanager_config is not None and plan.settings.alertmanager_config.exists():
-            files.alertmanager = load_alertmanager_config(plan.settings.alertmanager_config)
-    except AlertdrillError:
-        pass
+    path = plan.settings.alertmanager_config
+    with contextlib.suppress(AlertdrillError):
+        files.alertmanager = load_alertmanager_config(path) if path is not None and path.exists() else None
     return files
 
 
@@ -86,12 +86,13 @@ def _knowledge(plan: DrillPlan, files: _Files, rules: list[AlertRule], progress:
     """Series labels from the running Prometheus (its configuration and the series the rules select)."""
     prometheus, config = plan.settings.prometheus, files.prometheus
     texts = [s.text for rule in rules if (tree := parsed(rule.expr)) is not None for s in selectors(tree)]
+    series: dict[str, list[dict[str, str]]] = {}
     try:
         config = running_config(running_prometheus_config(prometheus))
-        return SeriesKnowledge(config, files.recordings, live_series(prometheus, texts, time.time()))
+        series = live_series(prometheus, texts, time.time())
     except LIVE_ERRORS as exc:
         progress(f"could not read the series' labels from Prometheus: {redact(str(exc))[:200]}")
-        return SeriesKnowledge(config, files.recordings)
+    return SeriesKnowledge(config, files.recordings, series)
 
 
 def _am_drift(plan: DrillPlan, files: _Files, labels: dict[str, Labels], progress: Progress) -> dict[str, str]:
