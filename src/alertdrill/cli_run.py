@@ -62,17 +62,26 @@ def run_command(
     return int(status)
 
 
+def _live_preflight(plan: DrillPlan) -> DrillPlan:
+    """What is live against the files (rules loaded, Alertmanager's configuration, the alerts' real labels)."""
+    settings = plan.settings
+    if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
+        print("lab: rule or route files changed; `run` reloads the lab first (live preflight not compared now)")
+        return plan
+    live = check_deployed(plan, say)
+    for before, after in zip(plan.drills, live.drills, strict=True):
+        for finding in after.blocked[len(before.blocked) :]:
+            print(f"- {after.spec.name}: preflight stops it: {finding}")
+        for note in after.notes:
+            print(f"- {after.spec.name}: {note}")
+    return live
+
+
 def show_plan(plan: DrillPlan, env: Environment) -> int:
     """Every drill, its fault, budgets, the runbook steps it would run, and what preflight says."""
     from alertdrill.catalog.runbooks import load_runbooks
 
     books = load_runbooks(plan.settings.runbooks)
-    env.require_reachable(sink=False)
-    settings = plan.settings
-    if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
-        print("lab: rule or route files changed; `run` reloads the lab first (live preflight not compared now)")
-    else:
-        plan = check_deployed(plan, say)  # what is live against the files: rules, routes, the alerts' real labels
     print(f"{len(plan.drills)} drill(s), nothing will be injected (--dry-run):")
     for planned in plan.drills:
         drill = planned.spec
@@ -87,9 +96,9 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
                         print(f"    runbook sh step ({book.path.name}:{step.line}, {step.section}): {step.code}")
         for finding in planned.blocked:
             print(f"    preflight stops it: {finding}")
-        for note in planned.notes:
-            print(f"    {note}")
+    env.require_reachable(sink=False)
     print("Prometheus and Alertmanager answer")
+    plan = _live_preflight(plan)
     if plan.needs_sink:
         listen = plan.settings.sink_listen
         print(

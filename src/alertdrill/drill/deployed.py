@@ -65,9 +65,9 @@ def _files(plan: DrillPlan) -> _Files:
             files.recordings.setdefault(record.name, record)
     with contextlib.suppress(AlertdrillError):
         files.prometheus = load_prometheus_config(plan.settings.prometheus_config)
-    path = plan.settings.alertmanager_config
+    routes = plan.settings.alertmanager_config
     with contextlib.suppress(AlertdrillError):
-        files.alertmanager = load_alertmanager_config(path) if path is not None and path.exists() else None
+        files.alertmanager = load_alertmanager_config(routes) if routes is not None and routes.exists() else None
     return files
 
 
