@@ -88,10 +88,12 @@ def series_labels(rule: AlertRule, knowledge: SeriesKnowledge) -> Labels:
     return Labels() if tree is None else flow(tree, knowledge)
 
 
-def alert_labels(rule: AlertRule, knowledge: SeriesKnowledge) -> Labels:
-    """The labels Alertmanager receives for the rule's alerts, as far as they can be known."""
+def alert_labels(rule: AlertRule, knowledge: SeriesKnowledge, series: Labels | None = None) -> Labels:
+    """The labels Alertmanager receives for the rule's alerts, as far as they can be known
+    (`series`: the rule's series labels when already known)."""
     where = f"the rule ({rule.path.name}:{rule.line})"
-    labels = _with_rule_labels(series_labels(rule, knowledge), rule.labels, where)
+    series = series_labels(rule, knowledge) if series is None else series
+    labels = _with_rule_labels(series, rule.labels, where)
     labels = labels.with_known({"alertname": rule.name}, where)
     sent = knowledge.config.alert_labels(labels)
     return labels if sent is None else sent

@@ -52,6 +52,7 @@ class Repository:
     prometheus: PrometheusConfig = field(default_factory=lambda: PrometheusConfig("no prometheus_config"))
     recordings: dict[str, RecordingRule] = field(default_factory=dict)  # recorded series -> its rule (first)
     _labels: dict[tuple[str, int], Labels] = field(default_factory=dict, repr=False)
+    _series: dict[str, Labels] = field(default_factory=dict, repr=False)  # expression -> its series' labels
     _routes: dict[tuple[str, int], tuple[list[str], tuple[str, ...]]] = field(default_factory=dict, repr=False)
     _by_name: dict[str, AlertRule] = field(default_factory=dict, repr=False)
     _indexed: int = field(default=-1, repr=False)  # how many rules `_by_name` was built from
@@ -75,8 +76,17 @@ class Repository:
         """The labels the rule's alerts carry (rule, series, external labels), as far as files say."""
         key = (str(rule.path), rule.line)
         if key not in self._labels:
-            self._labels[key] = alert_labels(rule, SeriesKnowledge(self.prometheus, self.recordings))
+            self._labels[key] = alert_labels(rule, self._knowledge(), self.series(rule))
         return self._labels[key]
+
+    def series(self, rule: AlertRule) -> Labels:
+        """The labels of the series the rule's expression returns (one analysis per expression)."""
+        if rule.expr not in self._series:
+            self._series[rule.expr] = series_labels(rule, self._knowledge())
+        return self._series[rule.expr]
+
+    def _knowledge(self) -> SeriesKnowledge:
+        return SeriesKnowledge(self.prometheus, self.recordings)
 
     def route(self, rule: AlertRule) -> tuple[list[str], tuple[str, ...]]:
         """Receivers the rule's alerts reach with the labels known here (each once, in routing order), and
@@ -93,10 +103,7 @@ class Repository:
     def template_labels(self, rule: AlertRule) -> dict[str, str]:
         """Labels known for `{{ $labels.x }}` in the rule's annotations: Prometheus expands them from the
         series' labels; the rule's own static labels fill in what the series' labels do not say."""
-        key = (str(rule.path), -rule.line)
-        if key not in self._labels:
-            self._labels[key] = series_labels(rule, SeriesKnowledge(self.prometheus, self.recordings))
-        return {**rule.static_labels(), **self._labels[key].known}
+        return {**rule.static_labels(), **self.series(rule).known}
 
     @classmethod
     def load(
