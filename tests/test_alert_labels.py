@@ -226,3 +226,23 @@ def test_a_templated_runbook_link_is_expanded_with_the_labels_its_series_get_fro
     wrong = by_alert["WrongTarget"]
     assert (wrong.rule, wrong.severity) == ("runbooks/unresolved-link", WARNING)
     assert "https://rb.example/sre.md" in wrong.message  # owner=sre from relabelling: expanded, and missing
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'predict_linear(node_filesystem_avail_bytes{fstype!=""}[6h], 24*60*60) < 0',
+        'sum by (cluster, namespace, pod) (max by(cluster, namespace, pod) (kube_pod_status_phase{phase=~"Pending"})'
+        " * on(namespace, pod, cluster) group_left(owner_kind) topk by(namespace, pod, cluster) (1, max by(namespace,"
+        ' pod, owner_kind, cluster) (kube_pod_owner{owner_kind!="Job"}))) > 0',
+        'increase(restarts_total[10m]) > 0 and on (namespace, pod) max_over_time(waiting{reason="Crash"}[5m]) >= 1',
+        'absent(up{job="alertmanager"} == 1)',
+        "min by (job) (up) offset 5m @ end() < bool 1",
+        'count(count by (v) (label_replace(build_info{job!~"a|b"},"v","$1","v","(v[0-9]*).*"))) > 1',
+        "sum(rate(x[5m:30s])) > 0 unless on() vector(0)",
+        '{__name__=~"up|x", job="a"} == 0',
+        "1 - avg without (cpu) (rate(node_cpu_seconds_total{mode='idle'}[1m])) > 0.9  # a comment",
+    ],
+)
+def test_expressions_of_public_rule_sets_are_followed(expr: str) -> None:
+    assert selectors(parse(expr))
