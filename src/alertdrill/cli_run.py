@@ -9,10 +9,13 @@ import threading
 from pathlib import Path
 
 from alertdrill.config import Settings
+from alertdrill.drill.deployed import check_deployed
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, Selection, build_plan
 from alertdrill.drill.runner import ExitStatus, Runner
 from alertdrill.errors import ConfigError, DrillError
+from alertdrill.lab.fresh_groups import lab_owns_prometheus
+from alertdrill.lab.reload import files_changed
 from alertdrill.publish.console import summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
@@ -63,6 +66,21 @@ def run_command(
     return int(status)
 
 
+def _live_preflight(plan: DrillPlan) -> DrillPlan:
+    """What is live against the files (rules loaded, Alertmanager's configuration, the alerts' real labels)."""
+    settings = plan.settings
+    if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
+        print("lab: rule or route files changed; `run` reloads the lab first (live preflight not compared now)")
+        return plan
+    live = check_deployed(plan, say)
+    for before, after in zip(plan.drills, live.drills, strict=True):
+        for finding in after.blocked[len(before.blocked) :]:
+            print(f"- {after.spec.name}: preflight stops it: {finding}")
+        for note in after.notes:
+            print(f"- {after.spec.name}: {note}")
+    return live
+
+
 def show_plan(plan: DrillPlan, env: Environment) -> int:
     """Every drill, its fault, budgets, the runbook steps it would run, and what preflight says."""
     from alertdrill.catalog.runbooks import load_runbooks
@@ -84,6 +102,7 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
             print(f"    preflight stops it: {finding}")
     env.require_reachable(sink=False)
     print("Prometheus and Alertmanager answer")
+    plan = _live_preflight(plan)
     if plan.needs_sink:
         listen = plan.settings.sink_listen
         print(

@@ -11,58 +11,18 @@ optional) or the legacy `match:` / `match_re:` maps; regexes are anchored; a mis
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alertdrill.catalog.matchers import Matcher, parse_matchers
 from alertdrill.durations import parse_prometheus_duration
 from alertdrill.errors import ConfigError
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
-OPS = ("=~", "!~", "!=", "=")
-_MATCHER = re.compile(r'\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)')
-_UNESCAPE = {'\\"': '"', "\\\\": "\\", "\\n": "\n"}
+__all__ = ["Matcher", "Route", "RoutingTree", "load_routing_tree", "parse_matchers"]
+
 DEFAULT_TIMERS = {"group_wait": 30.0, "group_interval": 300.0, "repeat_interval": 14400.0}
-
-
-@dataclass(frozen=True)
-class Matcher:
-    name: str
-    op: str
-    value: str
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        actual = labels.get(self.name, "")
-        if self.op in ("=", "!="):
-            return (actual == self.value) == (self.op == "=")
-        return (re.fullmatch(f"(?:{self.value})", actual) is not None) == (self.op == "=~")
-
-    def __str__(self) -> str:
-        return f'{self.name}{self.op}"{self.value}"'
-
-
-def parse_matchers(text: str) -> list[Matcher]:
-    """`{a="1", b=~"x|y"}` or `a=1` -> matchers; ValueError with a readable reason otherwise."""
-    body = text.strip()
-    if body.startswith("{") and body.endswith("}"):
-        body = body[1:-1]
-    found, pos = [], 0
-    while pos < len(body.rstrip()):
-        match = _MATCHER.match(body, pos)
-        if not match or match.end() == pos:
-            raise ValueError(f'{text!r} is not a matcher (write e.g. team="payments" or severity=~"page|critical")')
-        name, op, value = match.groups()
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            value = re.sub(r'\\["\\n]', lambda m: _UNESCAPE[m.group(0)], value[1:-1])
-        if op in ("=~", "!~"):
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"{text!r}: invalid regex ({exc})") from None
-        found.append(Matcher(name, op, value))
-        pos = match.end()
-    return found
 
 
 @dataclass(frozen=True)
@@ -89,6 +49,23 @@ class Route:
                 break
         return found or [self]
 
+    def match_partly(self, value: Callable[[str], str | None], depends: set[str]) -> list[Route]:
+        """As `match`, with labels whose value may not be known (None): those count as absent, and each
+        one that could change the outcome (its node's known matchers all match) is added to `depends`."""
+        if not all(m.matches({m.name: v}) for m in self.matchers if (v := value(m.name)) is not None):
+            return []
+        doubtful = [m for m in self.matchers if value(m.name) is None]
+        depends.update(m.name for m in doubtful)
+        if not all(m.matches({}) for m in doubtful):
+            return []
+        found: list[Route] = []
+        for child in self.routes:
+            hits = child.match_partly(value, depends)
+            found += hits
+            if hits and not child.continue_:
+                break
+        return found or [self]
+
     def walk(self) -> list[Route]:
         return [self, *(r for child in self.routes for r in child.walk())]
 
@@ -103,6 +80,12 @@ class RoutingTree:
     def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert ends in, in routing order, each with its own (inherited) timers."""
         return self.root.match(labels)
+
+    def decide(self, value: Callable[[str], str | None]) -> tuple[list[Route], tuple[str, ...]]:
+        """The routes of an alert some of whose labels may not be known (value None), and the labels
+        not known here that the outcome depends on (none: the routes are certain)."""
+        depends: set[str] = set()
+        return self.root.match_partly(value, depends), tuple(sorted(depends))
 
     def receivers_for(self, labels: Mapping[str, str]) -> list[str]:
         """Receiver names in routing order, repeats kept (what `amtool config routes test` prints)."""
@@ -162,7 +145,12 @@ def _route(doc: YamlDoc, raw: object, keys: tuple[str | int, ...], parent: Route
 
 
 def load_routing_tree(path: Path) -> RoutingTree:
-    doc = load_yaml(path, what="Alertmanager configuration")
+    return routing_tree(load_yaml(path, what="Alertmanager configuration"))
+
+
+def routing_tree(doc: YamlDoc) -> RoutingTree:
+    """The routing tree of a read configuration (a file, or what a running Alertmanager answers)."""
+    path = doc.path
     if not isinstance(doc.data, Mapping) or "route" not in doc.data:
         raise ConfigError(
             "no `route:` in the Alertmanager configuration", path=path, fix="add a root route with a receiver"

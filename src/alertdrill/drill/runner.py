@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from alertdrill.drill.deployed import check_deployed
@@ -152,6 +152,8 @@ class Runner:
             result = session.close()
         except KeyboardInterrupt:  # a signal during the revert: the fault is reverted, then we stop
             interrupted, result = True, session.result  # type: ignore[assignment]
+        if planned.notes:
+            result = replace(result, notes=[*result.notes, *planned.notes])
         with self._lock:
             self.results.append(result)
             self._done[id(planned)] = result

@@ -19,6 +19,7 @@ import requests
 
 from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
+from alertdrill.observe.api_shapes import parse_alert_status, parse_groups
 from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, parse_time
 from alertdrill.observe.email import mailed_alerts
 from alertdrill.observe.mailbox import MailboxMessage, MailboxReader, seen_at
@@ -172,8 +173,8 @@ class Watch:
             starts_at = parse_time(str(item["startsAt"]))
             if starts_at < self.target.since - SLACK_S:
                 continue
-            status = item.get("status") or {}
-            self._silences(status.get("silencedBy") or [])
+            status = parse_alert_status(item.get("status"))
+            self._silences(list(status.silenced_by))
             receivers = ",".join(r["name"] for r in item.get("receivers") or [])
             if self._once("received", str(item.get("fingerprint")), receivers):
                 self.timeline.record(
@@ -182,9 +183,10 @@ class Watch:
                     alert=self.target.alert,
                     starts_at=f"{starts_at:.3f}",
                     receivers=receivers,
-                    state=status.get("state", ""),
-                    silenced_by=",".join(status.get("silencedBy") or []),
-                    inhibited_by=",".join(status.get("inhibitedBy") or []),
+                    state=status.state,
+                    silenced_by=",".join(status.silenced_by),
+                    inhibited_by=",".join(status.inhibited_by),
+                    muted_by=",".join(status.muted_by),  # Alertmanager 0.28+ (empty in /api/v2/alerts)
                     fingerprint=item.get("fingerprint"),
                 )
 
@@ -346,9 +348,7 @@ class Watch:
 def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
     """Aggregation groups that already hold `alert`: a new alert there waits group_interval, not group_wait."""
     hot = []
-    for group in alertmanager.groups():
-        if any((a.get("labels") or {}).get("alertname") == alert for a in group.get("alerts") or []):
-            labels = group.get("labels") or {}
-            receiver = (group.get("receiver") or {}).get("name", "")
-            hot.append(f"{receiver}{labels}")
+    for group in parse_groups(alertmanager.groups()):
+        if any(a.labels.get("alertname") == alert for a in group.alerts):
+            hot.append(f"{group.receiver}{dict(group.labels)}")
     return hot
