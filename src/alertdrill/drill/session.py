@@ -38,11 +38,13 @@ from alertdrill.score.scoring import (
     wrong_route,
 )
 from alertdrill.spec.model import (
+    PHASE_OF,
     AlertFires,
     DrillSpec,
     InjectFault,
     LinksRunbook,
     LocatesFault,
+    Phase,
     ReachesContactGroup,
     Recovers,
     SteadyState,
@@ -104,6 +106,7 @@ class DrillSession:
         self._performed = 0
         self._heartbeat = parts.monotonic()
         self._notes: list[str] = []
+        self._judged: list[Phase] = []
 
     @classmethod
     def with_parts(cls, spec: DrillSpec, parts: SessionParts, preflight: list[str] | None = None) -> DrillSession:
@@ -128,12 +131,23 @@ class DrillSession:
                     f"injected: {'; '.join(self.preflight)}"
                 )
             handlers[type(step)](step)
+        except DrillFailed as exc:
+            self._judge(step)
+            self.failure = self.failure or exc
+            raise
         except BaseException as exc:
             self.failure = self.failure or exc
             raise
+        else:
+            self._judge(step)
         finally:
             self._drain()
         self._performed += 1
+
+    def _judge(self, step: Step) -> None:
+        """The step reached its verdict: its phase ran (reports draw the others as "not run")."""
+        if type(step) in PHASE_OF:
+            self._judged.append(PHASE_OF[type(step)])
 
     def _drain(self) -> None:
         """Show what the safety's threads said; only this thread prints."""
@@ -362,6 +376,7 @@ class DrillSession:
             duration_s=self.parts.monotonic() - self._started,
             runbook_steps=self.parts.runbooks.results,
             notes=self._notes,
+            judged=self._judged,
         )
         if caught:
             raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")
