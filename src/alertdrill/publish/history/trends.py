@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from alertdrill.publish.history.schema import PHASES
 from alertdrill.publish.history.store import DrillRow, injected_runs
+from alertdrill.score.scorecard import PhaseResult
 
 MEASURED = {"alert": "time to alert", "locate": "time to locate", "recover": "time to recover"}
 SLOWER_FACTOR, SLOWER_MIN_S = 1.5, 1.0  # a phase "regressed" when 50% and 1 s slower than last time
@@ -72,7 +73,7 @@ class HistoryReport:
                     "run_id": r.run_id,
                     "drill": r.drill,
                     "status": r.status,
-                    "phases": {name: asdict(p) for name, p in r.phases.items()},
+                    "phases": {name: _phase_dict(p) for name, p in r.phases.items()},
                 }
                 for r in self.last_run
             ],
@@ -159,3 +160,8 @@ def history_report(rows: list[DrillRow]) -> HistoryReport:
         len({r.run_id for r in rows} - run_ids),
         last,
     )
+
+
+def _phase_dict(phase: PhaseResult) -> dict[str, object]:
+    """A phase as history keeps it (no `ran`: history stores what was measured)."""
+    return {"budget_s": phase.budget_s, "elapsed_s": phase.elapsed_s, "passed": phase.passed}
