@@ -12,7 +12,7 @@ from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, Selection, build_plan
 from alertdrill.drill.runner import ExitStatus, Runner
 from alertdrill.errors import ConfigError
-from alertdrill.publish.console import summary_lines
+from alertdrill.publish.console import LiveOutput, summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
 from alertdrill.sink.embedded import answers
@@ -37,7 +37,8 @@ def run_command(
             f"no drills to run in {where}" + (f" with --tags {settings.tags!r}" if settings.tags else ""),
             fix="add Scenario blocks to .feature files, or change --tags / --scenario",
         )
-    progress = say if show_progress else quiet
+    output = LiveOutput(sys.stdout)
+    progress = output if show_progress else quiet
     env = Environment(settings, progress=progress)
     if dry_run:
         return show_plan(plan, env)
@@ -45,6 +46,7 @@ def run_command(
         progress("--parallel: this release runs drills one at a time (the scorecard is the same)")
     runner = Runner(plan, env, progress)
     outcome = runner.run()
+    output.clear()
     if outcome.results:
         card = outcome.scorecard(new_run_id(outcome.started_at))
         run_dir = deliver(card, settings, plan.contact_groups, progress)

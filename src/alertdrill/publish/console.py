@@ -1,10 +1,68 @@
-"""The scorecard in a few terminal lines: one per drill, its phases against their budgets, the verdict."""
+"""What `alertdrill run` prints: the drill's events as they happen (one line each, with the channel a
+notification took), a progress line while it waits (rewritten in place on a terminal, a plain line
+now and then otherwise), and at the end the scorecard in a few lines: one per drill, its phases
+against their budgets, the verdict."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
+from alertdrill.score.events import Event, EventName
 from alertdrill.score.scorecard import PhaseResult, Scorecard
+
+CLEAR_LINE = "\r\033[K"
+
+
+def event_line(event: Event, t0: float, late: bool = False) -> str:
+    """`  +3.86s notification_delivered (payments-oncall, webhook)`: seconds from injection, the event,
+    where it went and how (webhook, email, resolved, human)."""
+    facts: list[str] = []
+    if event.name == EventName.DELIVERED:
+        facts = [event.detail("receiver"), event.detail("channel") or "webhook"]
+        facts += ["resolved"] if event.detail("status") == "resolved" else []
+    elif event.name == EventName.ACKNOWLEDGED:
+        facts = ["human", event.detail("via"), f"by {event.detail('by')}" if event.detail("by") else ""]
+    elif event.name == EventName.RECEIVED:
+        facts = [f"routed to {event.detail('receivers')}" if event.detail("receivers") else ""]
+    elif event.name in (EventName.PENDING, EventName.FIRING, EventName.RESOLVED):
+        facts = [event.detail("alert")]
+    shown = ", ".join(f for f in facts if f)
+    return (
+        f"  {event.at - t0:+7.2f}s {event.name}"
+        + (f" ({shown})" if shown else "")
+        + (" [reported late: it happened before the line above]" if late else "")
+    )
+
+
+class LiveOutput:
+    """The progress callback of `alertdrill run`: lines, and on a terminal one status line kept at the
+    bottom (rewritten while waiting, cleared before the next line). Off a terminal `status` is None,
+    so the session prints plain "waiting for ..." lines instead."""
+
+    def __init__(self, stream: TextIO, tty: bool | None = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self._status_shown = False
+        self.status: Callable[[str], None] | None = self._status if self.tty else None
+
+    def __call__(self, message: str) -> None:
+        self.clear()
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
+    def _status(self, text: str) -> None:
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        self.stream.write(CLEAR_LINE + text[:width])
+        self.stream.flush()
+        self._status_shown = True
+
+    def clear(self) -> None:
+        if self._status_shown:
+            self.stream.write(CLEAR_LINE)
+            self._status_shown = False
 
 
 def _phase(name: str, phase: PhaseResult) -> str:
