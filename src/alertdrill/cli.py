@@ -203,9 +203,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if args.emit:
         return _emit_kubernetes(args, settings, config.jobs)
     if args.next:
-        for moment, job in upcoming(config.jobs, SystemClock().now(), args.count):
-            local = moment.strftime("%a %Y-%m-%d %H:%M %Z")
-            print(f"{local:28} {job.name:32} {', '.join(job.scenarios) or ', '.join(job.paths)}")
+        from alertdrill.schedule.listing import upcoming_table
+
+        print("\n".join(upcoming_table(upcoming(config.jobs, SystemClock().now(), args.count))))
         return 0
     scheduler = Scheduler(
         config.jobs,
@@ -387,8 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("alertdrill: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `alertdrill lint --format json | head`
-        sys.stderr.close()
+    except BrokenPipeError:  # `alertdrill lint --format json | head`: the reader has what it wanted
+        from alertdrill.publish.console import silence
+
+        silence(sys.stdout)  # the interpreter's last flush must not fail either
         return 0
     except Exception as exc:  # a bug: one line, never a traceback, never exit 0
         print(

@@ -5,6 +5,7 @@ against their budgets, the verdict."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -50,19 +51,36 @@ class LiveOutput:
 
     def __call__(self, message: str) -> None:
         self.clear()
-        self.stream.write(message + "\n")
-        self.stream.flush()
+        self._write(message + "\n")
 
     def _status(self, text: str) -> None:
         width = shutil.get_terminal_size((100, 20)).columns - 1
-        self.stream.write(CLEAR_LINE + text[:width])
-        self.stream.flush()
+        self._write(CLEAR_LINE + text[:width])
         self._status_shown = True
 
     def clear(self) -> None:
         if self._status_shown:
-            self.stream.write(CLEAR_LINE)
+            self._write(CLEAR_LINE)
             self._status_shown = False
+
+    def _write(self, text: str) -> None:
+        """A reader that went away (`alertdrill run | head`) must not stop a drill with its fault in."""
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:
+            silence(self.stream)
+
+
+def silence(stream: TextIO) -> None:
+    """Send what is still written to `stream` (and its unflushed rest) to /dev/null: its reader is gone."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # not a file (a StringIO): nothing to redirect
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _phase(name: str, phase: PhaseResult) -> str:
