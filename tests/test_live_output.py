@@ -75,3 +75,14 @@ def test_off_a_terminal_there_is_no_status_line_only_plain_waiting_lines(tmp_pat
     session._show_progress("PaymentsApiDown to fire", 42.0)
     assert stream.getvalue() == "  waiting for PaymentsApiDown to fire: 42.0 s left\n"
     assert "\r" not in stream.getvalue()
+
+
+def test_on_a_terminal_the_session_keeps_one_waiting_line_and_no_plain_ones(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    rig = make_rig(tmp_path, World())
+    rig.parts.progress = LiveOutput(stream, tty=True)
+    session = rig.session(InjectFault("fault"), AlertFires(ALERT, 0.2))
+    session.timeline.record(EventName.FAULT_INJECTED)
+    session._show_progress("PaymentsApiDown to fire", 42.0)
+    session._show_progress("PaymentsApiDown to fire", 0.0)  # the wait is over: nothing left to count down
+    assert stream.getvalue() == f"{CLEAR_LINE}  waiting for PaymentsApiDown to fire: 42.0 s left"

@@ -250,8 +250,9 @@ class DrillSession:
         now = self.parts.monotonic()
         if shown:
             self._heartbeat = now
-        if status is not None and not flush:
-            status(f"  waiting for {what}: {secs(left)} left")
+        if status is not None:
+            if left > 0 and not flush:
+                status(f"  waiting for {what}: {secs(left)} left")
         elif not shown and now - self._heartbeat >= self.parts.timings.heartbeat_s:
             self._heartbeat = now
             self.progress(f"  waiting for {what}: {secs(left)} left")
