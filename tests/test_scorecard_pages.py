@@ -139,9 +139,10 @@ def test_phases_that_did_not_run_are_drawn_not_run_in_a_neutral_colour_never_red
     html = render_html(card)
     bars = bars_of(html)
     assert len(bars) == 5
-    assert [b for b in bars if RED in b] == [b for b in bars if "missed" in b] and len(bars[0:1]) == 1
+    assert [b for b in bars if RED in b] == [b for b in bars if "missed" in b]
     assert RED in bars[0] and all("not-run" in b and RED not in b and "#ffffff" in b for b in bars[1:])
-    assert html.count(">not run</text>") == 4 and "No events to draw: the drill ended before its fault took effect." in html
+    assert html.count(">not run</text>") == 4
+    assert "No events to draw: the drill ended before its fault took effect." in html
     assert "no event of PaymentsApiDown during the drill" in html  # the drilled alert's lane, empty
     assert [bar.state for bar in timeline_view(card.drills[0]).bars] == ["missed", "not-run", "not-run"]
     assert compliance(card) == "0%"  # the stopped drill says nothing about the 1-5-10 policy
