@@ -16,7 +16,7 @@ from alertdrill.drill.runner import ExitStatus, Runner
 from alertdrill.errors import ConfigError, DrillError
 from alertdrill.lab.fresh_groups import lab_owns_prometheus
 from alertdrill.lab.reload import files_changed
-from alertdrill.publish.console import summary_lines
+from alertdrill.publish.console import LiveOutput, summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
 from alertdrill.sink.embedded import answers
@@ -46,12 +46,14 @@ def run_command(
             f"no drills to run in {where}" + (f" with --tags {settings.tags!r}" if settings.tags else ""),
             fix="add Scenario blocks to .feature files, or change --tags / --scenario",
         )
-    progress = say if show_progress else quiet
+    output = LiveOutput(sys.stdout)
+    progress = output if show_progress else quiet
     env = Environment(settings, progress=progress)
     if dry_run:
         return show_plan(plan, env)
     runner = Runner(plan, env, progress)
     outcome = runner.run()
+    output.clear()
     if outcome.results:
         card = outcome.scorecard(new_run_id(outcome.started_at))
         run_dir = deliver(card, settings, plan.contact_groups, progress)

@@ -79,6 +79,7 @@ class Timings:
     verify_interval_s: float = 0.1
     outage_s: float = 5.0  # an observer failing this long ends the wait: the drill cannot be judged
     tick_s: float = 1.0  # the longest a wait goes without draining progress
+    print_lag_s: float = 2.0  # events are printed this much later, so a slower observer's fit in, in time order
 
 
 def fresh_group(env: Environment, timeline: Timeline, alert: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from alertdrill.drill.safety import Stop
 from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError, TemporaryError
 from alertdrill.faults.base import Injector
 from alertdrill.polling import poll_until
+from alertdrill.publish.console import event_line
 from alertdrill.score.events import Event, EventName
 from alertdrill.score.scorecard import Check, DrillResult
 from alertdrill.score.scoring import (
@@ -38,11 +39,13 @@ from alertdrill.score.scoring import (
     wrong_route,
 )
 from alertdrill.spec.model import (
+    PHASE_OF,
     AlertFires,
     DrillSpec,
     InjectFault,
     LinksRunbook,
     LocatesFault,
+    Phase,
     ReachesContactGroup,
     Recovers,
     SteadyState,
@@ -104,6 +107,9 @@ class DrillSession:
         self._performed = 0
         self._heartbeat = parts.monotonic()
         self._notes: list[str] = []
+        self._judged: list[Phase] = []
+        self._unshown: list[Event] = []  # arrived, not printed yet (see `_show_events`)
+        self._last_shown_at = float("-inf")
 
     @classmethod
     def with_parts(cls, spec: DrillSpec, parts: SessionParts, preflight: list[str] | None = None) -> DrillSession:
@@ -128,12 +134,23 @@ class DrillSession:
                     f"injected: {'; '.join(self.preflight)}"
                 )
             handlers[type(step)](step)
+        except DrillFailed as exc:
+            self._judge(step)
+            self.failure = self.failure or exc
+            raise
         except BaseException as exc:
             self.failure = self.failure or exc
             raise
+        else:
+            self._judge(step)
         finally:
             self._drain()
         self._performed += 1
+
+    def _judge(self, step: Step) -> None:
+        """The step reached its verdict: its phase ran (reports draw the others as "not run")."""
+        if type(step) in PHASE_OF:
+            self._judged.append(PHASE_OF[type(step)])
 
     def _drain(self) -> None:
         """Show what the safety's threads said; only this thread prints."""
@@ -224,22 +241,42 @@ class DrillSession:
         assert t0 is not None, "expectations run after the injection (the compiler enforces it)"
         return t0 + budget_s
 
-    def _show_progress(self, what: str, left: float) -> None:
-        """New events as they arrive, what the safety said, and a heartbeat while nothing happens."""
+    def _show_progress(self, what: str, left: float, flush: bool = False) -> None:
+        """New events in time order, what the safety said, and a progress line while nothing happens:
+        rewritten every tick on a terminal (the output's `status`), a plain line now and then otherwise."""
         self._drain()
-        t0 = self.timeline.injected_at or self.parts.clock()
-        new = self.timeline.arrived_since(self._shown)
-        self._shown += len(new)
-        for event in new:
-            if event.name not in (EventName.FAULT_INJECTED, EventName.STEADY_STATE_OK):
-                extra = event.detail("receiver") or event.detail("receivers")
-                self.progress(f"  +{event.at - t0:6.2f}s {event.name}" + (f" ({extra})" if extra else ""))
+        shown = self._show_events(flush)
+        status: Callable[[str], None] | None = getattr(self.progress, "status", None)
         now = self.parts.monotonic()
-        if new:
+        if shown:
             self._heartbeat = now
-        elif now - self._heartbeat >= self.parts.timings.heartbeat_s:
+        if status is not None:
+            if left > 0 and not flush:
+                status(f"  waiting for {what}: {secs(left)} left")
+        elif not shown and now - self._heartbeat >= self.parts.timings.heartbeat_s:
             self._heartbeat = now
             self.progress(f"  waiting for {what}: {secs(left)} left")
+
+    def _say(self, message: str) -> None:
+        """A line of the runbook or the acknowledgement, after the events that came before it."""
+        self._show_events(flush=True)
+        self.progress(message)
+
+    def _show_events(self, flush: bool) -> bool:
+        """Print the events that arrived, each once, oldest first; an event younger than `print_lag_s`
+        waits (a slower observer's older event may still come) unless `flush`. True when one was printed."""
+        new = self.timeline.arrived_since(self._shown)
+        self._shown += len(new)
+        self._unshown += [e for e in new if e.name not in (EventName.FAULT_INJECTED, EventName.STEADY_STATE_OK)]
+        horizon = self.parts.clock() - self.parts.timings.print_lag_s
+        ready = sorted((e for e in self._unshown if flush or e.at <= horizon), key=lambda e: e.at)
+        self._unshown = [e for e in self._unshown if not (flush or e.at <= horizon)]
+        t0 = self.timeline.injected_at or self.parts.clock()
+        for event in ready:
+            late = event.at < self._last_shown_at
+            self.progress(event_line(event, t0, late))
+            self._last_shown_at = max(self._last_shown_at, event.at)
+        return bool(ready)
 
     def _outage(self) -> str | None:
         return self._watch.outage(self.parts.timings.outage_s) if self._watch is not None else None
@@ -300,20 +337,20 @@ class DrillSession:
 
     def _locate(self, step: LocatesFault) -> None:
         if self._ack is None:
-            self._verdict(self.parts.runbooks.locate(step, self._deadline(step.budget_s), self.progress))
+            self._verdict(self.parts.runbooks.locate(step, self._deadline(step.budget_s), self._say))
             return
-        self._ack.request(self.progress)
+        self._ack.request(self._say)
         self._wait("an acknowledgement", lambda evs: acknowledgement(evs) is not None, self._deadline(step.budget_s))
         ack = acknowledgement(self.timeline.events())
         if ack is not None:
             self.timeline.record(EventName.LOCATED, ack.at, via=ack.detail("via"), by=ack.detail("by"))
             if self.spec.surprise:
-                self._ack.announce(self.progress)
+                self._ack.announce(self._say)
         self._verdict(check_acknowledged(step, self.spec.alert or "", self._ack.link, self.timeline.events()))
 
     def _recover(self, step: Recovers) -> None:
         deadline = self._deadline(step.budget_s)
-        check = self.parts.runbooks.recover(step, deadline, self.progress, by_people=self.spec.manual)
+        check = self.parts.runbooks.recover(step, deadline, self._say, by_people=self.spec.manual)
         alert = self.spec.alert or ""
         silenced = any(
             e.name == EventName.ACKNOWLEDGED and e.detail("via") == "silence" for e in self.timeline.events()
@@ -344,6 +381,7 @@ class DrillSession:
             error = f"interrupted after {self._performed} of {len(self.spec.steps)} steps, before the verdict" + (
                 "; the fault was reverted" if self.safety.injected else ""
             )
+        self._show_events(flush=True)
         with deferred_signals() as caught:
             self.safety.disarm()
             revert_error = self.safety.revert()
@@ -362,6 +400,7 @@ class DrillSession:
             duration_s=self.parts.monotonic() - self._started,
             runbook_steps=self.parts.runbooks.results,
             notes=self._notes,
+            judged=self._judged,
         )
         if caught:
             raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")

@@ -74,6 +74,7 @@ class PhaseResult:
     budget_s: float
     elapsed_s: float | None
     passed: bool
+    ran: bool = True  # False: the drill ended before this phase's step was judged (reports: "not run")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ at the end; both read the same timeline with the same functions, so they cannot 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
 from alertdrill.score.events import Event, EventName
@@ -229,12 +229,15 @@ PHASE_CLOCKS: dict[Phase, Callable[[DrillSpec, Events], float | None]] = {
 }
 
 
-def phases(spec: DrillSpec, events: Events) -> dict[Phase, PhaseResult]:
+def phases(spec: DrillSpec, events: Events, judged: Collection[Phase] | None = None) -> dict[Phase, PhaseResult]:
+    """Each timed phase against its budget; `judged`: the phases whose step reached a verdict (None: all),
+    the others did not run (a check before them failed, or the drill stopped before injecting)."""
     t0 = injected_at(events)
     result: dict[Phase, PhaseResult] = {}
     for phase, budget in spec.budgets().items():
         elapsed = elapsed_since(PHASE_CLOCKS[phase](spec, events), t0)
-        result[phase] = PhaseResult(budget, elapsed, elapsed is not None and elapsed <= budget)
+        ran = judged is None or phase in judged
+        result[phase] = PhaseResult(budget, elapsed, elapsed is not None and elapsed <= budget, ran)
     return result
 
 
@@ -269,8 +272,9 @@ def score(
     duration_s: float = 0.0,
     runbook_steps: Sequence[RunbookStepResult] = (),
     notes: Sequence[str] = (),
+    judged: Collection[Phase] | None = None,
 ) -> DrillResult:
-    phase_results = phases(spec, events)
+    phase_results = phases(spec, events, judged)
     if error:
         status = Status.ERROR
     elif any(not c.passed for c in checks) or any(not p.passed for p in phase_results.values()):
