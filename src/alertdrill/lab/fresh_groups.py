@@ -90,7 +90,9 @@ def reset(settings: Settings) -> None:
     _save_state(settings, {}, [])
 
 
-def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -> dict[str, str] | None:
+def start_fresh_group(
+    settings: Settings, alert: str, timeout_s: float = 10.0, also: tuple[str, ...] = ()
+) -> dict[str, str] | None:
     """Labels under which `alert` will land in a new group, or None when the lab is not in charge.
 
     Reloads Prometheus only when `alert` was already drilled under the current label: a reload
@@ -99,15 +101,15 @@ def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -
     if not lab_owns_prometheus(settings):
         return None
     with _locked(settings):
-        return _fresh_labels(settings, alert, timeout_s)
+        return _fresh_labels(settings, (alert, *also), timeout_s)
 
 
-def _fresh_labels(settings: Settings, alert: str, timeout_s: float) -> dict[str, str]:
+def _fresh_labels(settings: Settings, alerts: tuple[str, ...], timeout_s: float) -> dict[str, str]:
     assert settings.lab is not None
     state = _load_state(settings)
-    if state is not None and alert not in state[1]:
+    if state is not None and not set(alerts) & set(state[1]):
         labels, used = state
-        _save_state(settings, labels, [*used, alert])
+        _save_state(settings, labels, [*used, *alerts])
         return labels
     labels = {settings.lab.run_label: f"r{uuid.uuid4().hex[:10]}"}
     write_prometheus_config(settings, settings.lab.dir / "config", labels)
@@ -121,6 +123,6 @@ def _fresh_labels(settings: Settings, alert: str, timeout_s: float) -> dict[str,
         return loaded and bool(get_data(f"{settings.prometheus}/api/v1/alertmanagers").get("activeAlertmanagers"))
 
     if poll_until(taken, timeout_s, 0.02, on_error=(requests.RequestException, ValueError)):
-        _save_state(settings, labels, [alert])
+        _save_state(settings, labels, list(alerts))
         return labels
     raise LabError(f"Prometheus did not take the new {settings.lab.run_label} label within {timeout_s:.0f} s")

@@ -73,6 +73,13 @@ class Alertmanager:
         _raise_for_status(answer)
         return list(answer.json())
 
+    def alerts_matching(self, labels: Mapping[str, str] | None = None) -> list[Json]:
+        """Every alert Alertmanager holds that carries `labels` (all alerts when none are given)."""
+        matchers = [f'{k}="{v}"' for k, v in (labels or {}).items()]
+        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S, params={"filter": matchers})
+        _raise_for_status(answer)
+        return list(answer.json())
+
     def silence(self, silence_id: str) -> Json:
         answer = self.session.get(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
         _raise_for_status(answer)
