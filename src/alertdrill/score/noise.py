@@ -159,7 +159,7 @@ def check_inhibited(alert: str, events: Events) -> Check:
 
 def check_at_most(count: int, group: str, receiver: str, alerts: Collection[str], events: Events) -> Check:
     """At most `count` firing notifications of the drill's `alerts` reached `receiver`."""
-    name = f"at most {count} notifications reach {group}"
+    name = f"at most {count} notification{'' if count == 1 else 's'} reach{'es' if count == 1 else ''} {group}"
     notes = [e for e in counted(events) if e.detail("alert") in alerts and e.detail("receiver") == receiver]
     seen = arrivals(notes)
     per_alert = ", ".join(

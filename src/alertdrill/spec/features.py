@@ -13,6 +13,7 @@ from alertdrill.errors import SpecError
 from alertdrill.spec import grammar
 from alertdrill.spec.gherkin import ParsedScenario, parse_feature
 from alertdrill.spec.model import (
+    WINDOW_STEPS,
     AlertFires,
     AlertsFire,
     AtMostNotifications,
@@ -81,6 +82,7 @@ class _Checker:
         if len(injections) > 1:
             raise self.fail("a drill injects one fault", injections[1].line, "split it into two scenarios")
         inject_at = steps.index(injections[0])
+        self._check_revert_last(steps)
         alert_named = False
         for index, step in enumerate(steps):
             if isinstance(step, SteadyState | InjectFault):
@@ -106,6 +108,18 @@ class _Checker:
                     'add `Then the alert "<name>" fires within ...` above it',
                 )
             self._check_names(step)
+
+    def _check_revert_last(self, steps: list[Step]) -> None:
+        """`the alert resolves within T of the fault being reverted` reverts the fault: only verdicts on
+        the whole drill may follow it."""
+        resolves = [i for i, s in enumerate(steps) if isinstance(s, ResolvesAfterRevert)]
+        later = [s for s in steps[resolves[0] + 1 :] if not isinstance(s, WINDOW_STEPS)] if resolves else []
+        if later:
+            raise self.fail(
+                "this step needs the fault in place, but the step above reverts it",
+                later[0].line,
+                "move `the alert resolves within ... of the fault being reverted` below it",
+            )
 
     def _check_order(self, step: Step, index: int, inject_at: int) -> None:
         if isinstance(step, SteadyState | QuietStart) and index > inject_at:
