@@ -135,6 +135,16 @@ class NoiseEntry:
     suppressed_by: list[str] = field(default_factory=list)  # "inhibited by NodeDown", "silenced by <id>"
     named: bool = False  # the drill names this alert (it is expected, not noise)
 
+    def shown(self) -> str:
+        """`Alert{job="x"}` (what the drill names, or what is noise)."""
+        labels = ", ".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()))
+        return f"{self.alert}{{{labels}}}" if labels else self.alert
+
+    def in_words(self) -> str:
+        """One line: the alert, whether the drill named it, its states, whom it reached."""
+        kind = "named by the drill" if self.named else "noise"
+        return f"{self.shown()} ({kind}): {', '.join(self.states) or 'seen in Alertmanager'}; {self.reached()}"
+
     def reached(self) -> str:
         """Whom it reached, or what kept it quiet, in words."""
         if self.receivers:
