@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.inhibit import InhibitRule, load_inhibit_rules
 from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.routes import RoutingTree, load_routing_tree
 from alertdrill.catalog.rules import AlertRule, Intervals, PromtoolCheck, RuleFile, load_intervals, load_rule_file
@@ -30,6 +31,7 @@ class Repository:
     settings: Settings
     rules: list[AlertRule] = field(default_factory=list)
     routes: RoutingTree | None = None
+    inhibit_rules: list[InhibitRule] = field(default_factory=list)
     groups: ContactGroups | None = None
     runbooks: list[Runbook] = field(default_factory=list)
     drills: list[DrillSpec] = field(default_factory=list)
@@ -76,6 +78,8 @@ class Repository:
                 repo.records += read.records
         if settings.alertmanager_config is not None:
             repo.routes = repo._attempt(partial(load_routing_tree, settings.alertmanager_config))
+            if repo.routes is not None:
+                repo.inhibit_rules = repo._attempt(partial(load_inhibit_rules, settings.alertmanager_config)) or []
         repo.intervals = repo._attempt(partial(load_intervals, settings.prometheus_config))
         if settings.runbooks is not None and settings.runbooks.is_dir():
             for path in sorted(settings.runbooks.rglob("*.md")):
