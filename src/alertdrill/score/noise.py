@@ -224,16 +224,19 @@ def _judge(
 
 
 def decided(alerts: Collection[str], events: Events) -> bool:
-    """Every alert of `alerts` that fired has been notified (a counted notification) or suppressed."""
+    """Every alert of `alerts` that fired is suppressed in Alertmanager, or was notified (a counted
+    notification) at every receiver Alertmanager routed it to."""
+    routes = active_routes(events)
+    notified = {(e.detail("alert"), e.detail("receiver")) for e in counted(events)}
     for alert in alerts:
         if fired_at(events, alert) is None:
             continue
-        notified = any(e.detail("alert") == alert for e in counted(events))
         suppressed = any(
             e.name == EventName.RECEIVED and e.detail("alert") == alert and e.detail("state") == "suppressed"
             for e in events
         )
-        if not (notified or suppressed):
+        reached = {r for a, r in notified if a == alert}
+        if not suppressed and (not reached or not routes.get(alert, set()) <= reached):
             return False
     return True
 
