@@ -19,7 +19,7 @@ import requests
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.parts import Acknowledging, Observing, SessionParts
 from alertdrill.drill.safety import Stop
-from alertdrill.drill.window import WindowStep, noisy, recheck, reverted_at, window_check, window_ready
+from alertdrill.drill.window import WindowStep, recheck, reverted_at, wait_quiet, window_check, window_ready
 from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError, TemporaryError
 from alertdrill.faults.base import Injector
 from alertdrill.polling import poll_until
@@ -167,21 +167,8 @@ class DrillSession:
 
     def _quiet(self, _step: QuietStart) -> None:
         """No alert pending or firing in Prometheus (waited for, as a steady state); else none is injected."""
-        prometheus = self.parts.prometheus
-        found: list[list[Any]] = [[]]
         self.progress("steady state: waiting for no alert to be pending or firing")
-
-        def quiet() -> bool:
-            found[0] = prometheus.alerts()
-            return not found[0]
-
-        if not poll_until(quiet, self.parts.settings.steady_timeout_s, on_error=RETRIED):
-            names = noisy(found[0])
-            raise DrillError(
-                f"steady state not met: {len(names)} alert(s) pending or firing before the fault: "
-                f"{'; '.join(names[:10])}; nothing was injected",
-                fix="find out why they fire (or let them resolve), then run the drill on a quiet system",
-            )
+        wait_quiet(self.parts.prometheus, self.parts.settings.steady_timeout_s, RETRIED)
         self.timeline.record(EventName.STEADY_STATE_OK, check="no alert is firing")
 
     def _alert_quiet(self) -> None:
@@ -267,7 +254,9 @@ class DrillSession:
         for event in new:
             if event.name not in (EventName.FAULT_INJECTED, EventName.STEADY_STATE_OK):
                 extra = event.detail("receiver") or event.detail("receivers")
-                self.progress(f"  +{event.at - t0:6.2f}s {event.name}" + (f" ({extra})" if extra else ""))
+                other = event.detail("alert") if event.detail("alert") not in ("", self.spec.alert) else ""
+                shown = f"{event.name} {other}" if other else str(event.name)
+                self.progress(f"  +{event.at - t0:6.2f}s {shown}" + (f" ({extra})" if extra else ""))
         now = self.parts.monotonic()
         if new:
             self._heartbeat = now

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from alertdrill.drill.parts import Querying
+from alertdrill.errors import DrillError
+from alertdrill.polling import poll_until
 from alertdrill.score.events import Event, EventName
 from alertdrill.score.noise import (
     check_at_most,
@@ -52,6 +55,23 @@ def noisy(alerts: Sequence[Any]) -> list[str]:
         shown = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
         found.append(f"{name}{{{shown}}} ({item.get('state', '?')})")
     return sorted(found)
+
+
+def wait_quiet(prometheus: Querying, timeout_s: float, retried: tuple[type[BaseException], ...]) -> None:
+    """Wait until Prometheus has no pending or firing alert; DrillError naming them when it does not come."""
+    found: list[list[Any]] = [[]]
+
+    def quiet() -> bool:
+        found[0] = prometheus.alerts()
+        return not found[0]
+
+    if not poll_until(quiet, timeout_s, on_error=retried):
+        names = noisy(found[0])
+        raise DrillError(
+            f"steady state not met: {len(names)} alert(s) pending or firing before the fault: "
+            f"{'; '.join(names[:10])}; nothing was injected",
+            fix="find out why they fire (or let them resolve), then run the drill on a quiet system",
+        )
 
 
 def recheck(
