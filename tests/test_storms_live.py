@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from alertdrill.lab.services import LabServices
+from alertdrill.observe.clients import Prometheus
+from alertdrill.polling import poll_until
 from alertdrill.testing import Project, copy_project, running_lab
 from tests.conftest import REPO, alertdrill
 
@@ -122,3 +125,32 @@ def test_a_storm_of_one_notification_too_many_fails_the_drill(loud_lab: Project)
     [check] = failed(drill)
     assert check["actual"] == "2 notification(s) (LedgerApiDown 1, LedgerApiNoTraffic 1)", check
     assert "2 notifications reached payments-oncall, 1 more than 1" in check["message"], check
+
+
+QUIET = """Feature: a quiet start
+  Scenario: refuses a noisy system
+    Given no alert is firing
+    When the fault "ledger-api-down" is injected
+    Then the alert "LedgerApiDown" fires within 1 minute
+"""
+
+
+def test_a_drill_refuses_to_inject_into_a_system_where_an_alert_fires(loud_lab: Project) -> None:
+    config = loud_lab.root / "quiet.yml"  # the same project, a short steady-state wait
+    config.write_text(loud_lab.config_path.read_text() + "\nsteady_timeout: 2\n")
+    feature = loud_lab.write_feature("quiet.feature", QUIET)
+    services = LabServices(loud_lab.settings())
+    prometheus = Prometheus(loud_lab.settings().prometheus)
+    try:
+        services.stop("payments-api")
+        assert poll_until(lambda: prometheus.alert_active("PaymentsApiDown"), 30, 0.1), "PaymentsApiDown never fired"
+        done = alertdrill("run", str(feature), "--config", str(config), timeout=120)
+    finally:
+        feature.unlink()
+        services.start("payments-api")
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    drill = json.loads((loud_lab.root / "reports" / "latest" / "scorecard.json").read_text())["drills"][0]
+    assert drill["status"] == "error", out
+    assert "before the fault: PaymentsApiDown{" in drill["error"] and "nothing was injected" in drill["error"]
+    assert not [e for e in drill["events"] if e["name"] == "fault_injected"]
