@@ -21,7 +21,12 @@ def assert_usable(settings: Settings) -> None:
     managers = requests.get(f"{settings.prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]
     assert any(settings.alertmanager.split("//")[1] in m["url"] for m in managers["activeAlertmanagers"])
     targets = requests.get(f"{settings.prometheus}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
-    assert sorted(t["labels"]["job"] for t in targets) == ["checkout-api", "inventory-api", "ledger-api", "payments-api"]
+    assert sorted(t["labels"]["job"] for t in targets) == [
+        "checkout-api",
+        "inventory-api",
+        "ledger-api",
+        "payments-api",
+    ]
     assert all(t["health"] == "up" for t in targets), targets
     rules = requests.get(f"{settings.prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
     assert {r["name"] for g in rules for r in g["rules"]} == {
