@@ -3,6 +3,7 @@ of a bad one (with the fix). `config` composes them into `Settings`."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -106,7 +107,23 @@ def hostport(doc: YamlDoc, raw: Mapping[str, object], key: str, *where: str, def
             key,
             fix=f"e.g. {name}: 127.0.0.1:9095",
         )
+    if (":" in host or "[" in host or "]" in host) and not _ipv6_in_brackets(host):
+        raise doc.error(
+            f"{name}: an IPv6 address goes in brackets, not {short(value)}",
+            *where,
+            key,
+            fix=f'e.g. {name}: "[::1]:9095" (quoted)',
+        )
     return str(value)
+
+
+def _ipv6_in_brackets(host: str) -> bool:
+    if not (host.startswith("[") and host.endswith("]")):
+        return False
+    try:
+        return ipaddress.ip_address(host[1:-1]).version == 6
+    except ValueError:
+        return False
 
 
 def duration(doc: YamlDoc, value: object, *keys: str) -> float | None:

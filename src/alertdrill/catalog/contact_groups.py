@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alertdrill.yamlfile import load_yaml
+from alertdrill.catalog.mailbox import Mailbox, parse_mailbox
+from alertdrill.yamlfile import YamlDoc, load_yaml
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class ContactGroup:
     receiver: str
     notify: tuple[str, ...] = ()
     line: int = 0
+    imap: Mailbox | None = None  # where its email is read back (see catalog.mailbox)
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,28 @@ class ContactGroups:
                         index,
                         fix='e.g. "mailto://oncall@example.com" or "json://host/path"',
                     )
-            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name))
+            imap = _mailbox(doc, name, body, path.parent)
+            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name), imap)
         return cls(path, groups)
 
 
-KEYS = ("receiver", "notify")
+KEYS = ("receiver", "notify", "imap", "password_file")
+
+
+def _mailbox(doc: YamlDoc, name: str, body: dict[str, object], base: Path) -> Mailbox | None:
+    if "imap" not in body:
+        if "password_file" in body:
+            raise doc.error(
+                f"contact group {name!r}: password_file without imap", name, "password_file", fix="add imap: or drop it"
+            )
+        return None
+    try:
+        return parse_mailbox(body["imap"], body.get("password_file"), base)
+    except ValueError as exc:
+        where = "password_file" if "password_file" in str(exc) and "password_file" in body else "imap"
+        raise doc.error(
+            f"contact group {name!r}: {exc}", name, where, fix="e.g. imap: imaps://oncall@mail.example.com/INBOX"
+        ) from None
 
 
 def _short(value: object) -> str:

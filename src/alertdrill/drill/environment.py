@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,7 +15,8 @@ from alertdrill.errors import InjectorError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, require_reachable
+from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, SinkClient, require_reachable
+from alertdrill.observe.sink_feed import SinkFeed
 from alertdrill.spec.model import (
     AlertInhibited,
     AtMostNotifications,
@@ -52,6 +54,8 @@ class Environment:
         self.contact_groups = ContactGroups.load(self.settings.contact_groups)
         self.ledger = Ledger(self.settings.state_dir / "ledger")
         self._emails: dict[str, str] | None = None
+        self._feed: SinkFeed | None = None
+        self._feed_lock = threading.Lock()
 
     # Each client has its own HTTP session: observers use them from their own threads.
     def prometheus(self) -> Prometheus:
@@ -60,8 +64,19 @@ class Environment:
     def alertmanager(self) -> Alertmanager:
         return Alertmanager(self.settings.alertmanager)
 
-    def sink(self) -> SinkClient:
-        return SinkClient(self.settings.sink_url)
+    def sink(self) -> ReadsSink:
+        """The run's one reader of the sink's arrivals, shared by every drill (started on first use)."""
+        with self._feed_lock:
+            if self._feed is None:
+                self._feed = SinkFeed(SinkClient(self.settings.sink_url)).start()
+            return self._feed
+
+    def close(self) -> None:
+        """Stop what the environment started (the sink feed)."""
+        with self._feed_lock:
+            feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.stop()
 
     def injector(self, fault: FaultConfig) -> Injector:
         return self.registry.build(fault, InjectorContext(self.settings))
@@ -117,6 +132,12 @@ class Environment:
         from alertdrill.lab.fresh_groups import start_fresh_group
 
         return start_fresh_group(self.settings, alert, also=also)
+
+    def fresh_run(self, alerts: list[str]) -> bool:
+        """One fresh-group reload for the whole run, before its first drill (lab only); True when done."""
+        from alertdrill.lab.fresh_groups import start_fresh_run
+
+        return start_fresh_run(self.settings, alerts)
 
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
         """Kill the shells killed runs left (a slow inject must not re-apply its fault later), then revert

@@ -17,15 +17,17 @@ from alertdrill.drill.environment import Environment, Progress, needs_sink
 from alertdrill.drill.killswitch import KillSwitch
 from alertdrill.drill.runbooks import RunbookRunner
 from alertdrill.drill.safety import Safety
+from alertdrill.errors import DrillError, UnreachableError
 from alertdrill.faults.base import Injector
 from alertdrill.observe import Watch, WatchTarget
 from alertdrill.observe.guards import Guards
+from alertdrill.observe.mailbox import MailboxReader
 from alertdrill.observe.noise import NoiseWatch
 from alertdrill.observe.watch import hot_groups
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
 from alertdrill.sink.tokens import register_quietly
-from alertdrill.spec.model import DrillSpec, LocatesFault, Recovers
+from alertdrill.spec.model import DrillSpec, LocatesFault, ReachesContactGroup, Recovers
 
 
 class Querying(Protocol):
@@ -108,6 +110,25 @@ def noise_watch(env: Environment, timeline: Timeline, spec: DrillSpec) -> WatchF
     return watch
 
 
+def mailbox_readers(spec: DrillSpec, env: Environment) -> tuple[MailboxReader, ...]:
+    """A reader for each contact group the drill expects to reach that names an IMAP mailbox, each
+    started (logged in, its UIDNEXT noted): a mailbox that cannot be read stops the drill before the fault."""
+    reached = dict.fromkeys(s.group for s in spec.steps if isinstance(s, ReachesContactGroup))
+    groups = [env.contact_groups.groups.get(name) for name in reached]
+    readers = [MailboxReader(g.imap, g.name, g.receiver) for g in groups if g is not None and g.imap is not None]
+    for reader in readers:
+        try:
+            reader.start()
+        except UnreachableError as exc:
+            for opened in readers:
+                opened.close()
+            raise DrillError(
+                f"cannot read the mailbox of contact group {reader.group}: {exc}; nothing was injected",
+                fix=f"check imap: and password_file of {reader.group} in the contact groups file",
+            ) from None
+    return tuple(readers)
+
+
 @dataclass
 class SessionParts:
     settings: Settings  # services, faults, timeouts: read, never acted on
@@ -154,7 +175,7 @@ class SessionParts:
             target = WatchTarget(alert, since, env.group_of, labels, **tokens, email_receivers=env.email_receivers())
             sink_client = env.sink() if sink else None
             observers = (env.prometheus(), env.alertmanager(), sink_client, settings.poll_interval_s)
-            return Watch(target, timeline, *observers).start()
+            return Watch(target, timeline, *observers, mailboxes=mailbox_readers(spec, env)).start()
 
         return cls(
             settings=settings,

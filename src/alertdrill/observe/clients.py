@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from prometheus_api_client import PrometheusConnect
@@ -93,6 +93,12 @@ class Alertmanager:
         answer = self.session.get(f"{self.url}/api/v2/alerts/groups", timeout=TIMEOUT_S)
         _raise_for_status(answer)
         return list(answer.json())
+
+
+class ReadsSink(Protocol):
+    """What an observer asks of the sink: arrivals after a sequence number (a client, or the run's feed)."""
+
+    def events(self, after: int, wait_s: float) -> tuple[list[Json], int]: ...
 
 
 class SinkClient:

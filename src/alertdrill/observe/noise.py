@@ -122,6 +122,10 @@ class NoiseWatch(Watch):
 
     def _notifications(self, arrival: Mapping[str, object], payload: Mapping[str, object]) -> list[Notification]:
         seq = str(arrival.get("seq", ""))
+        sender = {
+            "authenticated": str(arrival.get("authenticated") is True).lower(),
+            "rejected": str(arrival.get("rejected") or ""),
+        }
         if arrival.get("path") == SMTP_PATH:
             body = str(payload.get("html") or payload.get("text") or "")
             return [
@@ -132,19 +136,14 @@ class NoiseWatch(Watch):
                     m.status,
                     m.labels,
                     m.annotations,
-                    {"to": str(a)},
+                    {"to": str(a), **sender},
                 )
                 for m in mailed_alerts(body)
                 for a in payload.get("rcpt_tos") or []  # type: ignore[attr-defined]
             ]
         receiver = unescape_receiver(str(payload.get("receiver", "")))
         group_key = str(payload.get("groupKey") or "")
-        facts = {
-            "authenticated": str(arrival.get("authenticated") is True).lower(),
-            "rejected": str(arrival.get("rejected") or ""),
-            "path": str(arrival.get("path", "")),
-            "group_key": group_key,
-        }
+        facts = {**sender, "path": str(arrival.get("path", "")), "group_key": group_key}
         found = []
         for alert in payload.get("alerts") or []:  # type: ignore[attr-defined]
             labels = alert.get("labels") if isinstance(alert, dict) else None
