@@ -33,6 +33,8 @@ def assert_usable(settings: Settings) -> None:
         "PaymentsApiDown",
         "CheckoutApiErrors",
         "InventoryApiDown",
+        "LedgerApiDown",
+        "LedgerApiNoTraffic",
     }
     assert all(g["lastEvaluation"] != "0001-01-01T00:00:00Z" for g in rules)
 
