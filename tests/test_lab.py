@@ -21,13 +21,20 @@ def assert_usable(settings: Settings) -> None:
     managers = requests.get(f"{settings.prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]
     assert any(settings.alertmanager.split("//")[1] in m["url"] for m in managers["activeAlertmanagers"])
     targets = requests.get(f"{settings.prometheus}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
-    assert sorted(t["labels"]["job"] for t in targets) == ["checkout-api", "inventory-api", "payments-api"]
+    assert sorted(t["labels"]["job"] for t in targets) == [
+        "checkout-api",
+        "inventory-api",
+        "ledger-api",
+        "payments-api",
+    ]
     assert all(t["health"] == "up" for t in targets), targets
     rules = requests.get(f"{settings.prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
     assert {r["name"] for g in rules for r in g["rules"]} == {
         "PaymentsApiDown",
         "CheckoutApiErrors",
         "InventoryApiDown",
+        "LedgerApiDown",
+        "LedgerApiNoTraffic",
     }
     assert all(g["lastEvaluation"] != "0001-01-01T00:00:00Z" for g in rules)
 
@@ -42,7 +49,7 @@ def test_up_means_prometheus_discovered_alertmanager_and_scraped_every_target(tm
 def test_status_lists_every_component_running(lab: Project) -> None:
     done = alertdrill("lab", "status", "--config", str(lab.config_path))
     assert done.returncode == 0, done.stdout
-    assert done.stdout.count("running (pid") == 7 and done.stdout.endswith("lab is up\nno fault is injected now\n")
+    assert done.stdout.count("running (pid") == 8 and done.stdout.endswith("lab is up\nno fault is injected now\n")
     assert "email sink" in done.stdout  # served by the sink process
 
 

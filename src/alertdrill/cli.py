@@ -317,7 +317,7 @@ def cmd_steps(_args: argparse.Namespace) -> int:
 
     print("Sentences (And/But continue the keyword above; {placeholders} are yours):")
     for phrase in PHRASES:
-        pattern = phrase.pattern.replace('"{channel}within', '"[ by email| by webhook] within')
+        pattern = phrase.pattern.replace('"{channel}within', '"[ by email| by webhook] within').replace(":d}", "}")
         print(f"  {phrase.keyword.capitalize()} {pattern}")
         print(f"      e.g. {phrase.keyword.capitalize()} {phrase.example}")
     print("Durations ({budget}): 90 seconds, 1 minute, 1m30s, 5 minutes, 2s")

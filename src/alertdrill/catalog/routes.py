@@ -76,6 +76,7 @@ class RoutingTree:
     root: Route
     receivers: dict[str, int] = field(default_factory=dict)  # name -> line
     emails: dict[str, str] = field(default_factory=dict)  # address (lower case) -> receiver (email_configs)
+    sends_resolved: frozenset[str] = frozenset()  # receivers with a webhook that sends resolved notifications
 
     def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert ends in, in routing order, each with its own (inherited) timers."""
@@ -163,4 +164,13 @@ def routing_tree(doc: YamlDoc) -> RoutingTree:
                 for address in str((mail or {}).get("to", "")).split(","):
                     if address.strip():
                         emails[address.strip().lower()] = str(item["name"])
-    return RoutingTree(path, _route(doc, doc.data["route"], ("route",), None), receivers, emails)
+    resolved = frozenset(
+        str(item["name"])
+        for item in doc.data.get("receivers") or []
+        if isinstance(item, Mapping)
+        and any(
+            isinstance(h, Mapping) and h.get("send_resolved", True) is not False
+            for h in item.get("webhook_configs") or []
+        )
+    )
+    return RoutingTree(path, _route(doc, doc.data["route"], ("route",), None), receivers, emails, resolved)

@@ -22,6 +22,7 @@ from alertdrill.faults.base import Injector
 from alertdrill.observe import Watch, WatchTarget
 from alertdrill.observe.guards import Guards
 from alertdrill.observe.mailbox import MailboxReader
+from alertdrill.observe.noise import NoiseWatch
 from alertdrill.observe.watch import hot_groups
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
@@ -35,6 +36,8 @@ class Querying(Protocol):
     def query(self, expr: str) -> list[Any]: ...
 
     def alert_active(self, alertname: str) -> bool: ...
+
+    def alerts(self) -> list[Any]: ...
 
 
 class Observing(Protocol):
@@ -82,9 +85,9 @@ class Timings:
     print_lag_s: float = 2.0  # events are printed this much later, so a slower observer's fit in, in time order
 
 
-def fresh_group(env: Environment, timeline: Timeline, alert: str) -> dict[str, str]:
+def fresh_group(env: Environment, timeline: Timeline, alert: str, also: tuple[str, ...] = ()) -> dict[str, str]:
     """Make this drill's Alertmanager group new, or say when it cannot be (the hot-group trap)."""
-    labels = env.fresh_group(alert)
+    labels = env.fresh_group(alert, also)
     if labels is not None:
         timeline.record(EventName.GROUP_FRESH, alert=alert, **labels)
         return labels
@@ -93,6 +96,19 @@ def fresh_group(env: Environment, timeline: Timeline, alert: str) -> dict[str, s
         note = "an Alertmanager group already holds this alert: delivery waits group_interval instead of group_wait"
         timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot), note=note)
     return {}
+
+
+def noise_watch(env: Environment, timeline: Timeline, spec: DrillSpec) -> WatchFactory:
+    """Observers of every alert but the drilled one, for the noise picture (notifications too when the
+    drill uses the sink)."""
+
+    def watch(alert: str, since: float, labels: Mapping[str, str]) -> Observing:
+        target = WatchTarget(alert, since, env.group_of, labels, email_receivers=env.email_receivers())
+        sink = env.sink() if needs_sink(spec) else None
+        poll_s = env.settings.poll_interval_s
+        return NoiseWatch(target, timeline, env.prometheus(), env.alertmanager(), sink, poll_s).start()
+
+    return watch
 
 
 def mailbox_readers(spec: DrillSpec, env: Environment) -> tuple[MailboxReader, ...]:
@@ -132,6 +148,8 @@ class SessionParts:
     timings: Timings = field(default_factory=Timings)
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
+    noise: WatchFactory | None = None  # observers of every other alert (the noise picture); None: not watched
+    resolved_senders: frozenset[str] = frozenset()  # receivers that send resolved notifications
 
     @classmethod
     def from_environment(cls, spec: DrillSpec, env: Environment, progress: Progress | None = None) -> SessionParts:
@@ -169,7 +187,9 @@ class SessionParts:
             runbooks=RunbookRunner(spec, env, timeline, stopped=stopped),
             acknowledger=ack,
             injector=env.injector,
-            fresh_group=lambda alert: fresh_group(env, timeline, alert),
+            fresh_group=lambda alert: fresh_group(env, timeline, alert, spec.named_alerts),
+            noise=noise_watch(env, timeline, spec),
+            resolved_senders=env.resolved_senders(),
             receiver_of=env.contact_groups.receiver,
             runbook_problem=env.runbook_problem,
             progress=progress or env.progress,

@@ -119,7 +119,7 @@ class Runner:
             alerts = reload_lab(settings)
             self.progress(f"lab: rule or route files changed; reloaded ({len(alerts)} alerting rules loaded)")
         self.plan = check_deployed(self.plan, self.progress)
-        alerts = [p.spec.alert for p in self.plan.drills if p.spec.alert and not p.blocked]
+        alerts = [a for p in self.plan.drills if not p.blocked for a in p.spec.named_alerts]
         if alerts and self.env.fresh_run(alerts):
             self.progress("lab: a new run label for this run (its alerts land in fresh Alertmanager groups)")
         self.prepared = True

@@ -19,11 +19,13 @@ import requests
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.parts import Acknowledging, Observing, SessionParts
 from alertdrill.drill.safety import Stop
+from alertdrill.drill.window import WindowStep, recheck, reverted_at, wait_quiet, window_check, window_ready
 from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError, TemporaryError
 from alertdrill.faults.base import Injector
 from alertdrill.polling import poll_until
 from alertdrill.publish.console import event_line
 from alertdrill.score.events import Event, EventName
+from alertdrill.score.noise import check_resolves, noise_picture
 from alertdrill.score.scorecard import Check, DrillResult
 from alertdrill.score.scoring import (
     acknowledgement,
@@ -40,14 +42,18 @@ from alertdrill.score.scoring import (
 )
 from alertdrill.spec.model import (
     PHASE_OF,
+    WINDOW_STEPS,
     AlertFires,
+    AlertsFire,
     DrillSpec,
     InjectFault,
     LinksRunbook,
     LocatesFault,
     Phase,
+    QuietStart,
     ReachesContactGroup,
     Recovers,
+    ResolvesAfterRevert,
     SteadyState,
     Step,
 )
@@ -101,6 +107,8 @@ class DrillSession:
         self.failure: BaseException | None = None
         self.result: DrillResult | None = None
         self._watch: Observing | None = None
+        self._noise: Observing | None = None
+        self._windowed: list[WindowStep] = []
         self._ack: Acknowledging | None = parts.acknowledger
         self._started = parts.monotonic()
         self._shown = 0
@@ -125,6 +133,10 @@ class DrillSession:
             LinksRunbook: self._runbook,
             LocatesFault: self._locate,
             Recovers: self._recover,
+            QuietStart: self._quiet,
+            AlertsFire: self._fires_all,
+            ResolvesAfterRevert: self._resolves,
+            **dict.fromkeys(WINDOW_STEPS, self._window),
         }
         try:
             if self.preflight:
@@ -170,6 +182,12 @@ class DrillSession:
             )
         self.timeline.record(EventName.STEADY_STATE_OK, service=step.service)
 
+    def _quiet(self, _step: QuietStart) -> None:
+        """No alert pending or firing in Prometheus (waited for, as a steady state); else none is injected."""
+        self.progress("steady state: waiting for no alert to be pending or firing")
+        wait_quiet(self.parts.prometheus, self.parts.settings.steady_timeout_s, RETRIED)
+        self.timeline.record(EventName.STEADY_STATE_OK, check="no alert is firing")
+
     def _alert_quiet(self) -> None:
         """An alert still firing from an earlier drill would hide this one: wait until it is gone."""
         alert = self.spec.alert
@@ -198,7 +216,10 @@ class DrillSession:
         labels: dict[str, str] = {}
         if self.spec.alert:
             labels = self.parts.fresh_group(self.spec.alert)
-            self._watch = self.parts.watch(self.spec.alert, self.parts.clock(), labels)
+            since = self.parts.clock()
+            self._watch = self.parts.watch(self.spec.alert, since, labels)
+            if self.parts.noise is not None:
+                self._noise = self.parts.noise(self.spec.alert, since, labels)
         if hasattr(injector, "with_labels"):
             injector.with_labels(labels)  # e.g. a synthetic alert carries the drill's fresh-group label
         note = getattr(injector, "note", "")
@@ -311,6 +332,37 @@ class DrillSession:
         )
         self._verdict(check_fires(step, self.timeline.events()))
 
+    def _fires_all(self, step: AlertsFire) -> None:
+        for alert in step.alerts:
+            self._fires(AlertFires(alert, step.budget_s, step.line))
+
+    def _window(self, step: WindowStep) -> None:
+        """A verdict on the whole drill: judged once the drill's alerts were notified or suppressed, and
+        judged again when the drill ends."""
+        self._wait(
+            "the drill's alerts to be notified or suppressed",
+            lambda evs: window_ready(self.spec, step, evs),
+            self._deadline(self.spec.longest_budget()),
+        )
+        self._windowed.append(step)
+        self._verdict(window_check(self.spec, step, self.parts.receiver_of, self.timeline.events()))
+
+    def _resolves(self, step: ResolvesAfterRevert) -> None:
+        """Revert now, then wait for the drill's alerts to resolve (and resolved notifications to arrive)."""
+        self.safety.disarm()
+        error = self.safety.revert()
+        self._drain()
+        if error:
+            raise DrillError(error)
+        reverted = reverted_at(self.timeline.events())
+        alerts, senders = self.spec.named_alerts, self.parts.resolved_senders
+
+        def judged(evs: list[Event]) -> bool:
+            return check_resolves(step.budget_s, alerts, reverted, senders, evs).passed
+
+        self._wait("the alerts to resolve", judged, (reverted or self.parts.clock()) + step.budget_s)
+        self._verdict(check_resolves(step.budget_s, alerts, reverted, senders, self.timeline.events()))
+
     def _reaches(self, step: ReachesContactGroup) -> None:
         alert = self.spec.alert or ""
         receiver = self.parts.receiver_of(step.group)
@@ -387,14 +439,18 @@ class DrillSession:
             revert_error = self.safety.revert()
             if self._watch is not None:
                 self._watch.stop()
+            if self._noise is not None:
+                self._noise.stop()
             if self._ack is not None:
                 self._ack.expire_silences()
         self._drain()
         if revert_error:
             error = f"{error}; {revert_error}" if error else revert_error
+        events = self.timeline.events()
+        self.checks = recheck(self.spec, self._windowed, self.checks, self.parts.receiver_of, events)
         self.result = score(
             self.spec,
-            self.timeline.events(),
+            events,
             self.checks,
             error=error,
             duration_s=self.parts.monotonic() - self._started,
@@ -402,6 +458,8 @@ class DrillSession:
             notes=self._notes,
             judged=self._judged,
         )
+        if self.spec.alert:
+            self.result = replace(self.result, noise=noise_picture(self.spec.named_alerts, events))
         if caught:
             raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")
         return self.result

@@ -16,6 +16,7 @@ from alertdrill.lint.repository import Repository
 from alertdrill.lint.routing_checks import drill_findings, reached, route_of, routing_findings
 from alertdrill.lint.rule_checks import rule_findings
 from alertdrill.lint.runbook_checks import runbook_findings, unlinked_runbooks
+from alertdrill.lint.storm_checks import storm_findings
 from alertdrill.spec.model import DrillSpec
 
 
@@ -119,6 +120,7 @@ def lint(
             *budget_findings(repo),
             *invalid,
             *mission_findings(repo, mission),
+            *storm_findings(repo),
         ]
     )
     files = len(settings.rules) - len(repo.missing_rule_files)

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from alertdrill.catalog.alert_labels import SeriesKnowledge, alert_labels, series_labels
 from alertdrill.catalog.contact_groups import ContactGroups
+from alertdrill.catalog.inhibit import InhibitRule, load_inhibit_rules
 from alertdrill.catalog.label_flow import Labels
 from alertdrill.catalog.paths import display_path
 from alertdrill.catalog.routes import RoutingTree, load_routing_tree
@@ -41,6 +42,7 @@ class Repository:
     settings: Settings
     rules: list[AlertRule] = field(default_factory=list)
     routes: RoutingTree | None = None
+    inhibit_rules: list[InhibitRule] = field(default_factory=list)
     groups: ContactGroups | None = None
     runbooks: list[Runbook] = field(default_factory=list)
     drills: list[DrillSpec] = field(default_factory=list)
@@ -127,6 +129,8 @@ class Repository:
                     repo.recordings.setdefault(record.name, record)
         if settings.alertmanager_config is not None:
             repo.routes = repo._attempt(partial(load_routing_tree, settings.alertmanager_config))
+            if repo.routes is not None:
+                repo.inhibit_rules = repo._attempt(partial(load_inhibit_rules, settings.alertmanager_config)) or []
         repo.intervals = repo._attempt(partial(load_intervals, settings.prometheus_config))
         if repo.intervals is not None:  # a broken file is reported once, by load_intervals
             repo.prometheus = load_prometheus_config(settings.prometheus_config)

@@ -7,7 +7,7 @@ from functools import partial
 from alertdrill.catalog.rules import AlertRule
 from alertdrill.lint.findings import ERROR, WARNING, Finding
 from alertdrill.lint.repository import Repository, drill_key
-from alertdrill.spec.model import AlertFires, DrillSpec, ReachesContactGroup
+from alertdrill.spec.model import AlertFires, AlertInhibited, AlertsFire, DrillSpec, ReachesContactGroup
 
 
 def synthetic_labels(repo: Repository, fault: str | None) -> dict[str, str] | None:
@@ -103,9 +103,40 @@ def drill_findings(repo: Repository) -> list[Finding]:
     if repo.groups is None:
         return found
     for drill in repo.drills:
-        fires = next((s for s in drill.steps if isinstance(s, AlertFires)), None)
+        fires = next((s for s in drill.steps if isinstance(s, AlertFires | AlertsFire)), None)
+        if isinstance(fires, AlertsFire):  # several alerts: the first is the drilled one
+            fires = AlertFires(fires.alerts[0], fires.budget_s, fires.line)
         if fires is not None:
             found += _drill_route_findings(repo, drill, fires)
+        found += _other_alerts_findings(repo, drill)
+    return found
+
+
+def _other_alerts_findings(repo: Repository, drill: DrillSpec) -> list[Finding]:
+    """Every other alert the drill names (several alerts firing, an inhibited one) has a rule."""
+    if not repo.rules:
+        return []
+    found = []
+    for step in drill.steps:
+        names = (
+            step.alerts if isinstance(step, AlertsFire) else (step.alert,) if isinstance(step, AlertInhibited) else ()
+        )
+        for name in names:
+            if name == drill.alert or repo.rule(name) is not None:
+                continue
+            message = f"no rule in {', '.join(repo.show(p) for p in repo.settings.rules)} defines {name}"
+            found.append(
+                Finding(
+                    "drills/unknown-alert",
+                    ERROR,
+                    drill.feature,
+                    step.line,
+                    message,
+                    "fix the alert name or add the rule",
+                    alert=name,
+                    drill=drill_key(drill),
+                )
+            )
     return found
 
 

@@ -219,8 +219,14 @@ def _channel(spec: DrillSpec) -> str:
     return step.channel if isinstance(step, ReachesContactGroup) else ""
 
 
+def _all_fired(events: Events, alerts: Sequence[str]) -> float | None:
+    """When the last of `alerts` fired (None until every one has)."""
+    times = [fired_at(events, alert) for alert in alerts]
+    return max(t for t in times if t is not None) if times and None not in times else None
+
+
 PHASE_CLOCKS: dict[Phase, Callable[[DrillSpec, Events], float | None]] = {
-    Phase.ALERT: lambda spec, ev: fired_at(ev, spec.alert) if spec.alert else None,
+    Phase.ALERT: lambda spec, ev: _all_fired(ev, spec.firing_alerts),
     Phase.NOTIFY: lambda spec, ev: (
         e.at if spec.alert and (e := delivered(ev, spec.alert, spec.contact_group, channel=_channel(spec))) else None
     ),
