@@ -1,10 +1,11 @@
 """The mission as a policy: `mission: {alert: 1 minute, locate: 5 minutes, recover: 10 minutes}`.
 
-Read from the configuration file (defaults 1-5-10 when absent). Two kinds of finding, both warnings:
-a drill step whose own budget is looser than the mission's phase of the same name (`fires within` ->
-alert, `locates the fault` -> locate, `recovers` -> recover); and, as ONE summary, the alerts whose
-path can never notify within the mission's alert time (people are alerted when notified: the floor,
-for + group_wait of each receiver's own route, is above it). A drill's own infeasible budget stays
+Read from the configuration file (defaults 1-5-10 when absent). A drill step whose own budget is
+looser than the mission's phase of the same name (`fires within` -> alert, `locates the fault` ->
+locate, `recovers` -> recover) is an error that stops that drill in preflight, as is a budget above
+the fault's maximum duration; and, as ONE summary (a warning), the alerts whose path can never
+notify within the mission's alert time (people are alerted when notified: the floor, for +
+group_wait of each receiver's own route, is above it). A drill's own infeasible budget stays
 an error of `budgets` (preflight stops that drill).
 """
 
@@ -18,7 +19,7 @@ from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.lint.budgets import rule_paths
 from alertdrill.lint.findings import ERROR, WARNING, Finding
-from alertdrill.lint.repository import Repository
+from alertdrill.lint.repository import Repository, drill_key
 from alertdrill.spec.model import AlertFires, LocatesFault, Recovers
 from alertdrill.yamlfile import load_yaml
 
@@ -109,7 +110,8 @@ def _phase(step: object) -> str | None:
 
 
 def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
-    """A drill that allows more than the mission: a warning (the drill still runs)."""
+    """A drill that allows more than the mission: an error (preflight stops that drill; loosen `mission:`
+    when the looser budget is meant)."""
     found = []
     for drill in repo.drills:
         for step in drill.steps:
@@ -120,7 +122,7 @@ def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
             found.append(
                 Finding(
                     "mission/looser-budget",
-                    WARNING,
+                    ERROR,
                     drill.feature,
                     getattr(step, "line", 1),
                     f"the drill allows {said(budget)} to {phase}, more than the mission's "
@@ -128,6 +130,37 @@ def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
                     f"tighten the step to {said(mission.budget(phase))}, or change `mission:` in "
                     f"{repo.show(repo.settings.config_path)}",
                     alert=drill.alert,
+                    drill=drill_key(drill),
+                )
+            )
+    return found
+
+
+def fault_limit_findings(repo: Repository) -> list[Finding]:
+    """A budget longer than the fault may stay injected: the fault is reverted before the budget ends,
+    so the drill would judge a recovery the harness caused (an error: preflight stops that drill)."""
+    found = []
+    settings = repo.settings
+    for drill in repo.drills:
+        fault = settings.faults.get(drill.fault or "")
+        if fault is None:
+            continue
+        limit = fault.max_duration_s or settings.max_fault_duration_s
+        key = f"max_duration of fault {fault.name}" if fault.max_duration_s else "max_fault_duration"
+        for step in drill.steps:
+            budget = getattr(step, "budget_s", None)
+            if budget is None or budget <= limit:
+                continue
+            found.append(
+                Finding(
+                    "budget/above-fault-limit",
+                    ERROR,
+                    drill.feature,
+                    getattr(step, "line", 1),
+                    f"the drill allows {said(budget)}, but the fault is reverted after {said(limit)} ({key})",
+                    f"shorten the step to at most {said(limit)}, or raise {key} in {repo.show(settings.config_path)}",
+                    alert=drill.alert,
+                    drill=drill_key(drill),
                 )
             )
     return found
@@ -146,7 +179,7 @@ def unreachable(repo: Repository, mission: Mission) -> dict[str, str]:
 
 
 def mission_findings(repo: Repository, mission: Mission) -> list[Finding]:
-    found = drill_budget_findings(repo, mission)
+    found = drill_budget_findings(repo, mission) + fault_limit_findings(repo)
     late = unreachable(repo, mission)
     if late:
         found.append(

@@ -15,7 +15,7 @@ from alertdrill.catalog.rules import AlertRule, Intervals, PromtoolCheck, RuleFi
 from alertdrill.catalog.runbooks import Runbook, parse_runbook
 from alertdrill.config import Settings
 from alertdrill.errors import AlertdrillError
-from alertdrill.spec.features import compile_feature, feature_files
+from alertdrill.spec.features import check_feature, feature_files
 from alertdrill.spec.model import DrillSpec
 
 T = TypeVar("T")
@@ -87,7 +87,9 @@ class Repository:
         elif groups is not None:
             paths = list(drill_paths) if drill_paths is not None else [settings.root / "drills"]
             for path in feature_files(p for p in paths if p.exists()):
-                repo.drills += repo._attempt(partial(compile_feature, path, settings, groups)) or []
+                compiled = check_feature(path, settings, groups)  # every problem, and the drills as far as read
+                repo.drills += compiled.drills
+                repo.broken += compiled.problems
         return repo
 
     def _attempt(self, read: Callable[[], T]) -> T | None:

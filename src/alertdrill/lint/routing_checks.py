@@ -106,7 +106,7 @@ def _drill_route_findings(repo: Repository, drill: DrillSpec, fires: AlertFires)
                 fix="fix the alert name or add the rule",
             )
         ]
-    if reach is None or repo.routes is None or repo.groups is None:
+    if reach is None or repo.routes is None or repo.groups is None or reach.group not in repo.groups:
         return []
     found, receiver, config = [], repo.groups.receiver(reach.group), repo.show(repo.routes.path)
     if reach.channel == "email" and receiver not in repo.routes.emails.values():
