@@ -295,6 +295,38 @@ def cmd_abort(args: argparse.Namespace) -> int:
     return 1
 
 
+def _ask_alert(settings: Settings) -> str:
+    from alertdrill.lint.scaffold import undrilled
+
+    waiting = undrilled(settings)
+    if not sys.stdin.isatty():
+        raise AlertdrillError(
+            "which alert? give it as `alertdrill new --alert NAME`",
+            fix=f"alerts without a drill: {', '.join(waiting) or 'none'}",
+        )
+    print(f"alerts without a drill: {', '.join(waiting) or 'none'}")
+    return input("alert to drill: ").strip()
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Scaffold a drill for an alert: its route's contact group, its runbook, a steady state and a fault."""
+    from alertdrill.catalog.paths import display_path
+    from alertdrill.lint.scaffold import plan_new, still_to_do, write
+
+    settings = _settings(args)
+    scaffold = plan_new(settings, args.alert or _ask_alert(settings), args.name)
+    for path in write(scaffold, settings):
+        verb = "added to" if path == settings.config_path else "wrote"
+        print(f"{verb} {display_path(path, Path.cwd())}")
+    todo = still_to_do(scaffold, load_settings(settings.config_path))
+    if todo:
+        print(f"fill in: {todo}")
+        return 0
+    shown = display_path(scaffold.feature, Path.cwd())
+    print(f"lint is clean for it; next: alertdrill run --dry-run {shown}, then alertdrill run {shown}")
+    return 0
+
+
 def cmd_steps(_args: argparse.Namespace) -> int:
     from alertdrill.spec.grammar import PHRASES
 
@@ -352,6 +384,10 @@ def parser() -> argparse.ArgumentParser:
     proxy.add_argument("--target", required=True, metavar="URL", help="e.g. http://127.0.0.1:9102")
     proxy.set_defaults(func=cmd_proxy)
     command("steps", "list the drill sentences").set_defaults(func=cmd_steps)
+    new = command("new", "scaffold a drill for an alert (its route, runbook, steady state and a fault)")
+    new.add_argument("--alert", metavar="NAME", help="the alerting rule to drill (asked when omitted on a terminal)")
+    new.add_argument("--name", metavar="NAME", help="the feature file's name under drills/ (default: from the alert)")
+    new.set_defaults(func=cmd_new)
     schedule = command("schedule", "run drills on their schedules until SIGTERM (or list / emit them)")
     schedule.add_argument("--next", action="store_true", help="list what runs when, and exit")
     schedule.add_argument("--count", type=int, default=10, help="with --next: how many (default 10)")
