@@ -117,7 +117,7 @@ def fault(settings: Settings, rule: AlertRule, name: str) -> tuple[str, bool]:
         return (
             f"  {name}:\n    type: metric\n    pushgateway: {settings.pushgateway}\n"
             f"    metric: {metric[1] if metric else 'METRIC'}\n    job: {job}\n"
-            "    value: 0          # alertdrill new: the value that makes the alert fire\n",
+            f"    value: 0          # alertdrill new: the value that causes {rule.name}\n",
             True,
         )
     inject, revert = TODO_INJECT.format(alert=rule.name), TODO_REVERT
