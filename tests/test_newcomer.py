@@ -3,6 +3,7 @@ of issue 19, each run giving every problem at once with suggestions in the write
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,17 @@ def test_preflight_stops_a_drill_for_its_budget_or_its_runbook(tmp_path: Path) -
     blocked = preflight(settings, drills)
     assert all(any(f.rule == "runbooks/unresolved-link" for f in found) for found in blocked.values())
     assert len(blocked) == 2
+
+
+def test_steps_prints_the_grammar_every_variant_tags_and_durations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["steps"]) == 0
+    out = capsys.readouterr().out
+    sentences = [line.strip() for line in out.splitlines() if line.startswith("  ")]
+    for sentence in sentences:
+        keyword, _, text = sentence.partition(" ")
+        filled = text.replace("{budget}", "1m30s")
+        filled = re.sub(r"\{\w+\}", "mine", filled)
+        assert grammar.match(keyword.lower(), filled) is not None, sentence
+    assert len(sentences) == len(grammar.PHRASES) + 2  # the by email / by webhook forms
+    assert "payments" not in out.lower()  # placeholders, not an example's names
+    assert "@manual" in out and "1m30s" in out and "by webhook" in out

@@ -328,18 +328,25 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_steps(_args: argparse.Namespace) -> int:
+    """The whole grammar: each sentence with its {placeholders}, every variant, tags and durations."""
     from alertdrill.spec.grammar import PHRASES
 
-    print("Sentences (And/But continue the keyword above; {placeholders} are yours):")
+    print("Sentences (And/But continue the keyword above; {placeholders} are yours, e.g. your own names):")
     for phrase in PHRASES:
-        pattern = phrase.pattern.replace('"{channel}within', '"[ by email| by webhook] within')
-        print(f"  {phrase.keyword.capitalize()} {pattern}")
-        print(f"      e.g. {phrase.keyword.capitalize()} {phrase.example}")
-    print("Durations ({budget}): 90 seconds, 1 minute, 1m30s, 5 minutes, 2s")
+        keyword = phrase.keyword.capitalize()
+        for variant in ("", " by email", " by webhook") if "{channel}" in phrase.pattern else ("",):
+            print(f"  {keyword} {phrase.pattern.replace('{channel}', variant + ' ')}")
+    print(
+        "Durations ({budget}): a number and a unit: ms, s/sec/second(s), m/min/minute(s), h/hour(s);"
+        " combined: 1m30s, '1 minute and 30 seconds'; e.g. 90 seconds, 1 minute, 5 minutes, 2s; at most 7 days."
+        " A budget above the mission or the fault's max_duration is a lint error"
+    )
     print(
         "Tags: @manual (a drill for people: locate is their acknowledgement), @cron:H_10_*_*_MON (a schedule),"
         " any other @tag selects drills with --tags or pytest -m"
     )
+    print("Names: {service} under services: and {fault} under faults: in alertdrill.yml, {group} in the contact")
+    print("groups file, {alert} an alerting rule, {runbook} a file under runbooks/. `alertdrill new` writes one.")
     return 0
 
 
