@@ -90,8 +90,9 @@ def test_every_gherkin_example_compiles(text: str, demo: Project, tmp_path: Path
 
 
 def _commands() -> set[str]:
-    top = cli.parser()
-    return set(top._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    choices = cli.parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert isinstance(choices, dict)
+    return set(choices)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)

@@ -121,6 +121,7 @@ def test_every_mistake_at_once_with_suggestions_in_the_writers_names(
 ) -> None:
     project = copy_project(REPO, tmp_path / "p")
     project.write_feature("orders.feature", MISTAKES)
+    (project.root / "notifiers" / "contact-groups.yml").write_text("payments-oncall:\n  receiver: [x]\n")
     capsys.readouterr()
     code = main(["run", "--dry-run", "--config", str(project.config_path)])
     err = capsys.readouterr().err
@@ -131,12 +132,13 @@ def test_every_mistake_at_once_with_suggestions_in_the_writers_names(
         (5, 'unknown fault "orders-api-dwn"'),
         (6, 'did you mean "Then the alert "OrdersApiDown" fires within 1 minute"?'),
         (6, "no rule in alerts/rules.yml defines OrdersApiDown"),
-        (7, 'unknown contact group "orders-oncall"'),
         (8, "runbook runbooks/orders-api-down.md, which is not under runbooks/"),
         (10, "more than the mission's 10 minutes"),
     ]
     for line, text in wanted:
         assert any(f"orders.feature:{line}:" in got and text in got for got in lines), (line, text, err)
+    assert lines[-1].startswith(f"alertdrill: {project.root}/notifiers/contact-groups.yml:2:"), err  # sorted by file
+    lines = lines[:-1]
     at = [int(got.split("orders.feature:")[1].split(":")[0]) for got in lines]
     assert at == sorted(at)  # sorted by file and line
     suggestions = [got.split("did you mean", 1)[1] for got in lines if "did you mean" in got]
@@ -195,3 +197,10 @@ def test_steps_prints_the_grammar_every_variant_tags_and_durations(capsys: pytes
     assert len(sentences) == len(grammar.PHRASES) + 2  # the by email / by webhook forms
     assert "payments" not in out.lower()  # placeholders, not an example's names
     assert "@manual" in out and "1m30s" in out and "by webhook" in out
+
+
+def test_an_unknown_alert_is_answered_with_the_rule_it_is_a_typo_of(tmp_path: Path) -> None:
+    project = copy_project(REPO, tmp_path / "p")
+    project.write_feature("typo.feature", MISTAKES.replace("OrdersApiDown", "PaymentApiDown"))
+    found = [f for f in lint(project.settings()).findings if f.rule == "drills/unknown-alert"]
+    assert len(found) == 1 and found[0].fix.startswith('did you mean "PaymentsApiDown"?'), found

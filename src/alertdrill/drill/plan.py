@@ -66,7 +66,7 @@ class DrillPlan:
 
 
 def read_drills(
-    settings: Settings, groups: ContactGroups, paths: Iterable[Path]
+    settings: Settings, groups: ContactGroups | None, paths: Iterable[Path]
 ) -> tuple[list[DrillSpec], list[AlertdrillError]]:
     """Every drill below `paths` (with the steps that compiled) and every problem of every file."""
     try:
@@ -190,9 +190,14 @@ def plan_drills(
 
 def build_plan(settings: Settings, selection: Selection, registry: InjectorRegistry | None = None) -> DrillPlan:
     """Every problem of every file at once (sorted by file and line, exit 2), or the plan."""
-    groups = ContactGroups.load(settings.contact_groups)
+    problems: list[AlertdrillError] = []
+    try:
+        groups: ContactGroups | None = ContactGroups.load(settings.contact_groups)
+    except AlertdrillError as exc:
+        groups, problems = None, [exc]  # said with the drills' own problems, not instead of them
     paths = selection.paths or (settings.root / "drills",)
-    drills, problems = read_drills(settings, groups, paths)
+    drills, found = read_drills(settings, groups, paths)
+    problems += found
     try:
         load_runbooks(settings.runbooks)
     except AlertdrillError as exc:
@@ -201,4 +206,5 @@ def build_plan(settings: Settings, selection: Selection, registry: InjectorRegis
         if settings.preflight:
             problems += preflight_problems(settings, drills)
         raise_all(_once(flatten(problems)))
+    assert groups is not None  # a broken contact groups file is a problem above
     return plan_drills(settings, groups, select(drills, selection), registry)

@@ -84,7 +84,7 @@ class Repository:
                     repo.runbooks.append(book)
         if drills is not None:
             repo.drills = list(drills)
-        elif groups is not None:
+        else:  # with a broken contact groups file (its own finding), the drills are still read
             paths = list(drill_paths) if drill_paths is not None else [settings.root / "drills"]
             for path in feature_files(p for p in paths if p.exists()):
                 compiled = check_feature(path, settings, groups)  # every problem, and the drills as far as read

@@ -6,6 +6,7 @@ from functools import partial
 
 from alertdrill.lint.findings import ERROR, INFO, Finding
 from alertdrill.lint.repository import Repository, drill_key
+from alertdrill.spec.features import nearest
 from alertdrill.spec.model import AlertFires, DrillSpec, ReachesContactGroup
 
 
@@ -82,9 +83,7 @@ def routing_findings(repo: Repository) -> list[Finding]:
 def drill_findings(repo: Repository) -> list[Finding]:
     """Problems that make one drill fail before it starts: each stops that drill in preflight."""
     found: list[Finding] = []
-    if repo.groups is None:
-        return found
-    for drill in repo.drills:
+    for drill in repo.drills:  # an unknown alert is judged even when the contact groups file is broken
         fires = next((s for s in drill.steps if isinstance(s, AlertFires)), None)
         if fires is not None:
             found += _drill_route_findings(repo, drill, fires)
@@ -103,7 +102,11 @@ def _drill_route_findings(repo: Repository, drill: DrillSpec, fires: AlertFires)
                 ERROR,
                 line=fires.line,
                 message=message,
-                fix="fix the alert name or add the rule",
+                fix=" or ".join(
+                    filter(
+                        None, [nearest(fires.alert, {r.name for r in repo.rules}), "fix the alert name or add the rule"]
+                    )
+                ),
             )
         ]
     if reach is None or repo.routes is None or repo.groups is None or reach.group not in repo.groups:
