@@ -204,3 +204,41 @@ def test_an_unknown_alert_is_answered_with_the_rule_it_is_a_typo_of(tmp_path: Pa
     project.write_feature("typo.feature", MISTAKES.replace("OrdersApiDown", "PaymentApiDown"))
     found = [f for f in lint(project.settings()).findings if f.rule == "drills/unknown-alert"]
     assert len(found) == 1 and found[0].fix.startswith('did you mean "PaymentsApiDown"?'), found
+
+
+BATCH_RULE = """
+      - alert: NightlyBatchLate
+        expr: time() - batch_last_success_timestamp_seconds{job="nightly-batch"} > 3600
+        for: 2s
+        labels: {severity: page, team: storefront}
+        annotations:
+          runbook_url: https://github.com/acme/oncall/blob/main/runbooks/nightly-batch-late.md
+"""
+
+
+def test_a_pushgateway_fed_job_gets_a_metric_fault(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    config = project.config_path.read_text().replace(
+        "\nlab:\n",
+        "\nmetrics: {pushgateway: 'http://127.0.0.1:9191'}\nlab:\n  scrape: {nightly-batch: '127.0.0.1:9191'}\n",
+    )
+    project.config_path.write_text(config)
+    rules = project.root / "alerts" / "rules.yml"
+    rules.write_text(rules.read_text() + BATCH_RULE)
+    code, out, err = new(project, capsys, "--alert", "NightlyBatchLate")
+    assert code == 0, err
+    fault = load_settings(project.config_path).faults["nightly-batch-late"]
+    assert fault.type == "metric" and fault.options["metric"] == "batch_last_success_timestamp_seconds"
+    todo = next(line for line in out.splitlines() if line.startswith("fill in:"))
+    line = int(todo.split(":")[2])
+    assert "value:" in project.config_path.read_text().splitlines()[line - 1], todo
+
+
+def test_new_asks_for_the_alert_on_a_terminal(
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "OrdersApiDown")
+    code, out, err = new(project, capsys)
+    assert code == 0, err
+    assert "alerts without a drill: OrdersApiDown" in out
+    assert (project.root / "drills" / "orders-api-down.feature").is_file()

@@ -24,7 +24,7 @@ from alertdrill.lint.repository import Repository
 from alertdrill.lint.routing_checks import reached
 
 SELECTOR = re.compile(r'\b(\w+)\s*=\s*"([^"]*)"')
-METRIC = re.compile(r"^\s*(?:\w+\s*\(\s*)*([a-zA-Z_:][\w:]*)")
+METRIC = re.compile(r"([a-zA-Z_:][\w:]*)\s*\{")  # the first selector's metric name
 TODO_INJECT = 'echo "alertdrill new: write the command that causes {alert}" >&2; exit 1'
 TODO_REVERT = 'echo "alertdrill new: write the command that undoes it" >&2; exit 1'
 
@@ -113,7 +113,7 @@ def fault(settings: Settings, rule: AlertRule, name: str) -> tuple[str, bool]:
     if job in lab_services:
         return f"  {name}:\n    type: process-kill\n    service: {job}\n", False
     if settings.pushgateway and job in dict(settings.lab.scrape if settings.lab else ()):
-        metric = METRIC.match(rule.expr)
+        metric = METRIC.search(rule.expr)
         return (
             f"  {name}:\n    type: metric\n    pushgateway: {settings.pushgateway}\n"
             f"    metric: {metric[1] if metric else 'METRIC'}\n    job: {job}\n"
