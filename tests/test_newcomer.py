@@ -242,3 +242,15 @@ def test_new_asks_for_the_alert_on_a_terminal(
     assert code == 0, err
     assert "alerts without a drill: OrdersApiDown" in out
     assert (project.root / "drills" / "orders-api-down.feature").is_file()
+
+
+def test_preflight_stops_a_drill_whose_contact_group_names_no_real_receiver(tmp_path: Path) -> None:
+    project = copy_project(REPO, tmp_path / "p")
+    groups = project.root / "notifiers" / "contact-groups.yml"
+    groups.write_text(groups.read_text().replace("receiver: payments-oncall", "receiver: payments-pager"))
+    settings = project.settings()
+    drills = check_feature(
+        project.root / "drills" / "payments.feature", settings, ContactGroups.load(settings.contact_groups)
+    ).drills
+    blocked = preflight(settings, drills)
+    assert "contacts/unknown-receiver" in [f.rule for found in blocked.values() for f in found]

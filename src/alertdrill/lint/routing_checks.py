@@ -61,6 +61,7 @@ def routing_findings(repo: Repository) -> list[Finding]:
                     f"contact group {group.name!r} names receiver {group.receiver!r}, which "
                     f"{tree_path} does not define",
                     f"use one of {', '.join(sorted(tree.receivers))}",
+                    contact_group=group.name,
                 )
             )
     for rule in repo.rules:
