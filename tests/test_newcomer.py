@@ -13,6 +13,7 @@ from alertdrill.cli import main
 from alertdrill.config import load_settings
 from alertdrill.lint import lint
 from alertdrill.lint.preflight import preflight
+from alertdrill.processes import free_port
 from alertdrill.spec import grammar
 from alertdrill.spec.features import check_feature
 from alertdrill.testing import Project, copy_project
@@ -37,7 +38,7 @@ def add_orders_service(project: Project) -> None:
     marker = "  services:\n"
     at = config.index(marker, config.index("\nlab:"))
     project.config_path.write_text(
-        config[: at + len(marker)] + "    orders-api: {port: 9199}\n" + config[at + len(marker) :]
+        config[: at + len(marker)] + f"    orders-api: {{port: {free_port()}}}\n" + config[at + len(marker) :]
     )
     rules = project.root / "alerts" / "rules.yml"
     rules.write_text(rules.read_text() + ORDERS_RULE)

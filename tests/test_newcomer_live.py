@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from alertdrill.testing import PROJECT_PARTS, Project
-from tests.conftest import alertdrill
+from alertdrill.testing import PROJECT_PARTS, Project, copy_project, running_lab
+from tests.conftest import REPO, alertdrill
 from tests.test_newcomer import add_orders_service
 
 
@@ -31,3 +31,16 @@ def test_a_fourth_service_gets_a_drill_that_lints_clean_and_dry_runs(lab: Projec
     dry = alertdrill("run", "--dry-run", "--config", config, str(root / "drills" / "orders-api-down.feature"))
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "OrdersApiDown -> contact group storefront-oncall" in dry.stdout, dry.stdout
+
+
+def test_the_scaffolded_drill_runs_and_passes_in_its_own_lab(tmp_path: Path) -> None:
+    """What the README promises: the drill `alertdrill new` writes for a fourth demo service passes."""
+    project = copy_project(REPO, tmp_path / "p")
+    add_orders_service(project)
+    config = str(project.config_path)
+    made = alertdrill("new", "--config", config, "--alert", "OrdersApiDown")
+    assert made.returncode == 0 and "fill in" not in made.stdout, made.stdout + made.stderr
+    with running_lab(project):
+        done = alertdrill("run", "--config", config, str(project.root / "drills" / "orders-api-down.feature"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "PASSED" in done.stdout and "OrdersApiDown pages storefront-oncall" in done.stdout
