@@ -202,8 +202,8 @@ def test_the_mission_is_a_policy_read_from_the_configuration(tmp_path: Path) -> 
         (f.rule, f.severity, f.line, f.drill) for f in report.findings if f.rule.startswith(("mission", "budget"))
     )
     assert found == [
-        ("mission/looser-budget", ERROR, 4, "drills/m.feature::Looser than the mission"),
-        ("mission/looser-budget", ERROR, 5, "drills/m.feature::Looser than the mission"),
+        ("mission/looser-budget", WARNING, 4, None),
+        ("mission/looser-budget", WARNING, 5, None),
         ("mission/unreachable", WARNING, 3, None),
     ]
     summary = next(f for f in report.findings if f.rule == "mission/unreachable")

@@ -339,7 +339,7 @@ def cmd_steps(_args: argparse.Namespace) -> int:
     print(
         "Durations ({budget}): a number and a unit: ms, s/sec/second(s), m/min/minute(s), h/hour(s);"
         " combined: 1m30s, '1 minute and 30 seconds'; e.g. 90 seconds, 1 minute, 5 minutes, 2s; at most 7 days."
-        " A budget above the mission or the fault's max_duration is a lint error"
+        " A budget above the fault's max_duration is a lint error (above the mission: a warning)"
     )
     print(
         "Tags: @manual (a drill for people: locate is their acknowledgement), @cron:H_10_*_*_MON (a schedule),"

@@ -2,8 +2,8 @@
 
 Read from the configuration file (defaults 1-5-10 when absent). A drill step whose own budget is
 looser than the mission's phase of the same name (`fires within` -> alert, `locates the fault` ->
-locate, `recovers` -> recover) is an error that stops that drill in preflight, as is a budget above
-the fault's maximum duration; and, as ONE summary (a warning), the alerts whose path can never
+locate, `recovers` -> recover) is a warning; a budget above the fault's maximum duration is an error
+that stops that drill in preflight; and, as ONE summary (a warning), the alerts whose path can never
 notify within the mission's alert time (people are alerted when notified: the floor, for +
 group_wait of each receiver's own route, is above it). A drill's own infeasible budget stays
 an error of `budgets` (preflight stops that drill).
@@ -110,8 +110,7 @@ def _phase(step: object) -> str | None:
 
 
 def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
-    """A drill that allows more than the mission: an error (preflight stops that drill; loosen `mission:`
-    when the looser budget is meant)."""
+    """A drill that allows more than the mission: a warning (the drill still runs)."""
     found = []
     for drill in repo.drills:
         for step in drill.steps:
@@ -122,7 +121,7 @@ def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
             found.append(
                 Finding(
                     "mission/looser-budget",
-                    ERROR,
+                    WARNING,
                     drill.feature,
                     getattr(step, "line", 1),
                     f"the drill allows {said(budget)} to {phase}, more than the mission's "
@@ -130,7 +129,6 @@ def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
                     f"tighten the step to {said(mission.budget(phase))}, or change `mission:` in "
                     f"{repo.show(repo.settings.config_path)}",
                     alert=drill.alert,
-                    drill=drill_key(drill),
                 )
             )
     return found
@@ -142,11 +140,10 @@ def fault_limit_findings(repo: Repository) -> list[Finding]:
     found = []
     settings = repo.settings
     for drill in repo.drills:
-        fault = settings.faults.get(drill.fault or "")
-        if fault is None:
-            continue
-        limit = fault.max_duration_s or settings.max_fault_duration_s
-        key = f"max_duration of fault {fault.name}" if fault.max_duration_s else "max_fault_duration"
+        fault = settings.faults.get(drill.fault or "")  # an unknown fault (its own problem): the global limit
+        own = fault.max_duration_s if fault is not None else None
+        limit = own or settings.max_fault_duration_s
+        key = f"max_duration of fault {drill.fault}" if own else "max_fault_duration"
         for step in drill.steps:
             budget = getattr(step, "budget_s", None)
             if budget is None or budget <= limit:
