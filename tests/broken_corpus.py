@@ -252,7 +252,7 @@ def base_project(dest: Path) -> Path:
         REPO, dest, {**TEST_FAULTS, **{mutant_name(k): {"type": k, **v} for k, v in MUTANTS.items()}}
     )
     raw = _yaml_load(project.config_path.read_text())
-    raw["faults"]["marker"]["max_duration"] = "5 minutes"
+    raw["faults"]["marker"]["max_duration"] = "10 minutes"
     raw["sink"]["public_url"] = "http://127.0.0.1:9095"
     raw["lab"].update(
         {

@@ -116,8 +116,8 @@ def test_durations_are_accepted_where_seconds_are(project: Project) -> None:
         ),
         (
             'Feature: f\n  Scenario: s\n    When the fault "marker" is injected\n'
-            '    Then the alert "X" fire within 1m\n',
-            'bad.feature:4: unknown step "Then the alert "X" fire within 1m"',
+            '    Then the alert "PaymentsApiDown" fire within 1m\n',
+            'bad.feature:4: unknown step "Then the alert "PaymentsApiDown" fire within 1m"',
         ),
         (b"Feature: \xff\n", "bad.feature:1: feature file is not UTF-8 text"),
     ],

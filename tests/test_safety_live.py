@@ -33,9 +33,9 @@ EXPIRING = """Feature: bounded
 """
 
 
-def run(lab: Project, name: str, text: str) -> tuple[int, dict[str, Any], str]:
+def run(lab: Project, name: str, text: str, *extra: str) -> tuple[int, dict[str, Any], str]:
     feature = lab.write_feature(name, text)
-    done = alertdrill("run", str(feature), "--config", str(lab.config_path))
+    done = alertdrill("run", str(feature), "--config", str(lab.config_path), *extra)
     card = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())
     return done.returncode, card["drills"][0], done.stdout + done.stderr
 
@@ -86,8 +86,18 @@ def test_a_guard_holding_before_the_fault_injects_nothing(lab: Project, guard: N
     assert not (lab.root / "injected.marker").exists()
 
 
+def test_preflight_stops_a_drill_whose_budget_outlasts_its_fault(lab: Project) -> None:
+    feature = lab.write_feature("expiring.feature", EXPIRING)
+    done = alertdrill("run", str(feature), "--config", str(lab.config_path))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "budget/above-fault-limit" in done.stdout + done.stderr
+    assert not (lab.root / "brief.marker").exists()
+
+
 def test_the_fault_is_reverted_at_its_maximum_duration_whatever_the_drill_does(lab: Project) -> None:
-    code, drill, out = run(lab, "expiring.feature", EXPIRING)
+    # Preflight would stop this drill (its budget outlasts the fault: budget/above-fault-limit); the safety
+    # net under test is the one that holds when preflight is off.
+    code, drill, out = run(lab, "expiring.feature", EXPIRING, "--no-preflight")
     assert code == 1 and drill["status"] == "error", out
     assert drill["error"].startswith("the fault reached its maximum duration (2.0 s) and was reverted")
     expired = next(e for e in drill["events"] if e["name"] == "fault_max_duration")

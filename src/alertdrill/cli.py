@@ -312,19 +312,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_command(_settings(args))
 
 
+def _ask_alert(settings: Settings) -> str:
+    from alertdrill.lint.scaffold import undrilled
+
+    waiting = undrilled(settings)
+    if not sys.stdin.isatty():
+        raise AlertdrillError(
+            "which alert? give it as `alertdrill new --alert NAME`",
+            fix=f"alerts without a drill: {', '.join(waiting) or 'none'}",
+        )
+    print(f"alerts without a drill: {', '.join(waiting) or 'none'}")
+    return input("alert to drill: ").strip()
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Scaffold a drill for an alert: its route's contact group, its runbook, a steady state and a fault."""
+    from alertdrill.catalog.paths import display_path
+    from alertdrill.lint.scaffold import plan_new, still_to_do, write
+
+    settings = _settings(args)
+    scaffold = plan_new(settings, args.alert or _ask_alert(settings), args.name)
+    for path in write(scaffold, settings):
+        verb = "added to" if path == settings.config_path else "wrote"
+        print(f"{verb} {display_path(path, Path.cwd())}")
+    todo = still_to_do(scaffold, load_settings(settings.config_path))
+    if todo:
+        print(f"fill in: {todo}")
+        return 0
+    shown = display_path(scaffold.feature, Path.cwd())
+    print(f"lint is clean for it; next: alertdrill run --dry-run {shown}, then alertdrill run {shown}")
+    return 0
+
+
 def cmd_steps(_args: argparse.Namespace) -> int:
+    """The whole grammar: each sentence with its {placeholders}, every variant, tags and durations."""
     from alertdrill.spec.grammar import PHRASES
 
-    print("Sentences (And/But continue the keyword above; {placeholders} are yours):")
+    print("Sentences (And/But continue the keyword above; {placeholders} are yours, e.g. your own names):")
     for phrase in PHRASES:
-        pattern = phrase.pattern.replace('"{channel}within', '"[ by email| by webhook] within').replace(":d}", "}")
-        print(f"  {phrase.keyword.capitalize()} {pattern}")
-        print(f"      e.g. {phrase.keyword.capitalize()} {phrase.example}")
-    print("Durations ({budget}): 90 seconds, 1 minute, 1m30s, 5 minutes, 2s")
+        keyword = phrase.keyword.capitalize()
+        for variant in ("", " by email", " by webhook") if "{channel}" in phrase.pattern else ("",):
+            print(f"  {keyword} {phrase.pattern.replace('{channel}', variant + ' ')}")
+    print(
+        "Durations ({budget}): a number and a unit: ms, s/sec/second(s), m/min/minute(s), h/hour(s);"
+        " combined: 1m30s, '1 minute and 30 seconds'; e.g. 90 seconds, 1 minute, 5 minutes, 2s; at most 7 days."
+        " A budget above the fault's max_duration is a lint error (above the mission: a warning)"
+    )
     print(
         "Tags: @manual (a drill for people: locate is their acknowledgement), @cron:H_10_*_*_MON (a schedule),"
         " any other @tag selects drills with --tags or pytest -m"
     )
+    print("Names: {service} under services: and {fault} under faults: in alertdrill.yml, {group} in the contact")
+    print("groups file, {alert} an alerting rule, {runbook} a file under runbooks/. `alertdrill new` writes one.")
     return 0
 
 
@@ -369,6 +408,10 @@ def parser() -> argparse.ArgumentParser:
     proxy.add_argument("--target", required=True, metavar="URL", help="e.g. http://127.0.0.1:9102")
     proxy.set_defaults(func=cmd_proxy)
     command("steps", "list the drill sentences").set_defaults(func=cmd_steps)
+    new = command("new", "scaffold a drill for an alert (its route, runbook, steady state and a fault)")
+    new.add_argument("--alert", metavar="NAME", help="the alerting rule to drill (asked when omitted on a terminal)")
+    new.add_argument("--name", metavar="NAME", help="the feature file's name under drills/ (default: from the alert)")
+    new.set_defaults(func=cmd_new)
     schedule = command("schedule", "run drills on their schedules until SIGTERM (or list / emit them)")
     schedule.add_argument("--next", action="store_true", help="list what runs when, and exit")
     schedule.add_argument("--count", type=int, default=10, help="with --next: how many (default 10)")

@@ -81,7 +81,7 @@ class ProblemsError(PermanentError):
     """Several problems found at once (every file is checked before any is reported): one line each."""
 
     def __init__(self, problems: list[AlertdrillError]) -> None:
-        self.problems = sorted(problems, key=lambda p: (str(p.path or ""), p.line or 0))
+        self.problems = sorted(problems, key=lambda p: (str(p.path.absolute()) if p.path else "", p.line or 0))
         super().__init__(f"{len(self.problems)} problems")
 
     def one_line(self) -> str:

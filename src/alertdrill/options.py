@@ -108,7 +108,7 @@ class Option:
         return f"{self.help} (env {self.env_var})" if self.env else self.help
 
 
-PROJECT = ("run", "lab", "cleanup", "lint", "history", "sink", "schedule", "surprise", "abort", "serve")
+PROJECT = ("run", "lab", "cleanup", "lint", "history", "sink", "schedule", "surprise", "abort", "serve", "new")
 
 OPTIONS: tuple[Option, ...] = (
     Option(

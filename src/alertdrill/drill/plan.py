@@ -17,12 +17,12 @@ from alertdrill.catalog.promql import Expression, require_valid
 from alertdrill.catalog.runbooks import Runbook, load_runbooks
 from alertdrill.config import Settings
 from alertdrill.drill.environment import needs_sink
-from alertdrill.errors import AlertdrillError, ConfigError, SpecError, raise_all
+from alertdrill.errors import AlertdrillError, ConfigError, PermanentError, ProblemsError, SpecError, raise_all
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.lint import preflight
 from alertdrill.lint.repository import drill_key
-from alertdrill.spec.features import compile_feature, feature_files
+from alertdrill.spec.features import check_feature, feature_files
 from alertdrill.spec.model import DrillSpec, InjectFault
 from alertdrill.spec.tags import tag_matcher
 
@@ -66,17 +66,43 @@ class DrillPlan:
         return next(d for d in self.drills if d.spec is spec or d.key == drill_key(spec))
 
 
-def compile_drills(settings: Settings, groups: ContactGroups, paths: Iterable[Path]) -> list[DrillSpec]:
-    """Every drill below `paths`, each feature file parsed once; the problems of every file at once."""
+def read_drills(
+    settings: Settings, groups: ContactGroups | None, paths: Iterable[Path]
+) -> tuple[list[DrillSpec], list[AlertdrillError]]:
+    """Every drill below `paths` (with the steps that compiled) and every problem of every file."""
+    try:
+        files = feature_files(paths)
+    except SpecError as exc:
+        return [], [exc]
     drills: list[DrillSpec] = []
     problems: list[AlertdrillError] = []
-    for path in feature_files(paths):
-        try:
-            drills += compile_feature(path, settings, groups)
-        except SpecError as exc:
-            problems.append(exc)
+    for path in files:
+        compiled = check_feature(path, settings, groups)
+        drills += compiled.drills
+        problems += compiled.problems
+    return drills, problems
+
+
+def compile_drills(settings: Settings, groups: ContactGroups, paths: Iterable[Path]) -> list[DrillSpec]:
+    """Every drill below `paths`, each feature file parsed once; the problems of every file at once."""
+    drills, problems = read_drills(settings, groups, paths)
     raise_all(problems)
     return drills
+
+
+def flatten(problems: Iterable[AlertdrillError]) -> list[AlertdrillError]:
+    return [p for problem in problems for p in (problem.problems if isinstance(problem, ProblemsError) else [problem])]
+
+
+def preflight_problems(settings: Settings, drills: Sequence[DrillSpec]) -> list[AlertdrillError]:
+    """What preflight would stop these drills for (unknown alert, missing runbook, wrong route, budget),
+    as problems: said together with the files' own problems, so no problem hides another."""
+    found = {
+        (f.path, f.line, f.message): f for findings in preflight(settings, drills).values() for f in findings
+    }.values()
+    return [
+        PermanentError(f"{f.rule}: {f.message}", path=settings.root / f.path, line=f.line, fix=f.fix) for f in found
+    ]
 
 
 def select(drills: Sequence[DrillSpec], selection: Selection) -> list[DrillSpec]:
@@ -93,21 +119,30 @@ def select(drills: Sequence[DrillSpec], selection: Selection) -> list[DrillSpec]
 def build_injectors(
     settings: Settings, drills: Sequence[DrillSpec], registry: InjectorRegistry
 ) -> list[tuple[DrillSpec, Injector]]:
-    """Construct every drill's injector now: a bad fault option stops the whole run before any injection."""
+    """Construct every drill's injector now: a bad fault option stops the whole run before any injection.
+    Every fault's problem is said at once."""
     context = InjectorContext(settings)
-    built = []
+    built, problems = [], []
     for spec in drills:
         fault = settings.faults[spec.fault or ""]
         try:
             built.append((spec, registry.build(fault, context)))
-        except AlertdrillError:
-            raise
+        except AlertdrillError as exc:
+            problems.append(exc)
         except Exception as exc:  # a plugin's injector must not crash the run with a traceback
-            raise ConfigError(
-                f"fault {fault.name!r} ({fault.type}) cannot be built: {type(exc).__name__}: {exc}",
-                fix=f"fix its options at {fault.source}",
-            ) from None
+            problems.append(
+                ConfigError(
+                    f"fault {fault.name!r} ({fault.type}) cannot be built: {type(exc).__name__}: {exc}",
+                    fix=f"fix its options at {fault.source}",
+                )
+            )
+    raise_all(_once(problems))
     return built
+
+
+def _once(problems: list[AlertdrillError]) -> list[AlertdrillError]:
+    """Two drills of one broken fault: its problem once."""
+    return list({p.one_line(): p for p in problems}.values())
 
 
 def validate_unused_faults(settings: Settings, drills: Sequence[DrillSpec], registry: InjectorRegistry) -> None:
@@ -155,7 +190,22 @@ def plan_drills(
 
 
 def build_plan(settings: Settings, selection: Selection, registry: InjectorRegistry | None = None) -> DrillPlan:
-    groups = ContactGroups.load(settings.contact_groups)
+    """Every problem of every file at once (sorted by file and line, exit 2), or the plan."""
+    problems: list[AlertdrillError] = []
+    try:
+        groups: ContactGroups | None = ContactGroups.load(settings.contact_groups)
+    except AlertdrillError as exc:
+        groups, problems = None, [exc]  # said with the drills' own problems, not instead of them
     paths = selection.paths or (settings.root / "drills",)
-    drills = select(compile_drills(settings, groups, paths), selection)
-    return plan_drills(settings, groups, drills, registry)
+    drills, found = read_drills(settings, groups, paths)
+    problems += found
+    try:
+        load_runbooks(settings.runbooks)
+    except AlertdrillError as exc:
+        problems.append(exc)
+    if problems:
+        if settings.preflight:
+            problems += preflight_problems(settings, drills)
+        raise_all(_once(flatten(problems)))
+    assert groups is not None  # a broken contact groups file is a problem above
+    return plan_drills(settings, groups, select(drills, selection), registry)

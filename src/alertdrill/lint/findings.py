@@ -17,6 +17,7 @@ class Finding:
     fix: str
     alert: str | None = None
     drill: str | None = None  # "<feature>::<scenario name>" for findings that stop that drill
+    contact_group: str | None = None  # a finding about a contact group stops the drills that expect it
 
     def one_line(self) -> str:
         return f"{self.path}:{self.line}: {self.severity} {self.rule}: {self.message} (fix: {self.fix})"

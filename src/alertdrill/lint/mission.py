@@ -1,10 +1,11 @@
 """The mission as a policy: `mission: {alert: 1 minute, locate: 5 minutes, recover: 10 minutes}`.
 
-Read from the configuration file (defaults 1-5-10 when absent). Two kinds of finding, both warnings:
-a drill step whose own budget is looser than the mission's phase of the same name (`fires within` ->
-alert, `locates the fault` -> locate, `recovers` -> recover); and, as ONE summary, the alerts whose
-path can never notify within the mission's alert time (people are alerted when notified: the floor,
-for + group_wait of each receiver's own route, is above it). A drill's own infeasible budget stays
+Read from the configuration file (defaults 1-5-10 when absent). A drill step whose own budget is
+looser than the mission's phase of the same name (`fires within` -> alert, `locates the fault` ->
+locate, `recovers` -> recover) is a warning; a budget above the fault's maximum duration is an error
+that stops that drill in preflight; and, as ONE summary (a warning), the alerts whose path can never
+notify within the mission's alert time (people are alerted when notified: the floor, for +
+group_wait of each receiver's own route, is above it). A drill's own infeasible budget stays
 an error of `budgets` (preflight stops that drill).
 """
 
@@ -18,7 +19,7 @@ from alertdrill.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.lint.budgets import rule_paths
 from alertdrill.lint.findings import ERROR, WARNING, Finding
-from alertdrill.lint.repository import Repository
+from alertdrill.lint.repository import Repository, drill_key
 from alertdrill.spec.model import AlertFires, AlertsFire, LocatesFault, Recovers
 from alertdrill.yamlfile import load_yaml
 
@@ -133,6 +134,35 @@ def drill_budget_findings(repo: Repository, mission: Mission) -> list[Finding]:
     return found
 
 
+def fault_limit_findings(repo: Repository) -> list[Finding]:
+    """A budget longer than the fault may stay injected: the fault is reverted before the budget ends,
+    so the drill would judge a recovery the harness caused (an error: preflight stops that drill)."""
+    found = []
+    settings = repo.settings
+    for drill in repo.drills:
+        fault = settings.faults.get(drill.fault or "")  # an unknown fault (its own problem): the global limit
+        own = fault.max_duration_s if fault is not None else None
+        limit = own or settings.max_fault_duration_s
+        key = f"max_duration of fault {drill.fault}" if own else "max_fault_duration"
+        for step in drill.steps:
+            budget = getattr(step, "budget_s", None)
+            if budget is None or budget <= limit:
+                continue
+            found.append(
+                Finding(
+                    "budget/above-fault-limit",
+                    ERROR,
+                    drill.feature,
+                    getattr(step, "line", 1),
+                    f"the drill allows {said(budget)}, but the fault is reverted after {said(limit)} ({key})",
+                    f"shorten the step to at most {said(limit)}, or raise {key} in {repo.show(settings.config_path)}",
+                    alert=drill.alert,
+                    drill=drill_key(drill),
+                )
+            )
+    return found
+
+
 def unreachable(repo: Repository, mission: Mission) -> dict[str, str]:
     """Alert -> why it can never notify within the mission (its floor per late receiver)."""
     late: dict[str, str] = {}
@@ -146,7 +176,7 @@ def unreachable(repo: Repository, mission: Mission) -> dict[str, str]:
 
 
 def mission_findings(repo: Repository, mission: Mission) -> list[Finding]:
-    found = drill_budget_findings(repo, mission)
+    found = drill_budget_findings(repo, mission) + fault_limit_findings(repo)
     late = unreachable(repo, mission)
     if late:
         found.append(

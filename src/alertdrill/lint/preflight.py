@@ -13,21 +13,29 @@ from alertdrill.spec.model import DrillSpec
 
 def preflight(settings: Settings, drills: Iterable[DrillSpec]) -> dict[str, list[Finding]]:
     """drill key -> its blocking findings (only drills that have some): every lint error about the drill,
-    or about the alert it drills (the same as `alertdrill lint` says for it)."""
+    the alert it drills or the contact group it expects (the same as `alertdrill lint` says for it)."""
     chosen = list(drills)
     wanted = {drill_key(d) for d in chosen}
     blocked: dict[str, list[Finding]] = {}
     if not wanted:
         return blocked
     by_alert: dict[str, list[str]] = {}
+    by_group: dict[str, list[str]] = {}
     for drill in chosen:
         if drill.alert:
             by_alert.setdefault(drill.alert, []).append(drill_key(drill))
+        if drill.contact_group:
+            by_group.setdefault(drill.contact_group, []).append(drill_key(drill))
     for finding in lint(settings, drills=chosen).findings:
         if finding.severity != ERROR:
             continue
-        # A finding about the drill itself, or about the alert it drills (its rule, route, runbook link).
-        keys = [finding.drill] if finding.drill in wanted else by_alert.get(finding.alert or "", [])
+        # A finding about the drill itself, the alert it drills (its rule, route, runbook link, budget)
+        # or the contact group it expects.
+        keys = (
+            [finding.drill]
+            if finding.drill in wanted
+            else by_alert.get(finding.alert or "", []) + by_group.get(finding.contact_group or "", [])
+        )
         for key in keys:
             if finding not in blocked.get(key, []):
                 blocked.setdefault(key, []).append(finding)

@@ -27,7 +27,7 @@ from alertdrill.catalog.runbooks import Runbook, parse_runbook
 from alertdrill.catalog.scrape import PrometheusConfig, load_prometheus_config
 from alertdrill.config import Settings
 from alertdrill.errors import AlertdrillError
-from alertdrill.spec.features import compile_feature, feature_files
+from alertdrill.spec.features import check_feature, feature_files
 from alertdrill.spec.model import DrillSpec
 
 T = TypeVar("T")
@@ -141,10 +141,12 @@ class Repository:
                     repo.runbooks.append(book)
         if drills is not None:
             repo.drills = list(drills)
-        elif groups is not None:
+        else:  # with a broken contact groups file (its own finding), the drills are still read
             paths = list(drill_paths) if drill_paths is not None else [settings.root / "drills"]
             for path in feature_files(p for p in paths if p.exists()):
-                repo.drills += repo._attempt(partial(compile_feature, path, settings, groups)) or []
+                compiled = check_feature(path, settings, groups)  # every problem, and the drills as far as read
+                repo.drills += compiled.drills
+                repo.broken += compiled.problems
         return repo
 
     def _attempt(self, read: Callable[[], T]) -> T | None:

@@ -7,6 +7,7 @@ from functools import partial
 from alertdrill.catalog.rules import AlertRule
 from alertdrill.lint.findings import ERROR, WARNING, Finding
 from alertdrill.lint.repository import Repository, drill_key
+from alertdrill.spec.features import nearest
 from alertdrill.spec.model import AlertFires, AlertInhibited, AlertsFire, DrillSpec, ReachesContactGroup
 
 
@@ -77,6 +78,7 @@ def routing_findings(repo: Repository) -> list[Finding]:
                     f"contact group {group.name!r} names receiver {group.receiver!r}, which "
                     f"{tree_path} does not define",
                     f"use one of {', '.join(sorted(tree.receivers))}",
+                    contact_group=group.name,
                 )
             )
     for rule in repo.rules:
@@ -100,9 +102,7 @@ def routing_findings(repo: Repository) -> list[Finding]:
 def drill_findings(repo: Repository) -> list[Finding]:
     """Problems that make one drill fail before it starts: each stops that drill in preflight."""
     found: list[Finding] = []
-    if repo.groups is None:
-        return found
-    for drill in repo.drills:
+    for drill in repo.drills:  # an unknown alert is judged even when the contact groups file is broken
         fires = next((s for s in drill.steps if isinstance(s, AlertFires | AlertsFire)), None)
         if isinstance(fires, AlertsFire):  # several alerts: the first is the drilled one
             fires = AlertFires(fires.alerts[0], fires.budget_s, fires.line)
@@ -152,10 +152,14 @@ def _drill_route_findings(repo: Repository, drill: DrillSpec, fires: AlertFires)
                 ERROR,
                 line=fires.line,
                 message=message,
-                fix="fix the alert name or add the rule",
+                fix=" or ".join(
+                    filter(
+                        None, [nearest(fires.alert, {r.name for r in repo.rules}), "fix the alert name or add the rule"]
+                    )
+                ),
             )
         ]
-    if reach is None or repo.routes is None or repo.groups is None:
+    if reach is None or repo.routes is None or repo.groups is None or reach.group not in repo.groups:
         return []
     found, receiver, config = [], repo.groups.receiver(reach.group), repo.show(repo.routes.path)
     if reach.channel == "email" and receiver not in repo.routes.emails.values():

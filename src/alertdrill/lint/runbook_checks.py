@@ -9,6 +9,7 @@ from alertdrill.catalog.rules import AlertRule
 from alertdrill.catalog.runbooks import find_runbook, runbook_for_url, runbook_index
 from alertdrill.lint.findings import ERROR, INFO, WARNING, Finding
 from alertdrill.lint.repository import Repository, drill_key
+from alertdrill.spec.features import runbook_path_ok
 from alertdrill.spec.model import LinksRunbook
 
 
@@ -80,7 +81,11 @@ def runbook_findings(repo: Repository) -> list[Finding]:
             )
     for drill in repo.drills:
         for step in drill.steps:
-            if isinstance(step, LinksRunbook) and find_runbook(folder, repo.settings.root, step.runbook) is None:
+            if (
+                isinstance(step, LinksRunbook)
+                and runbook_path_ok(step.runbook)  # not a path at all: the drill's own problem says so
+                and find_runbook(folder, repo.settings.root, step.runbook) is None
+            ):
                 found.append(
                     Finding(
                         "drills/runbook-missing",

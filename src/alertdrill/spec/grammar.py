@@ -194,7 +194,6 @@ WITHIN = re.compile(r"\bwithin\s+(.+?)(?:\s+of the fault being reverted)?\s*$")
 def _in_their_words(phrase: Phrase, text: str) -> str:
     """The phrase filled with the values the person wrote (their names, their duration), not the example's."""
     theirs = iter(QUOTED.findall(text))
-    example = iter(QUOTED.findall(phrase.example))
     budget = WITHIN.search(text) or WITHIN.search(phrase.example)
 
     def fill(found: re.Match[str]) -> str:
@@ -202,7 +201,7 @@ def _in_their_words(phrase: Phrase, text: str) -> str:
             return budget[1] if budget else "1 minute"
         if found[1] == "channel":
             return " "
-        return next(theirs, None) or next(example, found[0])
+        return next(theirs, None) or f"<{found[1]}>"  # never the example's value: it names another service
 
     return f"{phrase.keyword.capitalize()} {PLACEHOLDER.sub(fill, phrase.pattern)}"
 
