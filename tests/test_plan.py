@@ -92,7 +92,7 @@ def test_durations_are_accepted_where_seconds_are(project: Project) -> None:
     config = project.config_path
     config.write_text(config.read_text().replace("dir: .lab", "dir: .lab\n  ready_timeout: 30s", 1))
     done = alertdrill("run", "--dry-run", "--config", str(config), "--prometheus", "http://127.0.0.1:9")
-    assert "3 drill(s), nothing will be injected" in done.stdout
+    assert "4 drill(s), nothing will be injected" in done.stdout
 
 
 @pytest.mark.parametrize(
