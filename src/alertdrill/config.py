@@ -150,6 +150,7 @@ class Settings:
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
     allow_drift: bool = False  # drill the deployed rule even when it differs from the file
     parallel: int = 1  # drills with disjoint targets at once; 0 = as many as the targets allow
+    fresh_groups: str = "label"  # label: a new group where the lab can; wait: also wait for a live group to end
 
     @property
     def root(self) -> Path:

@@ -14,6 +14,7 @@ class ContactGroup:
     receiver: str
     notify: tuple[str, ...] = ()
     line: int = 0
+    delivery: str = ""  # "routed": routing seen counts as reaching the group (delivery not observable)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class ContactGroups:
 
     def receiver(self, group: str) -> str:
         return self.groups[group].receiver
+
+    def routed_receivers(self) -> frozenset[str]:
+        """Receivers whose contact group accepts routing as proof (`delivery: routed`)."""
+        return frozenset(g.receiver for g in self.groups.values() if g.delivery == "routed")
 
     def group_of(self, receiver: str) -> str | None:
         return next((g.name for g in self.groups.values() if g.receiver == receiver), None)
@@ -85,11 +90,19 @@ class ContactGroups:
                         index,
                         fix='e.g. "mailto://oncall@example.com" or "json://host/path"',
                     )
-            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name))
+            delivery = body.get("delivery", "")
+            if "delivery" in body and delivery != "routed":
+                raise doc.error(
+                    f"contact group {name!r}: delivery must be `routed` (or left out), not {_short(delivery)}",
+                    name,
+                    "delivery",
+                    fix="`delivery: routed` accepts routing as proof where delivery cannot be observed",
+                )
+            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name), str(delivery))
         return cls(path, groups)
 
 
-KEYS = ("receiver", "notify")
+KEYS = ("receiver", "notify", "delivery")
 
 
 def _short(value: object) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.links import link_problem
-from alertdrill.catalog.routes import load_routing_tree
+from alertdrill.catalog.routes import RoutingTree, load_routing_tree
 from alertdrill.catalog.runbooks import runbook_problem
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.errors import InjectorError
@@ -35,6 +35,7 @@ class Environment:
         self.contact_groups = ContactGroups.load(self.settings.contact_groups)
         self.ledger = Ledger(self.settings.state_dir / "ledger")
         self._emails: dict[str, str] | None = None
+        self._tree: tuple[RoutingTree | None] | None = None
 
     # Each client has its own HTTP session: observers use them from their own threads.
     def prometheus(self) -> Prometheus:
@@ -62,6 +63,14 @@ class Environment:
             path = self.settings.alertmanager_config
             self._emails = load_routing_tree(path).emails if path is not None and path.exists() else {}
         return self._emails
+
+    def routing_tree(self) -> RoutingTree | None:
+        """The configuration Alertmanager runs (its file, else its /api/v2/status), read once; None if unreadable."""
+        if self._tree is None:
+            from alertdrill.drill.explain import routing_tree
+
+            self._tree = (routing_tree(self.settings, self.alertmanager()),)
+        return self._tree[0]
 
     def group_of(self, receiver: str) -> str | None:
         return self.contact_groups.group_of(receiver)

@@ -82,6 +82,23 @@ class Alertmanager:
         answer = self.session.delete(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
         _raise_for_status(answer)
 
+    def every_alert(self) -> list[Json]:
+        """All alerts Alertmanager holds, suppressed ones included (to name an inhibiting alert)."""
+        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S)
+        _raise_for_status(answer)
+        return list(answer.json())
+
+    def status(self) -> Json:
+        """`/api/v2/status`: its version and the configuration it runs (`config.original`)."""
+        answer = self.session.get(f"{self.url}/api/v2/status", timeout=TIMEOUT_S)
+        _raise_for_status(answer)
+        return answer.json()
+
+    def metrics(self) -> str:
+        answer = self.session.get(f"{self.url}/metrics", timeout=TIMEOUT_S)
+        _raise_for_status(answer)
+        return answer.text
+
     def groups(self) -> list[Json]:
         answer = self.session.get(f"{self.url}/api/v2/alerts/groups", timeout=TIMEOUT_S)
         _raise_for_status(answer)

@@ -18,8 +18,10 @@ import requests
 
 from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
-from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, parse_time
+from alertdrill.observe.clients import Alertmanager, Json, Prometheus, SinkClient, parse_time
 from alertdrill.observe.email import mailed_alerts
+from alertdrill.observe.sends import Counter, read_counters, rises
+from alertdrill.observe.suppression import Suppression
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
 
@@ -64,6 +66,7 @@ class WatchTarget:
     ack_token: str = ""  # a drill for people: the token of its acknowledgement link
     abort_token: str = ""  # the token of the drill's kill-switch link
     email_receivers: Mapping[str, str] = field(default_factory=dict)  # address -> receiver (email_configs)
+    routed_ok: frozenset[str] = frozenset()  # receivers whose contact group accepts routing as proof
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return labels.get("alertname") == self.alert and all(labels.get(k) == v for k, v in self.labels.items())
@@ -77,15 +80,25 @@ class Watch:
     alertmanager: Alertmanager
     sink: SinkClient | None
     poll_interval_s: float = 0.1
+    suppression: Suppression | None = None  # names why Alertmanager holds the alert back
+    integrations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # receiver -> webhook, email, ...
+    metrics_every_s: float = 1.0
     problems: dict[str, str] = field(default_factory=dict)  # observer -> its last error, while failing
     failing_since: dict[str, float] = field(default_factory=dict)  # observer -> monotonic start of failure
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _seen: set[tuple[str, ...]] = field(default_factory=set)
     _sink_after: int = 0
+    _routed: set[str] = field(default_factory=set)
+    _counters: dict[Counter, float] | None = None
+    _metrics_at: float = 0.0
 
     def start(self) -> Watch:
-        loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager]
+        loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager, self._poll_metrics]
+        try:
+            self._counters = read_counters(self.alertmanager.metrics())  # only sends from now on count
+        except (requests.RequestException, ValueError):
+            self._counters = None
         if self.sink is not None:
             _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
             loops.append(self._stream_sink)
@@ -161,19 +174,61 @@ class Watch:
                 continue
             status = item.get("status") or {}
             self._silences(status.get("silencedBy") or [])
-            receivers = ",".join(r["name"] for r in item.get("receivers") or [])
-            if self._once("received", str(item.get("fingerprint")), receivers):
+            names = [str(r["name"]) for r in item.get("receivers") or []]
+            self._routed.update(names)
+            groups = [g for g in map(self.target.group_of, names) if g]
+            if self._once("received", str(item.get("fingerprint")), *names):
                 self.timeline.record(
                     EventName.RECEIVED,
                     parse_time(str(item.get("updatedAt") or item["startsAt"])),
                     alert=self.target.alert,
                     starts_at=f"{starts_at:.3f}",
-                    receivers=receivers,
+                    receivers=",".join(names),
+                    contact_groups=groups,
+                    routed_groups=[g for r in names if r in self.target.routed_ok and (g := self.target.group_of(r))],
                     state=status.get("state", ""),
                     silenced_by=",".join(status.get("silencedBy") or []),
                     inhibited_by=",".join(status.get("inhibitedBy") or []),
                     fingerprint=item.get("fingerprint"),
                 )
+            self._suppressed(item)
+
+    def _suppressed(self, item: Json) -> None:
+        if self.suppression is None:
+            return
+        for kind, cause in self.suppression.causes(item):
+            if self._once("suppressed", cause):
+                self.timeline.record(EventName.SUPPRESSED, alert=self.target.alert, kind=kind, cause=cause)
+
+    def _poll_metrics(self) -> None:
+        """Alertmanager's send counters: a rise for a receiver this alert was routed to is a send (or a failure)."""
+        if time.monotonic() - self._metrics_at < self.metrics_every_s:
+            return
+        self._metrics_at = time.monotonic()
+        now = read_counters(self.alertmanager.metrics())
+        if self._counters is None:
+            self._counters = now
+            return
+        for key in rises(self._counters, now):
+            receivers = [key.receiver] if key.receiver else self._candidates(key.integration)
+            if not receivers:
+                continue  # not yet routed: keep the old value, so the rise counts once it is
+            self._counters[key] = now[key]
+            if self._once("send", key.metric, key.integration, *receivers):
+                self.timeline.record(
+                    EventName.NOTIFY_FAILED if key.failed else EventName.NOTIFIED,
+                    alert=self.target.alert,
+                    receiver=receivers,
+                    contact_group=[g for g in map(self.target.group_of, receivers) if g],
+                    integration=key.integration,
+                    metric=key.metric,
+                    per_receiver=str(bool(key.receiver)).lower(),
+                )
+
+    def _candidates(self, integration: str) -> list[str]:
+        """Receivers of this alert that send through `integration` (counters without a receiver label)."""
+        known = self.integrations
+        return sorted(r for r in self._routed if not known or integration in known.get(r, ()))
 
     def _silences(self, silence_ids: list[str]) -> None:
         """A silence made for this alert after the fault is a person's acknowledgement."""
@@ -286,12 +341,23 @@ class Watch:
             )
 
 
-def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
-    """Aggregation groups that already hold `alert`: a new alert there waits group_interval, not group_wait."""
-    hot = []
-    for group in alertmanager.groups():
-        if any((a.get("labels") or {}).get("alertname") == alert for a in group.get("alerts") or []):
-            labels = group.get("labels") or {}
-            receiver = (group.get("receiver") or {}).get("name", "")
-            hot.append(f"{receiver}{labels}")
-    return hot
+def hot_groups(alertmanager: Alertmanager, alert: str, labels: Mapping[str, str] | None = None) -> list[str] | None:
+    """Aggregation groups that already hold `alert` and that an alert with the drill's `labels` would join
+    (a group whose labels contradict them is another group): a new alert there waits group_interval, not
+    group_wait. None when Alertmanager's answer cannot be read (unknown, never a traceback)."""
+    try:
+        return [_group_name(group) for group in alertmanager.groups() if _holds(group, alert, labels or {})]
+    except (requests.RequestException, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _holds(group: Json, alert: str, labels: Mapping[str, str]) -> bool:
+    grouped = group.get("labels") or {}
+    if any(k in grouped and grouped[k] != v for k, v in labels.items()):
+        return False
+    return any((a.get("labels") or {}).get("alertname") == alert for a in group.get("alerts") or [])
+
+
+def _group_name(group: Json) -> str:
+    receiver = (group.get("receiver") or {}).get("name", "")
+    return f"{receiver}{dict(group.get('labels') or {})}"
