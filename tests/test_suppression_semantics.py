@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -305,3 +306,14 @@ def test_a_bad_interval_is_refused_at_its_line(tmp_path: Path) -> None:
     path.write_text("route: {receiver: a}\ntime_intervals:\n  - name: x\n    time_intervals: [{weekdays: [funday]}]\n")
     with pytest.raises(ConfigError, match="funday is not a valid weekday"):
         load_routing_tree(path)
+
+
+def test_a_malformed_groups_answer_is_unknown_not_a_traceback() -> None:
+    from alertdrill.observe.clients import Alertmanager
+    from alertdrill.observe.watch import hot_groups
+
+    class Broken(Alertmanager):
+        def groups(self) -> list[Any]:
+            return [{"labels": "not a mapping", "alerts": 7}]
+
+    assert hot_groups(Broken("http://127.0.0.1:9"), "A", {"drill_run": "r1"}) is None

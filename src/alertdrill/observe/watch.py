@@ -20,7 +20,7 @@ from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
 from alertdrill.observe.clients import Alertmanager, Json, Prometheus, SinkClient, parse_time
 from alertdrill.observe.email import mailed_alerts
-from alertdrill.observe.sends import Counter, read_counters, rises
+from alertdrill.observe.sends import Counter, Tally, read_counters, rises
 from alertdrill.observe.suppression import Suppression
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
@@ -90,7 +90,7 @@ class Watch:
     _seen: set[tuple[str, ...]] = field(default_factory=set)
     _sink_after: int = 0
     _routed: set[str] = field(default_factory=set)
-    _counters: dict[Counter, float] | None = None
+    _counters: dict[Counter, Tally] | None = None
     _metrics_at: float = 0.0
 
     def start(self) -> Watch:
@@ -209,19 +209,19 @@ class Watch:
         if self._counters is None:
             self._counters = now
             return
-        for key in rises(self._counters, now):
+        for key, failed in rises(self._counters, now):
             receivers = [key.receiver] if key.receiver else self._candidates(key.integration)
             if not receivers:
                 continue  # not yet routed: keep the old value, so the rise counts once it is
             self._counters[key] = now[key]
-            if self._once("send", key.metric, key.integration, *receivers):
+            if self._once("send", str(failed), key.integration, *receivers):
                 self.timeline.record(
-                    EventName.NOTIFY_FAILED if key.failed else EventName.NOTIFIED,
+                    EventName.NOTIFY_FAILED if failed else EventName.NOTIFIED,
                     alert=self.target.alert,
                     receiver=receivers,
                     contact_group=[g for g in map(self.target.group_of, receivers) if g],
                     integration=key.integration,
-                    metric=key.metric,
+                    metric="alertmanager_notification_requests_failed_total" if failed else "its send counters",
                     per_receiver=str(bool(key.receiver)).lower(),
                 )
 
