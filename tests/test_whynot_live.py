@@ -5,9 +5,12 @@ cannot fit, a live group) and each delivery its evidence (sink, alertmanager, ro
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -105,17 +108,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
         relay.server_close()
 
 
-def drill(project: Project, team: str, *args: str, within: str = "8 seconds") -> tuple[dict[str, Any], str]:
-    alert = f"{team.title()}Page"
-    feature = project.write_feature(
-        f"{team}.feature",
-        f"""Feature: {team}
+FEATURE = """Feature: {team}
   Scenario: {alert} reaches {team} on-call
     When the fault "{team}-page" is injected
     Then the alert "{alert}" fires within 1 minute
     And the alert reaches the contact group "{team}-oncall" within {within}
-""",
-    )
+"""
+
+
+def drill(project: Project, team: str, *args: str, within: str = "8 seconds") -> tuple[dict[str, Any], str]:
+    alert = f"{team.title()}Page"
+    feature = project.write_feature(f"{team}.feature", FEATURE.format(team=team, alert=alert, within=within))
     try:
         done = alertdrill("run", str(feature), "--config", str(project.config_path), *args)
     finally:
@@ -224,7 +227,28 @@ def test_a_live_group_is_named_and_can_be_waited_out(stack: Project) -> None:
     assert hot and "waits group_interval (4 s) instead of group_wait" in hot[0]["note"], out
     assert "a clean repeat is possible 4 s after the group's alerts resolve" in hot[0]["note"]
     assert events(result, "alert_path")[0]["hot"] == "true"
-    post_alert(stack, standing, timedelta(seconds=1))  # a group that ends on its own
-    waited, out = drill(stack, "hot", "--fresh-groups", "wait", within="30 seconds")
-    assert "(--fresh-groups wait)" in out and not events(waited, "alertmanager_group_hot"), out
-    assert waited["status"] == "passed", out
+    post_alert(stack, standing, timedelta(minutes=5))
+    waited, out = drill_waiting(stack, lambda: post_alert(stack, standing, timedelta(0)))
+    assert not events(waited, "alertmanager_group_hot") and waited["status"] == "passed", out
+    assert events(waited, "alert_path")[0]["hot"] == "false"
+
+
+def drill_waiting(project: Project, when_waiting: Callable[[], None]) -> tuple[dict[str, Any], str]:
+    """`--fresh-groups wait`: once the run says it waits for the live group, `when_waiting` ends that group."""
+    feature = project.write_feature(
+        "hot-wait.feature", FEATURE.format(team="hot", alert="HotPage", within="30 seconds")
+    )
+    command = [sys.executable, "-m", "alertdrill", "run", str(feature), "--config", str(project.config_path)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen([*command, "--fresh-groups", "wait"], stdout=subprocess.PIPE, text=True, env=env) as run:
+        assert run.stdout is not None
+        lines = []
+        for line in run.stdout:
+            lines.append(line)
+            if "(--fresh-groups wait)" in line:
+                when_waiting()
+        assert run.wait(timeout=120) == 0, "".join(lines)
+    feature.unlink()
+    card = json.loads((project.root / "reports" / "latest" / "scorecard.json").read_text())
+    assert any("(--fresh-groups wait)" in line for line in lines), "".join(lines)
+    return card["drills"][0], "".join(lines)
