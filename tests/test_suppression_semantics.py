@@ -317,3 +317,32 @@ def test_a_malformed_groups_answer_is_unknown_not_a_traceback() -> None:
             return [{"labels": "not a mapping", "alerts": 7}]
 
     assert hot_groups(Broken("http://127.0.0.1:9"), "A", {"drill_run": "r1"}) is None
+
+
+def test_lint_says_would_be_inhibited_and_muted_now(tmp_path: Path) -> None:
+    from alertdrill.lint.report import lint
+    from alertdrill.testing import copy_project
+    from tests.conftest import REPO
+
+    project = copy_project(REPO, tmp_path / "project")
+    config_path = project.root / "alerts" / "alertmanager.yml"
+    config = yaml.safe_load(config_path.read_text())
+    config["route"]["routes"][0]["mute_time_intervals"] = ["always"]
+    config["time_intervals"] = [{"name": "always", "time_intervals": [{}]}]
+    config["inhibit_rules"] = [
+        {"source_matchers": ['severity="critical"'], "target_matchers": ['severity="page"'], "equal": ["team"]}
+    ]
+    config_path.write_text(yaml.safe_dump(config))
+    rules_path = project.root / "alerts" / "rules.yml"
+    rules = yaml.safe_load(rules_path.read_text())
+    rules["groups"][0]["rules"].append(
+        {"alert": "ClusterDown", "expr": "vector(1) == 0", "labels": {"severity": "critical", "team": "payments"}}
+    )
+    rules_path.write_text(yaml.safe_dump(rules))
+    found = {f.rule: f.message for f in lint(project.settings()).findings if f.rule.startswith("suppression/")}
+    assert found == {
+        "suppression/inhibited": 'PaymentsApiDown would be inhibited by ClusterDown{severity="critical", '
+        'team="payments"} through inhibit_rules[0] whenever ClusterDown fires',
+        "suppression/muted": "PaymentsApiDown is muted now by the time interval always on route route.routes[0] "
+        "(receiver payments-oncall)",
+    }
