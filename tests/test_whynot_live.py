@@ -179,7 +179,7 @@ def test_a_silenced_page_names_the_silence_its_creator_and_comment(stack: Projec
         result, out = drill(stack, "silenced")
     finally:
         requests.delete(f"{url}/api/v2/silence/{silence_id}", timeout=5)
-    cause = f"silenced by silence {silence_id} (created by whynot-test: 'maintenance window')"
+    cause = f"silenced by {silence_id} (a silence created by whynot-test: 'maintenance window')"
     assert result["status"] == "failed" and cause in reaches(result)["message"], out
 
 

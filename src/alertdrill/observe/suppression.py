@@ -68,7 +68,7 @@ class Suppression:
         if silence_id not in self._silences:
             silence = self.alertmanager.silence(silence_id)
             by, comment = str(silence.get("createdBy", "") or "?"), str(silence.get("comment", ""))[:200]
-            self._silences[silence_id] = f"silenced by silence {silence_id} (created by {by}: {comment!r})"
+            self._silences[silence_id] = f"silenced by {silence_id} (a silence created by {by}: {comment!r})"
         return self._silences[silence_id]
 
     def muted(self, labels: Mapping[str, str], names: Sequence[str] = ()) -> list[str]:

@@ -135,7 +135,7 @@ def _not_reached(step: ReachesContactGroup, name: str, receiver: str, alert: str
     causes = suppressions(events, alert)
     if causes:
         return fail(
-            causes[0].split(" ", 1)[0],
+            "suppressed",
             f"{alert} reached Alertmanager but was not sent: {'; '.join(causes)}: "
             "remove the silence, inhibition or mute, or drill at another moment",
         )
