@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import requests
+
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.drill.acknowledgement import Acknowledgement
 from alertdrill.drill.environment import Environment, Progress, needs_sink
@@ -113,7 +115,12 @@ def prepare(env: Environment, spec: DrillSpec, timeline: Timeline, progress: Pro
         timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot), note=note)
         progress(f"  {note}")
     timeline.record(EventName.ALERT_PATH, **path_details(env.settings, rule, route, alert, bool(hot)))
-    for said in Suppression(env.alertmanager(), tree).forecast(carried) if tree else []:
+    try:
+        forecast = Suppression(env.alertmanager(), tree).forecast(carried) if tree else []
+    except (requests.RequestException, ValueError) as exc:
+        forecast = []
+        progress(f"  could not ask Alertmanager which alerts could inhibit {alert} ({type(exc).__name__})")
+    for said in forecast:
         timeline.record(EventName.FORECAST, alert=alert, cause=said)
         progress(f"  before injecting: {alert} {said}")
     return labels

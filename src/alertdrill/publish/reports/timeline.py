@@ -21,6 +21,7 @@ SHOWN = {  # event name -> label on the picture
     EventName.FIRING: "firing",
     EventName.RECEIVED: "received",
     EventName.DELIVERED: "delivered",
+    EventName.NOTIFIED: "sent",
     EventName.ACKNOWLEDGED: "acknowledged",
     EventName.LOCATED: "located",
     EventName.RECOVERED: "recovered",
