@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import chaos
 import concurrency
+import suite
 from pollers import polling_drill, settle
 from truth import Sample, deliveries, first_sample, harness_of, recorder, truth_of
 
@@ -49,9 +50,16 @@ class Size:
     levels: tuple[int, ...]  # concurrent drills
     side_runs: int  # drills per other tool (polling loops, Chaos Toolkit)
     suite: bool = True  # run the example suite after lab up
+    suites: tuple[int, ...] = ()  # `alertdrill run` of N drills, --parallel auto (suite.py)
+    sequential: tuple[int, ...] = ()  # ... also sequential, and as Chaos Toolkit experiments (the smallest)
 
 
-SIZES = {"tiny": Size(2, (2,), 1, suite=False), "full": Size(20, (1, 10, 50, 100), 5)}
+SIZES = {
+    "tiny": Size(2, (2,), 1, suite=False, suites=(2,), sequential=(2,)),
+    "suites": Size(0, (), 0, suite=True, suites=(10, 50, 100), sequential=(10,)),
+    "suite100": Size(0, (), 0, suite=False, suites=(100,), sequential=()),
+    "full": Size(20, (1, 10, 50, 100), 5, suites=(10, 50, 100), sequential=(10, 50, 100)),
+}
 FEATURE = """Feature: benchmark
   Scenario: bench payments kill
     Given the service "payments-api" is healthy
@@ -69,7 +77,10 @@ def alertdrill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def prepare(dest: Path, truth_listen: str, size: Size, pushgateway: str | None) -> tuple[Project, dict[int, Path]]:
+Levels = dict[int, tuple[Path, list[str]]]  # drills -> (feature file, alerts)
+
+
+def prepare(dest: Path, truth_listen: str, size: Size, pushgateway: str | None) -> tuple[Project, Levels]:
     """A copy of the example project on free ports; payments on-call also delivers to the recorder."""
     project = copy_project(REPO, dest, {"bench-kill": {"type": "command", "inject": KILL, "revert": RESTART}})
     am_path = project.root / "alerts" / "alertmanager.yml"
@@ -84,7 +95,8 @@ def prepare(dest: Path, truth_listen: str, size: Size, pushgateway: str | None) 
         config = yaml.safe_load(project.config_path.read_text())
         config["lab"]["scrape"] = {"pushgateway": pushgateway.removeprefix("http://")}
         project.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-        features = {level: concurrency.write_level(project.root, level, pushgateway)[0] for level in size.levels}
+        levels = sorted(set(size.levels) | set(size.suites))
+        features = {level: concurrency.write_level(project.root, level, pushgateway) for level in levels}
     return project, features
 
 
@@ -191,6 +203,29 @@ def concurrent(project: Project, level: int, feature: Path, truth_file: Path, fo
         "error_ms": {p: stats(v) for p, v in errors.items() if v},
         "signed_errors_ms": signed,
     }
+
+
+def run_suites(project: Project, levels: Levels, size: Size, folder: Path, say: bool) -> list[dict[str, object]]:
+    """`alertdrill run` of 10, 50, 100 drills: sequential versus --parallel auto, and Chaos Toolkit."""
+    settings = project.settings()
+    truth_file = folder / "truth.jsonl"
+    faults = yaml.safe_load(project.config_path.read_text())["faults"]
+    first = next((alerts[0] for _feature, alerts in levels.values()), "")
+    pushgateway = str(faults[first]["pushgateway"]) if first else ""
+
+    def one(feature: Path, parallel: str) -> dict[str, object]:
+        found = suite.suite_run(
+            project.root, project.config_path, feature, parallel, folder, settings.prometheus, truth_file
+        )
+        found["error_ms"] = {p: stats(v) for p, v in found["error_ms"].items() if v}  # type: ignore[attr-defined]
+        return found
+
+    smallest = min(size.sequential, default=0)
+
+    def chaos_run(alerts: list[str]) -> dict[str, object] | None:
+        return suite.chaos_suite(alerts, settings.prometheus, pushgateway, folder) if len(alerts) == smallest else None
+
+    return suite.suite_levels(levels, one, chaos_run, set(size.sequential), say)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -303,9 +338,72 @@ def table(summary: dict, size: str) -> str:
                 "yes" if summary["suite_s"] <= 60 else "NO",
             )
         )
+    rows += suite_rows(summary.get("suites") or [])
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:], f"(size {size})"])
+
+
+def suite_rows(suites: list[dict]) -> list[tuple[str, str, str, str, str]]:
+    """Per suite size: --parallel auto against its slowest drill and against sequential; harness time."""
+    rows = []
+    for entry in suites:
+        n, par, seq = entry["drills"], entry["parallel"], entry.get("sequential")
+        ratio = par["wall_s"] / par["slowest_drill_s"] if par["slowest_drill_s"] else float("nan")
+        worst = max((e["p99"] for e in par["error_ms"].values()), default=float("nan"))
+        rows += [
+            (
+                f"suite {n}, --parallel auto: wall (s) / x slowest drill",
+                f"{par['wall_s']:.1f}",
+                f"x{ratio:.2f}",
+                "<= x1.5",
+                "yes" if ratio <= 1.5 else "NO",
+            ),
+            (
+                f"suite {n}, --parallel auto: passed, worst p99 error (ms)",
+                f"{par['passed']}/{n}",
+                f"{worst:.0f}",
+                "p99 <= 50",
+                "yes" if worst <= 50 else "NO",
+            ),
+            (
+                f"suite {n}, --parallel auto: peak RSS (MB) / CPU (cores)",
+                f"{par['peak_rss_mb']:.0f}",
+                f"{par['cpu_share']:.2f}",
+                "<= 200 MB",
+                "yes" if par["peak_rss_mb"] <= 200 else "NO",
+            ),
+        ]
+        if isinstance(seq, dict):
+            outside = seq["harness_s_per_drill_outside_drills"]
+            rows += [
+                (
+                    f"suite {n}, sequential: wall (s) / parallel share",
+                    f"{seq['wall_s']:.1f}",
+                    f"x{par['wall_s'] / seq['wall_s']:.2f}",
+                    "-",
+                    "-",
+                ),
+                (
+                    f"suite {n}, harness s per drill outside drills",
+                    f"{outside:.2f}",
+                    "",
+                    "<= 0.3",
+                    "yes" if outside <= 0.3 else "NO",
+                ),
+            ]
+        if entry.get("chaos_toolkit"):
+            ctk = entry["chaos_toolkit"]
+            rows.append(
+                (
+                    f"suite {n}, Chaos Toolkit one by one: wall (s)",
+                    f"{ctk['wall_s']:.1f}",
+                    f"{ctk['alerts_seen']}/{ctk['experiments']} seen",
+                    "-",
+                    "-",
+                )
+            )
+    return rows
 
 
 def machine() -> dict[str, object]:
@@ -341,13 +439,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument(
         "--only",
-        choices=["accuracy", "side-by-side", "concurrency"],
+        choices=["accuracy", "side-by-side", "concurrency", "suites"],
         action="append",
         help="run only these parts (repeatable; lab start is always measured)",
     )
     args = parser.parse_args(argv)
     size, say = SIZES[args.size], not args.quiet
-    wanted = set(args.only or ["accuracy", "side-by-side", "concurrency", "suite"])
+    wanted = set(args.only or ["accuracy", "side-by-side", "concurrency", "suite", "suites"])
+    if "suites" not in wanted:
+        size = replace(size, suites=(), sequential=())
     if "suite" not in wanted:
         size = replace(size, suite=False)
     if "accuracy" not in wanted:
@@ -360,8 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="alertdrill-bench-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
-        gateway = stack.enter_context(running_pushgateway()) if size.levels else None
-        if size.levels and gateway is None:
+        gateway = stack.enter_context(running_pushgateway()) if size.levels or size.suites else None
+        if (size.levels or size.suites) and gateway is None:
             notes.append("concurrency skipped: prometheus-pushgateway is not installed")
         project, features = prepare(folder / "project", truth_listen, size, gateway)
         truth_file = folder / "truth.jsonl"
@@ -397,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
         others, skipped = side_by_side(project, size.side_runs, folder, say)
         notes += skipped
         levels = []
-        for level, feature in features.items():
+        for level, (feature, _alerts) in features.items():
+            if level not in size.levels:
+                continue
             levels.append(concurrent(project, level, feature, truth_file, folder))
             if say:
                 done = levels[-1]
@@ -407,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"peak RSS {done['peak_rss_mb']:.0f} MB, CPU {done['cpu_share']:.2f} cores",
                     flush=True,
                 )
-    summary = summarize(samples, others, levels, lab_up_s, lab_ready_s, suite_s)
+        suites = run_suites(project, {n: features[n] for n in size.suites if n in features}, size, folder, say)
+    summary = summarize(samples, others, levels, lab_up_s, lab_ready_s, suite_s) | {"suites": suites}
     report = {
         "machine": machine(),
         "size": args.size,

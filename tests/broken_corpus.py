@@ -98,7 +98,18 @@ HUGE = 10**30
 WRONG: dict[str, list[object]] = {
     # every value below is wrong for its kind, whatever else holds
     "url": [[1, 2], {"a": 1}, 5, True, "", "not a url", "ftp://127.0.0.1/x", "http://"],
-    "hostport": [[1, 2], {"a": 1}, True, "", "no-port-here", "127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:x"],
+    "hostport": [
+        [1, 2],
+        {"a": 1},
+        True,
+        "",
+        "no-port-here",
+        "127.0.0.1:99999",
+        "127.0.0.1:-1",
+        "127.0.0.1:x",
+        "::1:9095",
+        "[not-ipv6]:9095",
+    ],
     "path": [[1, 2], {"a": 1}, True, ""],
     "text": [[1, 2], {"a": 1}, True, ""],
     "optional_text": [[1, 2], {"a": 1}, True],
@@ -168,6 +179,7 @@ CONFIG_KINDS: dict[tuple[str, ...], str] = {
     ("mission", "recover"): "duration",
     ("serve",): "section",
     ("serve", "listen"): "hostport",
+    ("serve", "users_file"): "path",
     ("tags",): "optional_text",
     ("schedules",): "section",
     ("surprise",): "section",
@@ -467,6 +479,10 @@ def groups_cases(source: str) -> Iterator[Case]:
         yield Case(f"groups-body={_show(value)}", category, GROUPS, groups(put(cg, value)))
     for key in ("recever", "notfy", "bogus"):
         yield Case(f"groups-unknown-{key}", category, GROUPS, groups(put((*cg, key), "x")))
+    imap = ["", 5, "pop3://u:p@mail/", "imap://u:hunter2@mail.example.com/", "imaps://mail/INBOX", "imaps://u@mail/"]
+    for value in imap:  # no user, a clear-text password beyond loopback, no password at all
+        yield Case(f"groups-imap={_show(value)}", category, GROUPS, groups(put((*cg, "imap"), value)))
+    yield Case("groups-password-file-alone", category, GROUPS, groups(put((*cg, "password_file"), "imap.pw")))
     yield Case("groups-missing-receiver", category, GROUPS, groups(lambda d: d[cg[0]].pop("receiver")))  # type: ignore[attr-defined]
     yield Case("groups-non-text-name", category, GROUPS, edit_text(GROUPS, lambda t: t + "[a, b]:\n  receiver: x\n"))
     yield from duplicate_line_cases(GROUPS, category, "groups", source)

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 TEST_FAULTS: dict[str, dict[str, object]] = {
     "noop": {"type": "command", "inject": "true", "revert": "true"},
     "marker": {"type": "command", "inject": "touch injected.marker", "revert": "rm -f injected.marker"},
+    "marker-2": {"type": "command", "inject": "touch injected-2.marker", "revert": "rm -f injected-2.marker"},
     "brief-marker": {
         "type": "command",
         "inject": "touch brief.marker",

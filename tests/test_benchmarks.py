@@ -30,3 +30,6 @@ def test_the_benchmark_runs_on_a_tiny_size(tmp_path: Path) -> None:
     assert report["machine"]["cpus"] >= 1 and summary["lab_up_s"] > 0
     if summary["concurrency"]:  # needs prometheus-pushgateway (scripts/setup --with-test-tools)
         assert summary["concurrency"][0]["passed"] == 2
+        suite = summary["suites"][0]
+        assert suite["parallel"]["passed"] == suite["sequential"]["passed"] == 2, suite
+        assert "suite 2, --parallel auto: wall (s) / x slowest drill" in result.stdout

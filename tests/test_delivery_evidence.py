@@ -83,7 +83,7 @@ alertmanager_notifications_failed_total{integration="email",reason="other",recei
 
 
 def test_send_counters_are_read_as_successes_and_failures_per_integration_and_receiver() -> None:
-    counters = read_counters(METRICS)
+    counters = read_counters([METRICS])
     assert counters[Counter("webhook")] == Tally(3.0, 2.0)
     assert counters[Counter("email", "mail")] == Tally(0.0, 1.0)
     later = {**counters, Counter("webhook"): Tally(4.0, 2.0)}

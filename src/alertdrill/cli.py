@@ -1,4 +1,4 @@
-"""`alertdrill run | lab | cleanup | lint | history | sink | proxy | steps | schedule | surprise | abort`.
+"""`alertdrill run | lab | cleanup | lint | history | sink | proxy | steps | schedule | surprise | abort | serve`.
 
 `run` builds the plan (every drill checked: one-line errors, exit 2, nothing injected) and hands it to
 the runner, the same runner the pytest plugin's items call. Options come from `options.OPTIONS`.
@@ -295,6 +295,13 @@ def cmd_abort(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The console: catalog, one-click drills with a confirmed plan, the live timeline, history."""
+    from alertdrill.console.serve import serve_command
+
+    return serve_command(_settings(args))
+
+
 def cmd_steps(_args: argparse.Namespace) -> int:
     from alertdrill.spec.grammar import PHRASES
 
@@ -370,6 +377,7 @@ def parser() -> argparse.ArgumentParser:
     abort = command("abort", "kill switch: end the running drill(s) and revert their fault now")
     abort.add_argument("--by", metavar="NAME", help="who pulls it (default: your user name)")
     abort.set_defaults(func=cmd_abort)
+    command("serve", "the console: catalog, start and watch drills, kill switch, history").set_defaults(func=cmd_serve)
     return top
 
 

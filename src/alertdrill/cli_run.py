@@ -5,21 +5,27 @@ No pytest in between: the output is alertdrill's own."""
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 from alertdrill.config import Settings
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, Selection, build_plan
 from alertdrill.drill.runner import ExitStatus, Runner
-from alertdrill.errors import ConfigError
+from alertdrill.errors import ConfigError, DrillError
 from alertdrill.publish.console import summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
 from alertdrill.sink.embedded import answers
 
+_SAYING = threading.Lock()  # drills of a parallel run speak from their own threads
+
 
 def say(message: str) -> None:
-    print(message, flush=True)
+    """One whole line at a time (print writes the text and the newline separately)."""
+    with _SAYING:
+        sys.stdout.write(message + "\n")
+        sys.stdout.flush()
 
 
 def quiet(_message: str) -> None:
@@ -41,8 +47,6 @@ def run_command(
     env = Environment(settings, progress=progress)
     if dry_run:
         return show_plan(plan, env)
-    if settings.parallel != 1:
-        progress("--parallel: this release runs drills one at a time (the scorecard is the same)")
     runner = Runner(plan, env, progress)
     outcome = runner.run()
     if outcome.results:
@@ -87,7 +91,28 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
             if answers(f"http://{listen}")
             else f"nothing answers at {listen}: the run will serve the sink itself"
         )
-    if any(p.blocked for p in plan.drills):
+    mailboxes_ok = check_mailboxes(plan, env)
+    if any(p.blocked for p in plan.drills) or not mailboxes_ok:
         print("alertdrill: preflight would stop the drill(s) above; nothing was injected", file=sys.stderr)
         return int(ExitStatus.USAGE)
     return int(ExitStatus.PASSED)
+
+
+def check_mailboxes(plan: DrillPlan, env: Environment) -> bool:
+    """Log in to each IMAP mailbox the drills would read back (contact groups' `imap:`); False if one fails."""
+    from alertdrill.drill.parts import mailbox_readers
+
+    ok, seen = True, set()
+    for planned in plan.drills:
+        try:
+            readers = mailbox_readers(planned.spec, env)
+        except DrillError as exc:
+            print(f"{planned.spec.name}: {exc}")
+            ok = False
+            continue
+        for reader in readers:
+            if reader.group not in seen:
+                print(f"the mailbox of contact group {reader.group} answers: {reader.mailbox.shown}")
+            seen.add(reader.group)
+            reader.close()
+    return ok

@@ -14,17 +14,21 @@ from pathlib import Path
 from alertdrill.config_values import (
     DEFAULT_TEXT,
     duration,
+    endpoints,
     flag,
+    guards,
     history_url,
     hostport,
     mapping,
     number,
+    rule_files,
     short,
     strings,
     text,
     unknown_keys,
     url,
 )
+from alertdrill.endpoints import Endpoint
 from alertdrill.errors import ConfigError
 from alertdrill.options import from_environment
 from alertdrill.yamlfile import YamlDoc, load_yaml
@@ -118,8 +122,10 @@ class LabConfig:
 @dataclass(frozen=True)
 class Settings:
     config_path: Path
-    prometheus: str = "http://127.0.0.1:9090"
-    alertmanager: str = "http://127.0.0.1:9093"
+    prometheus: str = "http://127.0.0.1:9090"  # the URL in force (`--prometheus` replaces it)
+    alertmanager: str = "http://127.0.0.1:9093"  # the (first) Alertmanager's URL in force
+    prometheus_http: Endpoint | None = None  # as configured, with its http_config; see `prometheus_endpoint`
+    alertmanager_http: tuple[Endpoint, ...] = ()  # as configured: one, or the nodes of a cluster
     sink_listen: str = "127.0.0.1:9095"
     sink_public: str = ""  # the sink's address as people reach it (acknowledgement links); default: listen
     sink_smtp: str = ""  # host:port where the sink receives email (Alertmanager email_configs), if any
@@ -151,6 +157,25 @@ class Settings:
     allow_drift: bool = False  # drill the deployed rule even when it differs from the file
     parallel: int = 1  # drills with disjoint targets at once; 0 = as many as the targets allow
     fresh_groups: str = "label"  # label: a new group where the lab can; wait: also wait for a live group to end
+    serve_listen: str = "127.0.0.1:9097"  # where `alertdrill serve` (the console) listens
+    serve_users_file: Path | None = None  # names -> {token or token_file, role}; required off loopback
+
+    @property
+    def prometheus_endpoint(self) -> Endpoint:
+        """Prometheus as every HTTP call reaches it: the configured client settings, the URL in force."""
+        configured = self.prometheus_http
+        if configured is None:
+            return Endpoint(self.prometheus)
+        return configured if configured.url == self.prometheus else configured.with_url(self.prometheus)
+
+    @property
+    def alertmanager_endpoints(self) -> tuple[Endpoint, ...]:
+        """The Alertmanagers (one, or a cluster's nodes). `--alertmanager URL` names one node, which keeps
+        the first configured node's client settings."""
+        nodes = self.alertmanager_http
+        if not nodes:
+            return (Endpoint(self.alertmanager),)
+        return nodes if nodes[0].url == self.alertmanager else (nodes[0].with_url(self.alertmanager),)
 
     @property
     def root(self) -> Path:
@@ -228,20 +253,6 @@ def _faults(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, FaultConfig]:
         limit = duration(doc, spec.get("max_duration"), "faults", name, "max_duration")
         faults[name] = FaultConfig(name, kind, options, f"{doc.path}:{doc.line('faults', name)}", limit)
     return faults
-
-
-def _guards(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, str]:
-    guards = {}
-    for name, expr in raw.items():
-        if not isinstance(expr, str) or not expr.strip():
-            raise doc.error(
-                f"guard {name!r} needs a PromQL expression",
-                "guards",
-                name,
-                fix="e.g. checkout-slo: 'sum(rate(http_errors_total[1m])) > 50'",
-            )
-        guards[str(name)] = expr
-    return guards
 
 
 def _services(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, ServiceConfig]:
@@ -345,16 +356,23 @@ def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
     sink = mapping(doc, raw.get("sink"), "sink")
     metrics = mapping(doc, raw.get("metrics"), "metrics")
     kube = mapping(doc, raw.get("kubernetes"), "kubernetes")
+    serve = mapping(doc, raw.get("serve"), "serve")
+    prometheus = endpoints(doc, "prometheus", raw.get("prometheus", Settings.prometheus))
+    if len(prometheus) > 1:
+        raise doc.error("prometheus: name one Prometheus, not a list", "prometheus", fix="e.g. prometheus: URL")
+    alertmanagers = endpoints(doc, "alertmanager", raw.get("alertmanager", Settings.alertmanager))
     return Settings(
         config_path=path.absolute(),
-        prometheus=url(doc, "prometheus", raw.get("prometheus", Settings.prometheus)),
-        alertmanager=url(doc, "alertmanager", raw.get("alertmanager", Settings.alertmanager)),
+        prometheus=prometheus[0].url,
+        alertmanager=alertmanagers[0].url,
+        prometheus_http=prometheus[0],
+        alertmanager_http=alertmanagers,
         sink_listen=hostport(doc, sink, "listen", "sink", default=Settings.sink_listen),
         sink_smtp=hostport(doc, sink, "smtp", "sink"),
         sink_public=url(doc, "sink.public_url", sink["public_url"]) if sink.get("public_url") is not None else "",
         contact_groups=rel("contact_groups", default="notifiers/contact-groups.yml"),
         runbooks=rel("runbooks", default="runbooks", folder=True),
-        rules=_rules(doc, raw, root),
+        rules=rule_files(doc, raw, root),
         prometheus_config=rel("prometheus_config"),
         alertmanager_config=rel("alertmanager_config"),
         services=_services(doc, mapping(doc, raw.get("services"), "services")),
@@ -375,20 +393,8 @@ def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
         publish=flag(doc, raw, "publish", True),
         kubeconfig=text(doc, kube, "kubeconfig", "kubernetes"),
         kubernetes_contexts=strings(doc, kube, "allowed_contexts", "kubernetes"),
-        guards=_guards(doc, mapping(doc, raw.get("guards"), "guards")),
+        guards=guards(doc, mapping(doc, raw.get("guards"), "guards")),
         max_fault_duration_s=duration(doc, raw.get("max_fault_duration"), "max_fault_duration") or 900.0,
+        serve_listen=hostport(doc, serve, "listen", "serve", default=Settings.serve_listen),
+        serve_users_file=rel("users_file", "serve", section=serve),
     )
-
-
-def _rules(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> tuple[Path, ...]:
-    patterns = raw.get("rules") or []
-    if not isinstance(patterns, list) or not all(isinstance(p, str) and p.strip() for p in patterns):
-        raise doc.error(
-            f"rules must be a list of rule files (globs allowed), not {short(patterns)}",
-            "rules",
-            fix="e.g. rules: [alerts/rules.yml]",
-        )
-    rules: list[Path] = []
-    for pattern in patterns:
-        rules += sorted(root.glob(str(pattern))) or [root / str(pattern)]
-    return tuple(rules)

@@ -3,11 +3,13 @@ of a bad one (with the fix). `config` composes them into `Settings`."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from alertdrill.durations import parse_duration
+from alertdrill.endpoints import Endpoint, EndpointProblem, parse_endpoints
 from alertdrill.options import seconds
 from alertdrill.redact import redact
 from alertdrill.yamlfile import YamlDoc
@@ -23,6 +25,17 @@ def url(doc: YamlDoc, key: str, value: object) -> str:
             fix=f"e.g. {key}: http://127.0.0.1:9090",
         )
     return text
+
+
+def endpoints(doc: YamlDoc, key: str, value: object) -> tuple[Endpoint, ...]:
+    """A URL, an endpoint mapping (Prometheus's `http_config` shape) or a list of them; paths relative to
+    the file's folder. A problem names its key (`alertmanager.1.tls_config.ca_file`) and line."""
+    sources = [f"{doc.path}:{doc.line(key, i)}" for i in range(len(value))] if isinstance(value, list) else []
+    try:
+        return parse_endpoints(value, doc.path.parent, sources or [f"{doc.path}:{doc.line(key)}"])
+    except EndpointProblem as problem:
+        name = ".".join(str(k) for k in (key, *problem.keys))
+        raise doc.error(f"{name}: {problem.message}", key, *problem.keys, fix=problem.fix) from None
 
 
 def shown_url(value: object) -> str:
@@ -74,6 +87,7 @@ DEFAULT_TEXT = {
     "prometheus_config": "alerts/prometheus.yml",
     "alertmanager_config": "alerts/alertmanager.yml",
     "lab.dir": ".lab",
+    "serve.users_file": "console-users.yml",
     "history": ".alertdrill/history.sqlite",
     "metrics.textfile": "alertdrill.prom",
     "tags": "'payments and not slow'",
@@ -106,7 +120,23 @@ def hostport(doc: YamlDoc, raw: Mapping[str, object], key: str, *where: str, def
             key,
             fix=f"e.g. {name}: 127.0.0.1:9095",
         )
+    if (":" in host or "[" in host or "]" in host) and not _ipv6_in_brackets(host):
+        raise doc.error(
+            f"{name}: an IPv6 address goes in brackets, not {short(value)}",
+            *where,
+            key,
+            fix=f'e.g. {name}: "[::1]:9095" (quoted)',
+        )
     return str(value)
+
+
+def _ipv6_in_brackets(host: str) -> bool:
+    if not (host.startswith("[") and host.endswith("]")):
+        return False
+    try:
+        return ipaddress.ip_address(host[1:-1]).version == 6
+    except ValueError:
+        return False
 
 
 def duration(doc: YamlDoc, value: object, *keys: str) -> float | None:
@@ -162,3 +192,31 @@ def strings(doc: YamlDoc, raw: Mapping[str, object], key: str, *where: str) -> t
             fix=f"e.g. {name}: [{'staging' if where else 'wiki.example.com'}]",
         )
     return tuple(value)
+
+
+def guards(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, str]:
+    guards = {}
+    for name, expr in raw.items():
+        if not isinstance(expr, str) or not expr.strip():
+            raise doc.error(
+                f"guard {name!r} needs a PromQL expression",
+                "guards",
+                name,
+                fix="e.g. checkout-slo: 'sum(rate(http_errors_total[1m])) > 50'",
+            )
+        guards[str(name)] = expr
+    return guards
+
+
+def rule_files(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> tuple[Path, ...]:
+    patterns = raw.get("rules") or []
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p.strip() for p in patterns):
+        raise doc.error(
+            f"rules must be a list of rule files (globs allowed), not {short(patterns)}",
+            "rules",
+            fix="e.g. rules: [alerts/rules.yml]",
+        )
+    rules: list[Path] = []
+    for pattern in patterns:
+        rules += sorted(root.glob(str(pattern))) or [root / str(pattern)]
+    return tuple(rules)

@@ -77,6 +77,14 @@ def text(value: str) -> str:
     return value
 
 
+def hostport(value: str) -> str:
+    """`HOST:PORT` with a port from 1 to 65535 (a listen address)."""
+    host, _, port = value.strip().rpartition(":")
+    if not host.strip() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be HOST:PORT with a port from 1 to 65535 (e.g. 127.0.0.1:9097)")
+    return value.strip()
+
+
 def folder(value: str) -> Path:
     if not value.strip():
         raise ValueError("must name a folder")
@@ -172,6 +180,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("pushgateway", "--pushgateway", url, "Pushgateway to push drill results to", "URL"),
     Option("publish", "--publish", boolean, "send each contact group its drills' summary (default yes)", "yes|no"),
     Option("quiet", "--quiet", boolean, "no live progress lines", env=False, switch=True),
+    Option(
+        "serve_listen",
+        "--listen",
+        hostport,
+        "where the console listens (default 127.0.0.1:9097; other than loopback needs serve.users_file)",
+        "HOST:PORT",
+        commands=("serve",),
+    ),
 )
 
 BY_NAME = {option.name: option for option in OPTIONS}

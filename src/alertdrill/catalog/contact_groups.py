@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alertdrill.yamlfile import load_yaml
+from alertdrill.catalog.mailbox import Mailbox, parse_mailbox
+from alertdrill.yamlfile import YamlDoc, load_yaml
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class ContactGroup:
     receiver: str
     notify: tuple[str, ...] = ()
     line: int = 0
+    imap: Mailbox | None = None  # where its email is read back (see catalog.mailbox)
     delivery: str = ""  # "routed": routing seen counts as reaching the group (delivery not observable)
 
 
@@ -90,6 +92,7 @@ class ContactGroups:
                         index,
                         fix='e.g. "mailto://oncall@example.com" or "json://host/path"',
                     )
+            imap = _mailbox(doc, name, body, path.parent)
             delivery = body.get("delivery", "")
             if "delivery" in body and delivery != "routed":
                 raise doc.error(
@@ -98,11 +101,27 @@ class ContactGroups:
                     "delivery",
                     fix="`delivery: routed` accepts routing as proof where delivery cannot be observed",
                 )
-            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name), str(delivery))
+            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name), imap, str(delivery))
         return cls(path, groups)
 
 
-KEYS = ("receiver", "notify", "delivery")
+KEYS = ("receiver", "notify", "imap", "password_file", "delivery")
+
+
+def _mailbox(doc: YamlDoc, name: str, body: dict[str, object], base: Path) -> Mailbox | None:
+    if "imap" not in body:
+        if "password_file" in body:
+            raise doc.error(
+                f"contact group {name!r}: password_file without imap", name, "password_file", fix="add imap: or drop it"
+            )
+        return None
+    try:
+        return parse_mailbox(body["imap"], body.get("password_file"), base)
+    except ValueError as exc:
+        where = "password_file" if "password_file" in str(exc) and "password_file" in body else "imap"
+        raise doc.error(
+            f"contact group {name!r}: {exc}", name, where, fix="e.g. imap: imaps://oncall@mail.example.com/INBOX"
+        ) from None
 
 
 def _short(value: object) -> str:

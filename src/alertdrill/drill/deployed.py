@@ -12,8 +12,8 @@ import requests
 from alertdrill.catalog.rules import AlertRule, load_rules
 from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.errors import AlertdrillError
+from alertdrill.observe.clients import Prometheus
 from alertdrill.observe.deployed import drift, loaded_rules
-from alertdrill.redact import redact
 
 
 def _file_rules(plan: DrillPlan) -> dict[str, AlertRule]:
@@ -32,16 +32,14 @@ def check_deployed(plan: DrillPlan, progress: Callable[[str], None]) -> DrillPla
     drilled = {d.spec.alert for d in plan.drills if d.spec.alert in rules and not d.blocked}
     if not drilled:
         return plan
+    prometheus = Prometheus(plan.settings.prometheus_endpoint)
     try:
-        loaded = loaded_rules(plan.settings.prometheus)
+        loaded = loaded_rules(prometheus)
     except (requests.RequestException, ValueError) as exc:
-        progress(f"could not compare the loaded rules with the files: {redact(str(exc))[:200]}")
+        shown = prometheus.endpoint.scrub(str(exc))
+        progress(f"could not compare the loaded rules with the files: {shown[:200]}")
         return plan
-    problems = {
-        alert: found
-        for alert in drilled
-        if (found := drift(plan.settings.prometheus, rules[alert], loaded.get(alert, [])))
-    }
+    problems = {alert: found for alert in drilled if (found := drift(prometheus, rules[alert], loaded.get(alert, [])))}
     if not problems:
         return plan
     if plan.settings.allow_drift:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,11 +11,12 @@ from alertdrill.catalog.links import link_problem
 from alertdrill.catalog.routes import RoutingTree, load_routing_tree
 from alertdrill.catalog.runbooks import runbook_problem
 from alertdrill.config import FaultConfig, Settings
-from alertdrill.errors import InjectorError
+from alertdrill.errors import InjectorError, UnreachableError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.observe.clients import Alertmanager, Prometheus, SinkClient, require_reachable
+from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, SinkClient, require_reachable
+from alertdrill.observe.sink_feed import SinkFeed
 from alertdrill.spec.model import DrillSpec, LinksRunbook, ReachesContactGroup
 
 Progress = Callable[[str], None]
@@ -36,16 +38,29 @@ class Environment:
         self.ledger = Ledger(self.settings.state_dir / "ledger")
         self._emails: dict[str, str] | None = None
         self._tree: tuple[RoutingTree | None] | None = None
+        self._feed: SinkFeed | None = None
+        self._feed_lock = threading.Lock()
 
     # Each client has its own HTTP session: observers use them from their own threads.
     def prometheus(self) -> Prometheus:
-        return Prometheus(self.settings.prometheus)
+        return Prometheus(self.settings.prometheus_endpoint)
 
     def alertmanager(self) -> Alertmanager:
-        return Alertmanager(self.settings.alertmanager)
+        return Alertmanager(self.settings.alertmanager_endpoints)
 
-    def sink(self) -> SinkClient:
-        return SinkClient(self.settings.sink_url)
+    def sink(self) -> ReadsSink:
+        """The run's one reader of the sink's arrivals, shared by every drill (started on first use)."""
+        with self._feed_lock:
+            if self._feed is None:
+                self._feed = SinkFeed(SinkClient(self.settings.sink_url)).start()
+            return self._feed
+
+    def close(self) -> None:
+        """Stop what the environment started (the sink feed)."""
+        with self._feed_lock:
+            feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.stop()
 
     def injector(self, fault: FaultConfig) -> Injector:
         return self.registry.build(fault, InjectorContext(self.settings))
@@ -76,19 +91,17 @@ class Environment:
         return self.contact_groups.group_of(receiver)
 
     def require_reachable(self, sink: bool) -> None:
-        """Before any drill: Prometheus, Alertmanager (and the sink) must answer. Exit 2 otherwise."""
+        """Before any drill: Prometheus, Alertmanager (one node of a cluster at least; the others are named
+        as a warning) and the sink must answer. Exit 2 otherwise."""
         where = self.settings.config_path.name
         require_reachable(
             "Prometheus",
-            self.settings.prometheus,
+            self.settings.prometheus_endpoint,
             "/-/ready",
             f"start it with `alertdrill lab up`, or fix prometheus: in {where} or --prometheus",
         )
-        require_reachable(
-            "Alertmanager",
-            self.settings.alertmanager,
-            "/-/ready",
-            f"start it with `alertdrill lab up`, or fix alertmanager: in {where} or --alertmanager",
+        self._require_alertmanager(
+            f"start it with `alertdrill lab up`, or fix alertmanager: in {where} or --alertmanager"
         )
         if sink:
             require_reachable(
@@ -98,11 +111,36 @@ class Environment:
                 f"start it with `alertdrill lab up` or `alertdrill sink`, or fix sink.listen in {where}",
             )
 
+    def _require_alertmanager(self, fix: str) -> None:
+        nodes = self.settings.alertmanager_endpoints
+        down: list[UnreachableError] = []
+        for node in nodes:
+            try:
+                require_reachable("Alertmanager", node, "/-/ready", fix)
+            except UnreachableError as exc:
+                down.append(exc)
+        if len(down) == len(nodes):
+            raise (
+                down[0]
+                if len(nodes) == 1
+                else UnreachableError(
+                    f"no Alertmanager of the cluster answers: {'; '.join(e.message for e in down)}", fix=down[0].fix
+                )
+            )
+        for problem in down:
+            self.progress(f"warning: {problem.message}; the drills use the other Alertmanagers of the cluster")
+
     def fresh_group(self, alert: str) -> dict[str, str] | None:
         """Labels that put `alert` in a new Alertmanager group (lab only, see lab.fresh_groups), else None."""
         from alertdrill.lab.fresh_groups import start_fresh_group
 
         return start_fresh_group(self.settings, alert)
+
+    def fresh_run(self, alerts: list[str]) -> bool:
+        """One fresh-group reload for the whole run, before its first drill (lab only); True when done."""
+        from alertdrill.lab.fresh_groups import start_fresh_run
+
+        return start_fresh_run(self.settings, alerts)
 
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
         """Kill the shells killed runs left (a slow inject must not re-apply its fault later), then revert

@@ -20,14 +20,16 @@ from alertdrill.drill.explain import HotGroups, alert_labels, path_details, rout
 from alertdrill.drill.killswitch import KillSwitch
 from alertdrill.drill.runbooks import RunbookRunner
 from alertdrill.drill.safety import Safety
+from alertdrill.errors import DrillError, UnreachableError
 from alertdrill.faults.base import Injector
 from alertdrill.observe import Watch, WatchTarget
 from alertdrill.observe.guards import Guards
+from alertdrill.observe.mailbox import MailboxReader
 from alertdrill.observe.suppression import Suppression
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
 from alertdrill.sink.tokens import register_quietly
-from alertdrill.spec.model import DrillSpec, LocatesFault, Recovers
+from alertdrill.spec.model import DrillSpec, LocatesFault, ReachesContactGroup, Recovers
 
 
 class Querying(Protocol):
@@ -126,6 +128,25 @@ def prepare(env: Environment, spec: DrillSpec, timeline: Timeline, progress: Pro
     return labels
 
 
+def mailbox_readers(spec: DrillSpec, env: Environment) -> tuple[MailboxReader, ...]:
+    """A reader for each contact group the drill expects to reach that names an IMAP mailbox, each
+    started (logged in, its UIDNEXT noted): a mailbox that cannot be read stops the drill before the fault."""
+    reached = dict.fromkeys(s.group for s in spec.steps if isinstance(s, ReachesContactGroup))
+    groups = [env.contact_groups.groups.get(name) for name in reached]
+    readers = [MailboxReader(g.imap, g.name, g.receiver) for g in groups if g is not None and g.imap is not None]
+    for reader in readers:
+        try:
+            reader.start()
+        except UnreachableError as exc:
+            for opened in readers:
+                opened.close()
+            raise DrillError(
+                f"cannot read the mailbox of contact group {reader.group}: {exc}; nothing was injected",
+                fix=f"check imap: and password_file of {reader.group} in the contact groups file",
+            ) from None
+    return tuple(readers)
+
+
 @dataclass
 class SessionParts:
     settings: Settings  # services, faults, timeouts: read, never acted on
@@ -181,7 +202,10 @@ class SessionParts:
             tree = env.routing_tree()
             explain = Suppression(env.alertmanager(), tree)
             integrations = tree.integrations if tree else {}
-            return Watch(target, timeline, *observers, suppression=explain, integrations=integrations).start()
+            mailboxes = mailbox_readers(spec, env)
+            return Watch(
+                target, timeline, *observers, suppression=explain, integrations=integrations, mailboxes=mailboxes
+            ).start()
 
         return cls(
             settings=settings,

@@ -144,6 +144,9 @@ class Safety:
     def stop_reason(self) -> Stop | None:
         """A person's kill switch first, then the maximum duration, then a guard; None while none holds."""
         pulled = self.timeline.first(EventName.KILL_SWITCH)
+        if pulled is not None and pulled.detail("via") == "signal":  # a parallel run's Ctrl-C or SIGTERM
+            message = f"interrupted ({pulled.detail('by')}) before the verdict; the fault was reverted"
+            return Stop(StopReason.KILL_SWITCH, message, "nothing to fix in alertdrill: the run was stopped")
         if pulled is not None:
             when = time.strftime("%H:%M:%S", time.gmtime(pulled.at))
             return Stop(

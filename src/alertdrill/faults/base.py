@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.durations import check_seconds
+from alertdrill.endpoints import Endpoint, EndpointProblem, parse_endpoint
 from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.redact import redact
 from alertdrill.shell import CommandResult, GroupRecord, command_env, run_shell
@@ -44,6 +45,21 @@ def http_url_option(fault: FaultConfig, key: str) -> str:
             fix=f"e.g. {key}: http://127.0.0.1:9091 at {fault.source}",
         )
     return value
+
+
+def endpoint_option(fault: FaultConfig, key: str, root: Path) -> Endpoint:
+    """An endpoint option: an http(s) URL, or a mapping in the shape of Prometheus's `http_config`
+    (`url`, `basic_auth`, `authorization`, `tls_config`, `proxy_url`, `headers`; paths relative to `root`)."""
+    if key not in fault.options:
+        option(fault, key, str)  # the "needs `key`" message
+    try:
+        return parse_endpoint(fault.options[key], root, fault.source)
+    except EndpointProblem as problem:
+        name = ".".join(str(k) for k in (key, *problem.keys))
+        raise ConfigError(
+            f"fault {fault.name!r} ({fault.type}): {name}: {problem.message}",
+            fix=f"{problem.fix + ', ' if problem.fix else ''}at {fault.source}",
+        ) from None
 
 
 def shell_groups(settings: Settings) -> GroupRecord:

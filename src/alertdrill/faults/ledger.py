@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config import FaultConfig
+from alertdrill.endpoints import SECRET_HEADER
 from alertdrill.processes import same_process, start_time
-from alertdrill.redact import redact
+from alertdrill.redact import MASK, redact
 from alertdrill.shell import GroupRecord
 
 
@@ -41,12 +42,17 @@ class LedgerEntry:
         return self.pid != os.getpid() and same_process(self.pid, self.owner_start)
 
 
-def _redacted(value: object) -> Any:
-    """Options as kept on disk: credentials in URLs hidden (cleanup takes the real ones from the config)."""
+SECRET_OPTIONS = frozenset({"password", "credentials"})  # an endpoint's inline secrets (see endpoints)
+
+
+def _redacted(value: object, key: str = "", parent: str = "") -> Any:
+    """Options as kept on disk: credentials in URLs hidden, and an endpoint's inline `password`,
+    `credentials` and secret-looking headers (cleanup takes the real ones from the config)."""
     if isinstance(value, str):
-        return redact(value)
+        secret = key in SECRET_OPTIONS or (parent == "headers" and SECRET_HEADER.search(key) is not None)
+        return MASK if secret else redact(value)
     if isinstance(value, Mapping):
-        return {str(k): _redacted(v) for k, v in value.items()}
+        return {str(k): _redacted(v, str(k), key) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redacted(v) for v in value]
     return value

@@ -13,10 +13,11 @@ from urllib.parse import quote
 import requests
 
 from alertdrill.config import FaultConfig
+from alertdrill.endpoints import Endpoint
 from alertdrill.errors import ConfigError, InjectorError
 from alertdrill.faults.base import (
     InjectorContext,
-    http_url_option,
+    endpoint_option,
     mapping_option,
     number_option,
     text_option,
@@ -35,7 +36,7 @@ def _escape(value: str) -> str:
 @dataclass(frozen=True)
 class MetricFault:
     type_name: ClassVar[str] = "metric"
-    pushgateway: str
+    pushgateway: Endpoint
     metric: str
     value: float
     job: str = "alertdrill"
@@ -52,7 +53,7 @@ class MetricFault:
             )
         value = number_option(fault, "value", -sys.float_info.max, sys.float_info.max, ...)  # required, finite
         return cls(
-            http_url_option(fault, "pushgateway"),
+            endpoint_option(fault, "pushgateway", context.settings.root),
             metric,
             float(value or 0.0),
             str(text_option(fault, "job", "alertdrill")),
@@ -61,7 +62,7 @@ class MetricFault:
 
     @property
     def group_url(self) -> str:
-        return f"{self.pushgateway}/metrics/job/{quote(self.job, safe='')}"
+        return self.pushgateway.at(f"/metrics/job/{quote(self.job, safe='')}")
 
     def _series(self) -> str:
         labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(self.labels.items()))
@@ -69,16 +70,16 @@ class MetricFault:
 
     def _call(self, method: str, body: str | None = None) -> requests.Response:
         try:
-            answer = requests.request(method, self.group_url, data=body, timeout=5)
+            answer = self.pushgateway.session().request(method, self.group_url, data=body, timeout=5)
         except requests.RequestException as exc:
             raise InjectorError(
-                f"the Pushgateway at {redact(self.pushgateway)} does not answer ({type(exc).__name__})",
+                f"the Pushgateway at {self.pushgateway.shown} does not answer ({type(exc).__name__})",
                 fix="start it, or fix `pushgateway:` of the fault",
             ) from None
         if answer.status_code not in (200, 202):
             raise InjectorError(
                 f"the Pushgateway refused {method} {redact(self.group_url)}: {answer.status_code} "
-                f"{redact(answer.text[:200])}"
+                f"{self.pushgateway.scrub(answer.text[:200])}"
             )
         return answer
 
@@ -86,7 +87,7 @@ class MetricFault:
         self._call("PUT", f"# TYPE {self.metric} gauge\n{self._series()}\n")
 
     def verify(self) -> str | None:
-        text = requests.get(f"{self.pushgateway}/metrics", timeout=5).text
+        text = self.pushgateway.session().get(self.pushgateway.at("/metrics"), timeout=5).text
         found = any(
             line.startswith(self.metric) and f'job="{self.job}"' in line and line.endswith(f" {self.value:g}")
             for line in text.splitlines()

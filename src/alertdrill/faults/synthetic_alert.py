@@ -11,6 +11,7 @@ from typing import ClassVar
 import requests
 
 from alertdrill.config import FaultConfig
+from alertdrill.endpoints import Endpoint
 from alertdrill.errors import InjectorError
 from alertdrill.faults.base import InjectorContext, mapping_option, text_option, unknown_options
 
@@ -28,7 +29,7 @@ def _now() -> datetime:
 @dataclass
 class SyntheticAlertFault:
     type_name: ClassVar[str] = "synthetic-alert"
-    alertmanager: str
+    alertmanagers: tuple[Endpoint, ...]  # one, or every node of a cluster (as Prometheus sends to each)
     alertname: str
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
@@ -39,7 +40,7 @@ class SyntheticAlertFault:
     def from_config(cls, fault: FaultConfig, context: InjectorContext) -> SyntheticAlertFault:
         unknown_options(fault, {"alertname", "labels", "annotations"})
         return cls(
-            context.settings.alertmanager,
+            context.settings.alertmanager_endpoints,
             str(text_option(fault, "alertname")),
             mapping_option(fault, "labels"),
             mapping_option(fault, "annotations"),
@@ -57,24 +58,40 @@ class SyntheticAlertFault:
             "generatorURL": "alertdrill://synthetic-alert",
         }
 
+    @property
+    def alertmanager(self) -> str:
+        return self.alertmanagers[0].shown
+
     def _post(self, alert: dict[str, object]) -> None:
-        try:
-            answer = requests.post(f"{self.alertmanager}/api/v2/alerts", json=[alert], timeout=5)
-        except requests.RequestException as exc:
-            raise InjectorError(f"Alertmanager at {self.alertmanager} does not answer ({type(exc).__name__})") from None
-        if answer.status_code != 200:
-            raise InjectorError(f"Alertmanager refused the alert: {answer.status_code} {answer.text[:200]}")
+        """To every node; it is enough that one takes it (the cluster shares what it notified)."""
+        problems = []
+        for node in self.alertmanagers:
+            try:
+                answer = node.session().post(node.at("/api/v2/alerts"), json=[alert], timeout=5)
+            except requests.RequestException as exc:
+                problems.append(f"Alertmanager at {node.shown} does not answer ({type(exc).__name__})")
+                continue
+            if answer.status_code != 200:
+                problems.append(f"Alertmanager refused the alert: {answer.status_code} {node.scrub(answer.text[:200])}")
+        if len(problems) == len(self.alertmanagers):
+            raise InjectorError("; ".join(problems))
 
     def inject(self) -> None:
         self._post({**self._alert(_now() + LIFETIME), "startsAt": _now().isoformat()})
 
     def verify(self) -> str | None:
-        answer = requests.get(
-            f"{self.alertmanager}/api/v2/alerts",
-            timeout=5,
-            params={"filter": [f'alertname="{self.alertname}"'], "active": "true"},
-        )
-        return None if answer.ok and answer.json() else f"Alertmanager holds no active {self.alertname}"
+        for node in self.alertmanagers:
+            try:
+                answer = node.session().get(
+                    node.at("/api/v2/alerts"),
+                    timeout=5,
+                    params={"filter": [f'alertname="{self.alertname}"'], "active": "true"},
+                )
+            except requests.RequestException:
+                continue
+            if answer.ok and answer.json():
+                return None
+        return f"Alertmanager holds no active {self.alertname}"
 
     def revert(self) -> None:
         self._post(self._alert(_now()))

@@ -5,7 +5,8 @@ Prometheus: intervals (and rule files) come from the project's files; targets co
 Alertmanager: the project's configuration as it is, except that loopback webhook URLs are pointed
 at the configured sink address (in the lab the sink is the only loopback receiver) and made to send
 the sink's per-run secret (`http_config.authorization.credentials_file`: the config holds the file's
-path, never the secret, so printing the config shows nothing secret).
+path, never the secret, so printing the config shows nothing secret). Loopback smarthosts go to the
+sink's SMTP side and authenticate with the same secret (`auth_username: alertdrill`, `auth_password_file`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import yaml
 from alertdrill.config import Settings
 from alertdrill.errors import ConfigError
 from alertdrill.sink.auth import FILE_NAME
+from alertdrill.sink.smtp import SMTP_USER
 from alertdrill.yamlfile import load_yaml
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -70,6 +72,11 @@ def sink_http_config(secret_file: Path) -> dict[str, object]:
     return {"authorization": {"type": "Bearer", "credentials_file": str(secret_file)}}
 
 
+def sink_smtp_auth(secret_file: Path) -> dict[str, str]:
+    """How Alertmanager authenticates to the sink's SMTP side: SMTP AUTH with the secret in `secret_file`."""
+    return {"auth_username": SMTP_USER, "auth_password_file": str(secret_file)}
+
+
 def _point_at_sink(receivers: list[Any], sink: str, smtp: str, secret_file: Path | None = None) -> None:
     """Loopback webhooks go to the sink (with its secret); loopback smarthosts to its SMTP side (plain, no TLS)."""
     for receiver in receivers:
@@ -80,10 +87,14 @@ def _point_at_sink(receivers: list[Any], sink: str, smtp: str, secret_file: Path
                 if secret_file is not None:  # the sink is plain HTTP on loopback: no TLS or proxy to keep
                     hook["http_config"] = sink_http_config(secret_file)
         for mail in receiver.get("email_configs") or []:
-            host = str(mail.get("smarthost", "")).rpartition(":")[0]
+            host = str(mail.get("smarthost", "")).rpartition(":")[0].strip("[]")
             if smtp and host in LOOPBACK:
                 mail["smarthost"] = smtp
                 mail["require_tls"] = False
+                if secret_file is not None:
+                    mail.update(sink_smtp_auth(secret_file))
+                    for key in ("auth_password", "auth_secret", "auth_identity"):
+                        mail.pop(key, None)
 
 
 def alertmanager_config(settings: Settings, secret_file: Path | None = None) -> dict[str, object]:
@@ -101,6 +112,13 @@ def alertmanager_config(settings: Settings, secret_file: Path | None = None) -> 
     receivers = config.get("receivers") or []
     if not isinstance(receivers, list):
         raise doc.error("receivers must be a list", "receivers")
+    if settings.sink_smtp.startswith("["):
+        raise ConfigError(
+            f"sink.smtp {settings.sink_smtp}: Alertmanager (0.25) cannot send email to an IPv6 address "
+            "(it dials it without brackets)",
+            path=settings.config_path,
+            fix="put sink.smtp on 127.0.0.1 (sink.listen may stay on [::1])",
+        )
     _point_at_sink(receivers, settings.sink_listen, settings.sink_smtp, secret_file or lab_secret_file(settings))
     return config
 

@@ -17,7 +17,7 @@ import fcntl
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -102,6 +102,19 @@ def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -
         return _fresh_labels(settings, alert, timeout_s)
 
 
+def start_fresh_run(settings: Settings, alerts: Sequence[str], timeout_s: float = 10.0) -> bool:
+    """Before a run's first drill: one reload (only when one of `alerts` was drilled under the current
+    label), so that no drill of the run needs one while others are in flight. True when it reloaded."""
+    if not lab_owns_prometheus(settings):
+        return False
+    with _locked(settings):
+        state = _load_state(settings)
+        if state is not None and not set(alerts) & set(state[1]):
+            return False
+        _reload_with_new_label(settings, [], timeout_s)
+        return True
+
+
 def _fresh_labels(settings: Settings, alert: str, timeout_s: float) -> dict[str, str]:
     assert settings.lab is not None
     state = _load_state(settings)
@@ -109,18 +122,26 @@ def _fresh_labels(settings: Settings, alert: str, timeout_s: float) -> dict[str,
         labels, used = state
         _save_state(settings, labels, [*used, alert])
         return labels
+    return _reload_with_new_label(settings, [alert], timeout_s)
+
+
+def _reload_with_new_label(settings: Settings, alerts: list[str], timeout_s: float) -> dict[str, str]:
+    """A new value of the run label, loaded by Prometheus and announced to Alertmanager."""
+    assert settings.lab is not None
     labels = {settings.lab.run_label: f"r{uuid.uuid4().hex[:10]}"}
     write_prometheus_config(settings, settings.lab.dir / "config", labels)
-    answer = requests.post(f"{settings.prometheus}/-/reload", timeout=5)
+    prometheus = settings.prometheus_endpoint
+    session = prometheus.session()
+    answer = session.post(prometheus.at("/-/reload"), timeout=5)
     if answer.status_code != 200:
         raise LabError(f"Prometheus refused the reload ({answer.status_code}): {answer.text[:200]}")
     expected = f"{settings.lab.run_label}: {labels[settings.lab.run_label]}"
 
     def taken() -> bool:  # Prometheus announces neither; up to 5 s (its discovery throttle)
-        loaded = expected in str(get_data(f"{settings.prometheus}/api/v1/status/config").get("yaml", ""))
-        return loaded and bool(get_data(f"{settings.prometheus}/api/v1/alertmanagers").get("activeAlertmanagers"))
+        loaded = expected in str(get_data(prometheus.at("/api/v1/status/config"), session).get("yaml", ""))
+        return loaded and bool(get_data(prometheus.at("/api/v1/alertmanagers"), session).get("activeAlertmanagers"))
 
     if poll_until(taken, timeout_s, 0.02, on_error=(requests.RequestException, ValueError)):
-        _save_state(settings, labels, [alert])
+        _save_state(settings, labels, alerts)
         return labels
     raise LabError(f"Prometheus did not take the new {settings.lab.run_label} label within {timeout_s:.0f} s")

@@ -30,6 +30,10 @@ class Component:
     process: str = ""  # the process serving it, when another component's (the sink serves email too)
 
     @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
     def pid_name(self) -> str:
         return self.process or self.name
 
@@ -61,11 +65,13 @@ class Lab:
         found = [
             Component("prometheus", prom.hostname or "127.0.0.1", prom.port or 9090, "prometheus"),
             Component("alertmanager", am.hostname or "127.0.0.1", am.port or 9093, "alertmanager"),
-            Component("sink", sink_host or "127.0.0.1", int(sink_port), "sink.listen"),
+            Component("sink", sink_host.strip("[]") or "127.0.0.1", int(sink_port), "sink.listen"),
         ]
         if self.settings.sink_smtp:
             smtp_host, _, smtp_port = self.settings.sink_smtp.rpartition(":")
-            found.append(Component("email sink", smtp_host or "127.0.0.1", int(smtp_port), "sink.smtp", "sink"))
+            found.append(
+                Component("email sink", smtp_host.strip("[]") or "127.0.0.1", int(smtp_port), "sink.smtp", "sink")
+            )
         found += [Component(s.name, "127.0.0.1", s.port, f"lab.services.{s.name}.port") for s in self.config.services]
         return found
 
@@ -180,5 +186,5 @@ class Lab:
         for comp in self.components():
             pid = processes.read_pid(self.run_dir / f"{comp.pid_name}.pid")
             alive = pid is not None and processes.is_alive(pid)
-            rows.append((comp.name, f"{comp.host}:{comp.port}", f"running (pid {pid})" if alive else "stopped"))
+            rows.append((comp.name, comp.address, f"running (pid {pid})" if alive else "stopped"))
         return rows

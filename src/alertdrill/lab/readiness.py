@@ -21,8 +21,8 @@ class Condition:
     holds: Callable[[], bool]
 
 
-def get_data(url: str) -> dict[str, Any]:
-    answer = requests.get(url, timeout=2)
+def get_data(url: str, session: requests.Session | None = None) -> dict[str, Any]:
+    answer = session.get(url, timeout=2) if session is not None else requests.get(url, timeout=2)
     answer.raise_for_status()
     body = answer.json()
     return body.get("data", body) if isinstance(body, dict) else {}

@@ -12,6 +12,7 @@ import yaml
 
 from alertdrill.catalog.rules import load_rules
 from alertdrill.config import Settings
+from alertdrill.endpoints import Endpoint
 from alertdrill.errors import LabError
 from alertdrill.lab.configs import alertmanager_config, write_prometheus_config
 from alertdrill.lab.fresh_groups import current_labels, lab_owns_prometheus
@@ -51,9 +52,9 @@ def remember_loaded(settings: Settings) -> None:
     _stamp(settings).write_text(json.dumps(_mtimes(settings)))
 
 
-def _post_reload(name: str, url: str) -> None:
+def _post_reload(name: str, endpoint: Endpoint) -> None:
     try:
-        answer = requests.post(f"{url}/-/reload", timeout=10)
+        answer = endpoint.session().post(endpoint.at("/-/reload"), timeout=10)
     except requests.RequestException as exc:
         raise LabError(f"{name} did not answer the reload: {type(exc).__name__}") from None
     if answer.status_code != 200:
@@ -71,12 +72,14 @@ def reload_lab(settings: Settings) -> list[str]:
     folder = settings.lab.dir / "config"
     write_prometheus_config(settings, folder, current_labels(settings))
     (folder / "alertmanager.yml").write_text(yaml.safe_dump(alertmanager_config(settings), sort_keys=False))
-    _post_reload("Prometheus", settings.prometheus)
-    _post_reload("Alertmanager", settings.alertmanager)
+    prometheus = settings.prometheus_endpoint
+    _post_reload("Prometheus", prometheus)
+    _post_reload("Alertmanager", settings.alertmanager_endpoints[0])
     wanted = {rule.name for path in settings.rules if path.exists() for rule in load_rules(path)}
+    session = prometheus.session()
 
     def loaded() -> bool:
-        groups = get_data(f"{settings.prometheus}/api/v1/rules").get("groups", [])
+        groups = get_data(prometheus.at("/api/v1/rules"), session).get("groups", [])
         names = {r.get("name") for g in groups for r in g.get("rules", [])}
         return wanted <= names
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import requests
-from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.util.retry import Retry
 
-from alertdrill.errors import PromQLError, UnreachableError
+from alertdrill.endpoints import Endpoint, as_endpoint
+from alertdrill.errors import ConfigError, PromQLError, UnreachableError
 from alertdrill.redact import redact
 
 TIMEOUT_S = 5
@@ -19,12 +19,13 @@ TIMEOUT_S = 5
 Json = Any  # a server's JSON answer, read field by field where it is used (never the model)
 
 
-def _raise_for_status(answer: requests.Response) -> None:
+def _raise_for_status(answer: requests.Response, endpoint: Endpoint | None = None) -> None:
     """`raise_for_status`, its message (which carries the URL) redacted."""
     try:
         answer.raise_for_status()
     except requests.HTTPError as exc:
-        raise requests.HTTPError(redact(str(exc)), response=answer) from None
+        shown = endpoint.scrub(str(exc)) if endpoint is not None else redact(str(exc))
+        raise requests.HTTPError(shown, response=answer) from None
 
 
 def parse_time(text: str) -> float:
@@ -39,22 +40,23 @@ def parse_time(text: str) -> float:
 
 
 class Prometheus:
-    def __init__(self, url: str, session: requests.Session | None = None) -> None:
-        self.url = url.rstrip("/")
-        self.session = session or requests.Session()
-        self.client = PrometheusConnect(
-            self.url, disable_ssl=True, retry=Retry(total=0), timeout=TIMEOUT_S, session=self.session
-        )
+    """One Prometheus, reached through its endpoint's configured session (auth, TLS, proxy, headers)."""
+
+    def __init__(self, target: Endpoint | str, session: requests.Session | None = None) -> None:
+        self.endpoint = as_endpoint(target)
+        self.url = self.endpoint.url
+        self.session = session or self.endpoint.session()
 
     def query(self, expr: str) -> list[Json]:
-        try:
-            return list(self.client.custom_query(expr))
-        except PrometheusApiClientException as exc:
-            raise PromQLError(redact(str(exc))) from None
+        answer = self.session.get(self.endpoint.at("/api/v1/query"), params={"query": expr}, timeout=TIMEOUT_S)
+        if answer.status_code in (400, 422):
+            raise PromQLError(self.endpoint.scrub(f"Prometheus refused `{expr}`: {_error_text(answer)}"))
+        _raise_for_status(answer, self.endpoint)
+        return list(answer.json()["data"]["result"])
 
     def alerts(self) -> list[Json]:
-        answer = self.session.get(f"{self.url}/api/v1/alerts", timeout=TIMEOUT_S)
-        _raise_for_status(answer)
+        answer = self.session.get(self.endpoint.at("/api/v1/alerts"), timeout=TIMEOUT_S)
+        _raise_for_status(answer, self.endpoint)
         return list(answer.json()["data"]["alerts"])
 
     def alert_active(self, alertname: str) -> bool:
@@ -62,47 +64,118 @@ class Prometheus:
         return any((a.get("labels") or {}).get("alertname") == alertname for a in self.alerts())
 
 
+def _error_text(answer: requests.Response) -> str:
+    try:
+        return str(answer.json().get("error", ""))[:300] or f"HTTP {answer.status_code}"
+    except ValueError:
+        return f"HTTP {answer.status_code}: {answer.text[:200]}"
+
+
+T = TypeVar("T")
+
+
 class Alertmanager:
-    def __init__(self, url: str, session: requests.Session | None = None) -> None:
-        self.url = url.rstrip("/")
-        self.session = session or requests.Session()
+    """One Alertmanager, or the nodes of one cluster: an alert is read from the node(s) that have it,
+    a node that does not answer is skipped while another does (its error is raised when none does)."""
+
+    def __init__(self, target: Endpoint | str | Sequence[Endpoint], session: requests.Session | None = None) -> None:
+        endpoints = (as_endpoint(target),) if isinstance(target, Endpoint | str) else tuple(target)
+        shared = session if len(endpoints) == 1 else None
+        self.nodes = tuple((e, shared or e.session()) for e in endpoints)
+        self.url = endpoints[0].url
+        self.session = self.nodes[0][1]
+
+    @property
+    def clustered(self) -> bool:
+        return len(self.nodes) > 1
+
+    def _each(self, call: Callable[[Endpoint, requests.Session], T]) -> list[T]:
+        """The answers of every node that answers; the first error when none does."""
+        answers: list[T] = []
+        errors: list[Exception] = []
+        for endpoint, session in self.nodes:
+            try:
+                answers.append(call(endpoint, session))
+            except (requests.RequestException, ValueError) as exc:
+                errors.append(exc)
+        if errors and not answers:
+            raise errors[0]
+        return answers
+
+    def _first(self, call: Callable[[Endpoint, requests.Session], T]) -> T:
+        """The first node's answer that comes (silences are shared by the cluster)."""
+        errors: list[Exception] = []
+        for endpoint, session in self.nodes:
+            try:
+                return call(endpoint, session)
+            except (requests.RequestException, ValueError) as exc:
+                errors.append(exc)
+        raise errors[0]
+
+    def _request(
+        self, method: str, path: str, **params: str | list[str]
+    ) -> Callable[[Endpoint, requests.Session], Json]:
+        def call(endpoint: Endpoint, session: requests.Session) -> Json:
+            answer = session.request(method, endpoint.at(path), timeout=TIMEOUT_S, params=params or None)
+            _raise_for_status(answer, endpoint)
+            return answer.json() if answer.content else None
+
+        return call
 
     def alerts(self, alertname: str, labels: Mapping[str, str] | None = None) -> list[Json]:
+        """The alerts of that name (and labels); in a cluster, each alert as the first node that has it sees it."""
         matchers = [f'alertname="{alertname}"'] + [f'{k}="{v}"' for k, v in (labels or {}).items()]
-        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S, params={"filter": matchers})
-        _raise_for_status(answer)
-        return list(answer.json())
+        merged: dict[str, Json] = {}
+        for found in self._each(self._request("GET", "/api/v2/alerts", filter=matchers)):
+            for alert in found:
+                merged.setdefault(str(alert.get("fingerprint") or sorted((alert.get("labels") or {}).items())), alert)
+        return list(merged.values())
 
     def silence(self, silence_id: str) -> Json:
-        answer = self.session.get(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
-        _raise_for_status(answer)
-        return answer.json()
+        return self._first(self._request("GET", f"/api/v2/silence/{silence_id}"))
 
     def expire_silence(self, silence_id: str) -> None:
-        answer = self.session.delete(f"{self.url}/api/v2/silence/{silence_id}", timeout=TIMEOUT_S)
-        _raise_for_status(answer)
-
-    def every_alert(self) -> list[Json]:
-        """All alerts Alertmanager holds, suppressed ones included (to name an inhibiting alert)."""
-        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S)
-        _raise_for_status(answer)
-        return list(answer.json())
+        self._first(self._request("DELETE", f"/api/v2/silence/{silence_id}"))
 
     def status(self) -> Json:
-        """`/api/v2/status`: its version and the configuration it runs (`config.original`)."""
-        answer = self.session.get(f"{self.url}/api/v2/status", timeout=TIMEOUT_S)
-        _raise_for_status(answer)
-        return answer.json()
+        """`/api/v2/status` of the first node that answers: its configuration, cluster and version."""
+        return self._first(self._request("GET", "/api/v2/status"))
 
-    def metrics(self) -> str:
-        answer = self.session.get(f"{self.url}/metrics", timeout=TIMEOUT_S)
-        _raise_for_status(answer)
-        return answer.text
+    def every_alert(self) -> list[Json]:
+        """All alerts Alertmanager holds, suppressed ones included (to name an inhibiting alert); in a cluster,
+        each fingerprint once."""
+        merged: dict[str, Json] = {}
+        for found in self._each(self._request("GET", "/api/v2/alerts")):
+            for alert in found:
+                merged.setdefault(str(alert.get("fingerprint")), alert)
+        return list(merged.values())
+
+    def metrics(self) -> list[str]:
+        """Each answering node's `/metrics` text (its notification counters are its own sends)."""
+
+        def call(endpoint: Endpoint, session: requests.Session) -> str:
+            answer = session.get(endpoint.at("/metrics"), timeout=TIMEOUT_S)
+            _raise_for_status(answer, endpoint)
+            return answer.text
+
+        return self._each(call)
 
     def groups(self) -> list[Json]:
-        answer = self.session.get(f"{self.url}/api/v2/alerts/groups", timeout=TIMEOUT_S)
-        _raise_for_status(answer)
-        return list(answer.json())
+        """Aggregation groups; in a cluster, one per receiver and group labels, with every node's alerts."""
+        merged: dict[str, Json] = {}
+        for found in self._each(self._request("GET", "/api/v2/alerts/groups")):
+            for group in found:
+                key = json.dumps([(group.get("receiver") or {}).get("name"), group.get("labels")], sort_keys=True)
+                kept = merged.setdefault(key, {**group, "alerts": []})
+                known = {a.get("fingerprint") for a in kept["alerts"]}
+                kept["alerts"] += [a for a in group.get("alerts") or [] if a.get("fingerprint") not in known]
+        return list(merged.values())
+
+
+class ReadsSink(Protocol):
+    """What an observer asks of the sink: arrivals after a sequence number (a client, or the run's feed)."""
+
+    def events(self, after: int, wait_s: float) -> tuple[list[Json], int]: ...
 
 
 class SinkClient:
@@ -119,15 +192,36 @@ class SinkClient:
         return list(body["events"]), int(body["last"])
 
 
-def require_reachable(name: str, url: str, path: str, fix: str) -> None:
-    """One-line error before anything is injected when a system does not answer."""
-    shown = redact(url)
+def require_reachable(name: str, target: Endpoint | str, path: str, fix: str) -> None:
+    """One-line error before anything is injected when a system does not answer (UnreachableError), or
+    refuses the configured credentials or certificates (ConfigError naming where they are configured)."""
+    endpoint = as_endpoint(target)
+    shown, fix = endpoint.shown, endpoint.scrub(fix)
     try:
-        answer = requests.get(f"{url.rstrip('/')}{path}", timeout=TIMEOUT_S)
+        answer = endpoint.session().get(endpoint.at(path), timeout=TIMEOUT_S)
+    except requests.exceptions.SSLError as exc:
+        raise ConfigError(
+            f"{name} at {shown}: TLS failed ({_tls_reason(exc)})",
+            fix=f"check tls_config (ca_file, cert_file, key_file, server_name) at {endpoint.source or 'its config'}",
+        ) from None
     except requests.Timeout:
-        raise UnreachableError(f"{name} at {shown} did not answer within {TIMEOUT_S} s", fix=redact(fix)) from None
+        raise UnreachableError(f"{name} at {shown} did not answer within {TIMEOUT_S} s", fix=fix) from None
     except requests.RequestException as exc:
         reason = "connection refused" if "refused" in str(exc).lower() else type(exc).__name__
-        raise UnreachableError(f"{name} at {shown} is unreachable ({reason})", fix=redact(fix)) from None
+        raise UnreachableError(f"{name} at {shown} is unreachable ({reason})", fix=fix) from None
+    if answer.status_code in (401, 403):
+        raise ConfigError(
+            f"{name} at {shown} refused the credentials ({answer.status_code})",
+            fix=f"check basic_auth or authorization at {endpoint.source or 'its config'}",
+        )
     if answer.status_code != 200:
-        raise UnreachableError(f"{name} at {redact(url + path)} answered {answer.status_code}", fix=redact(fix))
+        raise UnreachableError(f"{name} at {redact(endpoint.at(path))} answered {answer.status_code}", fix=fix)
+
+
+def _tls_reason(exc: Exception) -> str:
+    """What went wrong in the TLS handshake, in the words of OpenSSL (no secret is in them)."""
+    found = re.search(r"certificate verify failed: ([^()]*)", str(exc))
+    if found:
+        return f"certificate verify failed: {found.group(1).strip()}"
+    known = ("certificate required", "unknown ca", "bad certificate", "wrong version number")
+    return next((k for k in known if k in str(exc).lower()), "handshake failed")

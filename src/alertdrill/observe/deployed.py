@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import requests
 
 from alertdrill.catalog.rules import AlertRule
-from alertdrill.redact import redact
+from alertdrill.observe.clients import Prometheus
 
 TIMEOUT_S = 5.0
 
@@ -23,10 +23,13 @@ class LoadedRule:
     annotations: Mapping[str, str]
 
 
-def loaded_rules(prometheus: str) -> dict[str, list[LoadedRule]]:
+def loaded_rules(prometheus: Prometheus) -> dict[str, list[LoadedRule]]:
     """Alerting rules by name from `/api/v1/rules` (a name may be loaded in several groups)."""
-    answer = requests.get(f"{prometheus}/api/v1/rules", params={"type": "alert"}, timeout=TIMEOUT_S)
-    answer.raise_for_status()
+    answer = prometheus.session.get(
+        prometheus.endpoint.at("/api/v1/rules"), params={"type": "alert"}, timeout=TIMEOUT_S
+    )
+    if not answer.ok:
+        raise requests.HTTPError(f"{answer.status_code} from {prometheus.endpoint.shown}", response=answer)
     found: dict[str, list[LoadedRule]] = {}
     for group in answer.json().get("data", {}).get("groups", []):
         for rule in group.get("rules", []):
@@ -42,10 +45,12 @@ def loaded_rules(prometheus: str) -> dict[str, list[LoadedRule]]:
     return found
 
 
-def formatted(prometheus: str, expr: str) -> str:
+def formatted(prometheus: Prometheus, expr: str) -> str:
     """The expression as Prometheus prints it (`/api/v1/format_query`); whitespace-free text if it cannot."""
     try:
-        answer = requests.get(f"{prometheus}/api/v1/format_query", params={"query": expr}, timeout=TIMEOUT_S)
+        answer = prometheus.session.get(
+            prometheus.endpoint.at("/api/v1/format_query"), params={"query": expr}, timeout=TIMEOUT_S
+        )
         if answer.ok:
             return str(answer.json().get("data", expr))
     except (requests.RequestException, ValueError):
@@ -53,12 +58,12 @@ def formatted(prometheus: str, expr: str) -> str:
     return "".join(expr.split())
 
 
-def drift(prometheus: str, rule: AlertRule, loaded: list[LoadedRule]) -> str | None:
+def drift(prometheus: Prometheus, rule: AlertRule, loaded: list[LoadedRule]) -> str | None:
     """How the loaded rule differs from the file's (None: the same), or that it is not loaded at all."""
     where = f"{rule.path.name}:{rule.line}"
     if not loaded:
         return (
-            f"{rule.name} ({where}) is not loaded in Prometheus at {redact(prometheus)}: reload Prometheus "
+            f"{rule.name} ({where}) is not loaded in Prometheus at {prometheus.endpoint.shown}: reload Prometheus "
             "(`alertdrill lab reload` for the lab)"
         )
     want_query = formatted(prometheus, rule.expr)

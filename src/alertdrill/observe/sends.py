@@ -9,7 +9,7 @@ Alertmanager counts `alertmanager_notifications_total` before it tries, so a suc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,10 +31,12 @@ class Tally:
     failed: float = 0.0
 
 
-def read_counters(text: str) -> dict[Counter, Tally]:
-    """Succeeded and failed sends per integration (and receiver), summed over other labels (e.g. `reason`)."""
+def read_counters(texts: Sequence[str]) -> dict[Counter, Tally]:
+    """Succeeded and failed sends per integration (and receiver), summed over other labels (e.g. `reason`)
+    and over the nodes of a cluster (one `/metrics` text each)."""
     values: dict[tuple[Counter, str], float] = {}
-    for family in text_string_to_metric_families(text):
+    families = (family for text in texts for family in text_string_to_metric_families(text))
+    for family in families:
         for sample in family.samples:
             if sample.name in (ATTEMPTS, FAILED_ATTEMPTS, GAVE_UP):
                 key = (Counter(sample.labels.get("integration", ""), sample.labels.get("receiver", "")), sample.name)

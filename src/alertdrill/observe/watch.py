@@ -1,5 +1,6 @@
 """One drill's observers: Prometheus (pending, firing, resolved), Alertmanager (received, routed),
-the sink (delivered). They start before the fault and stop when the drill ends.
+the sink (delivered), and the IMAP mailboxes of the contact groups that name one (delivered, evidence
+`mailbox`). They start before the fault and stop when the drill ends.
 
 A webhook arrival is recorded with what the sink knew of it (`authenticated`, `rejected`) and what its
 payload says (`fingerprint`, `group_key`, `inconsistent` when the groupKey contradicts the alert);
@@ -18,14 +19,16 @@ import requests
 
 from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
-from alertdrill.observe.clients import Alertmanager, Json, Prometheus, SinkClient, parse_time
+from alertdrill.observe.clients import Alertmanager, Json, Prometheus, ReadsSink, parse_time
 from alertdrill.observe.email import mailed_alerts
+from alertdrill.observe.mailbox import MailboxMessage, MailboxReader, seen_at
 from alertdrill.observe.sends import Counter, Tally, read_counters, rises
 from alertdrill.observe.suppression import Suppression
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
 
 SLACK_S = 0.5  # server timestamps are compared with the harness clock: same machine, small skew
+MAILBOX_INTERVAL_S = 1.0  # how often a contact group's IMAP mailbox is read
 
 
 def group_key_problem(group_key: str, labels: Mapping[str, str]) -> str:
@@ -78,20 +81,27 @@ class Watch:
     timeline: Timeline
     prometheus: Prometheus
     alertmanager: Alertmanager
-    sink: SinkClient | None
+    sink: ReadsSink | None
     poll_interval_s: float = 0.1
     suppression: Suppression | None = None  # names why Alertmanager holds the alert back
     integrations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # receiver -> webhook, email, ...
     metrics_every_s: float = 1.0
+    mailboxes: tuple[MailboxReader, ...] = ()  # contact groups whose email is read back over IMAP
     problems: dict[str, str] = field(default_factory=dict)  # observer -> its last error, while failing
     failing_since: dict[str, float] = field(default_factory=dict)  # observer -> monotonic start of failure
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    cluster_copies: int = 0  # notifications an Alertmanager cluster delivered again from another node
     _seen: set[tuple[str, ...]] = field(default_factory=set)
     _sink_after: int = 0
     _routed: set[str] = field(default_factory=set)
     _counters: dict[Counter, Tally] | None = None
     _metrics_at: float = 0.0
+
+    @property
+    def clustered(self) -> bool:
+        """Several Alertmanagers (one cluster): each node may deliver the same notification."""
+        return bool(getattr(self.alertmanager, "clustered", False))
 
     def start(self) -> Watch:
         loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager, self._poll_metrics]
@@ -102,6 +112,7 @@ class Watch:
         if self.sink is not None:
             _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
             loops.append(self._stream_sink)
+        loops += [self._mailbox_loop(reader) for reader in self.mailboxes]
         for loop in loops:
             thread = threading.Thread(
                 target=self._guarded, args=(loop,), daemon=True, name=f"alertdrill-{loop.__name__.strip('_')}"
@@ -115,6 +126,8 @@ class Watch:
         for thread in self._threads:
             if thread.ident is not None:  # started: a signal may land between creating and starting them
                 thread.join(timeout=15)
+        for reader in self.mailboxes:
+            reader.close()
 
     def outage(self, after_s: float) -> str | None:
         """ "observer: error" when an observer has failed for `after_s` seconds in a row, else None."""
@@ -274,7 +287,7 @@ class Watch:
                 continue
             at = float(str(arrival["received_at"]))
             if arrival.get("path") == SMTP_PATH:
-                self._mail(payload, at)
+                self._mail(arrival, payload, at)
                 continue
             self._webhook(arrival, payload, at)
 
@@ -296,6 +309,8 @@ class Watch:
             if parse_time(str(alert.get("startsAt"))) < self.target.since - SLACK_S:
                 continue
             status = str(alert.get("status", payload.get("status", "")))
+            if self._cluster_copy(group_key, receiver, str(alert.get("fingerprint") or ""), status, facts):
+                continue
             self._delivered(
                 at,
                 receiver,
@@ -307,15 +322,57 @@ class Watch:
                 **facts,
             )
 
-    def _mail(self, payload: Mapping[str, object], at: float) -> None:
-        """An email: its recipients name the receiver (email_configs `to`), its body the alerts."""
+    def _cluster_copy(
+        self, group_key: str, receiver: str, fingerprint: str, status: str, facts: dict[str, str]
+    ) -> bool:
+        """In a cluster, the same notification (group key, receiver, alert fingerprint, status, and what the
+        sink knew of it) delivered again, by another node, counts once."""
+        if not self.clustered or not group_key or not fingerprint:
+            return False
+        suspect = (facts["authenticated"], facts["rejected"])
+        if self._once("notification", group_key, receiver, fingerprint, status, *suspect):
+            return False
+        self.cluster_copies += 1
+        return True
+
+    def _mail(self, arrival: Mapping[str, object], payload: Mapping[str, object], at: float) -> None:
+        """An email: its recipients name the receiver (email_configs `to`), its body the alerts; whether
+        it came with SMTP AUTH as the sink's secret is kept like a webhook's."""
         body = str(payload.get("html") or payload.get("text") or "")
+        facts = {
+            "authenticated": str(arrival.get("authenticated") is True).lower(),
+            "rejected": str(arrival.get("rejected") or ""),
+        }
         for alert in mailed_alerts(body):
             if not self.target.matches(alert.labels):
                 continue
             for address in payload.get("rcpt_tos") or []:  # type: ignore[attr-defined]
                 receiver = self.target.email_receivers.get(str(address).lower(), str(address))
-                self._delivered(at, receiver, alert.status, "email", alert.annotations, to=str(address))
+                self._delivered(at, receiver, alert.status, "email", alert.annotations, to=str(address), **facts)
+
+    def _mailbox_loop(self, reader: MailboxReader) -> Callable[[], None]:
+        """A loop that reads `reader`'s new messages every MAILBOX_INTERVAL_S (its observer name:
+        `mailbox:<contact group>`); a reader not started yet notes where new messages begin first."""
+
+        def read() -> None:
+            if not reader.started:
+                reader.start()
+            for message in reader.new_messages():
+                self._mailed(reader, message)
+            self._stop.wait(MAILBOX_INTERVAL_S)
+
+        read.__name__ = f"_read_mailbox:{reader.group}"
+        return read
+
+    def _mailed(self, reader: MailboxReader, message: MailboxMessage) -> None:
+        """A message read back from the contact group's mailbox: evidence `mailbox`, timed by its arrival."""
+        if message.arrived_at < self.target.since - 1.0 - SLACK_S:  # INTERNALDATE counts whole seconds
+            return
+        for alert in mailed_alerts(message.body):
+            if self.target.matches(alert.labels):
+                where = {"evidence": "mailbox", "mailbox": reader.mailbox.shown, "arrived": message.arrived}
+                where["to"] = message.to
+                self._delivered(seen_at(message), reader.receiver, alert.status, "email", alert.annotations, **where)
 
     def _delivered(
         self, at: float, receiver: str, status: str, channel: str, notes: Mapping[str, str], **where: str
@@ -326,7 +383,7 @@ class Watch:
         where = {k: v for k, v in where.items() if v != ""}
         if suspect != ("true", "", ""):
             notes = {}  # a forger's annotations (its runbook_url) must not steer the drill's runbook steps
-        if self._once("delivered", receiver, status, channel, *suspect):
+        if self._once("delivered", receiver, status, channel, *suspect, where.get("evidence", "")):
             self.timeline.record(
                 EventName.DELIVERED,
                 at,

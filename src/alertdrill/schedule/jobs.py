@@ -16,27 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter
 
 from alertdrill.catalog.paths import display_path
-from alertdrill.config import FaultConfig, Settings
+from alertdrill.config import Settings
+from alertdrill.drill.targets import drill_targets
 from alertdrill.errors import ConfigError
 from alertdrill.spec.features import compile_all
 from alertdrill.spec.model import DrillSpec
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
 CRON_TAG = "cron:"  # `@cron:H_10_*_*_MON`: underscores stand for the spaces a tag cannot hold
-TARGET_KEYS = (
-    "service",
-    "deployment",
-    "selector",
-    "node",
-    "pod",
-    "pidfile",
-    "pid",
-    "match",
-    "proxy",
-    "url",
-    "disk_path",
-    "pushgateway",
-)
 
 
 @dataclass(frozen=True)
@@ -60,26 +47,6 @@ class Job:
         """The expression with H resolved (what Kubernetes, which knows no H, is given)."""
         fields, _ = croniter.expand(self.cron, hash_id=self.name.encode())
         return " ".join(",".join(str(v) for v in values) for values in fields[:5])
-
-
-def fault_target(fault: FaultConfig) -> str:
-    """The thing a fault acts on, as a name two drills can share (`service:payments-api`)."""
-    for key in TARGET_KEYS:
-        if key in fault.options:
-            scope = "/".join(str(fault.options[k]) for k in ("context", "namespace") if k in fault.options)
-            return f"{key}:{scope + '/' if scope else ''}{fault.options[key]}"
-    return f"fault:{fault.name}"
-
-
-def drill_targets(settings: Settings, drill: DrillSpec) -> frozenset[str]:
-    """The services it checks, the fault's target and the alert it watches (two drills of one alert
-    would see each other's notifications)."""
-    found = {f"service:{s}" for s in drill.services}
-    if drill.fault and drill.fault in settings.faults:
-        found.add(fault_target(settings.faults[drill.fault]))
-    if drill.alert:
-        found.add(f"alert:{drill.alert}")
-    return frozenset(found)
 
 
 def check_timezone(doc: YamlDoc, value: object, *keys: str | int) -> str:

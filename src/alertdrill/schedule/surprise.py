@@ -20,9 +20,10 @@ from pathlib import Path
 
 from alertdrill.catalog.paths import display_path
 from alertdrill.config import Settings
+from alertdrill.drill.targets import drill_targets
 from alertdrill.schedule.audit import AuditLog
 from alertdrill.schedule.clock import Clock
-from alertdrill.schedule.jobs import Job, check_timezone, drill_targets
+from alertdrill.schedule.jobs import Job, check_timezone
 from alertdrill.schedule.runner import Outcome, Runner
 from alertdrill.schedule.windows import PERIODS, Policy, Window, parse_blackout, pick
 from alertdrill.spec.features import compile_all

@@ -56,7 +56,7 @@ def not_counted(events: Events, note: Event) -> str | None:
     lacked the sink's secret, contradicts Alertmanager's state, or arrived before Alertmanager had the alert."""
     if note.detail("authenticated") == "false":
         return (
-            "it did not carry the sink's secret and was refused (401)"
+            f"it did not carry the sink's secret and was refused ({note.detail('rejected')})"
             if note.detail("rejected")
             else "the sink has no secret, so anyone could have sent it (start the sink with --secret-file)"
         )

@@ -71,7 +71,7 @@ def proof(events: Events, alert: str, contact_group: str | None = None, channel:
     """The strongest proof that `alert` reached `contact_group` (or anyone), or None."""
     hit = delivered(events, alert, contact_group, channel=channel)
     if hit is not None:
-        return Proof(Evidence.SINK, hit)
+        return Proof(Evidence.MAILBOX if hit.detail("evidence") == "mailbox" else Evidence.SINK, hit)
     if failed_send(events, alert, contact_group, channel) is None:
         sent = next(iter(sends(events, EventName.NOTIFIED, alert, contact_group, channel)), None)
         if sent is not None:

@@ -38,10 +38,12 @@ class Status(StrEnum):
 
 
 class Evidence(StrEnum):
-    """How a delivery was proven: at alertdrill's sink, by Alertmanager's own send counters, by a person's
+    """How a delivery was proven: at alertdrill's sink (or read back from a mailbox), by Alertmanager's own
+    send counters, by a person's
     acknowledgement, or only by routing (delivery not observable)."""
 
     SINK = "sink"
+    MAILBOX = "mailbox"  # read back from the contact group's IMAP mailbox
     ALERTMANAGER = "alertmanager"
     HUMAN = "human"
     ROUTED = "routed"

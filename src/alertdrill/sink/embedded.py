@@ -53,7 +53,7 @@ def sink_for_run(
         if smtp:
             from alertdrill.sink.smtp import start_smtp
 
-            stack.callback(start_smtp(smtp, arrivals).stop)
+            stack.callback(start_smtp(smtp, arrivals, auth).stop)
         progress(
             f"sink: nothing answered at {listen}, so this run serves it itself until it ends"
             + (

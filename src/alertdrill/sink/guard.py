@@ -89,15 +89,17 @@ class BoundedServer(ThreadingHTTPServer):
         request_s: float = REQUEST_S,
         extra_hosts: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(address, handler)
         self.max_threads, self.request_s = max_threads, request_s
         self.host_check = HostCheck(address[0], extra_hosts)
         self.refused = 0
         self._slots = threading.BoundedSemaphore(max_threads)
         self._deadlines: dict[socket.socket, float] = {}
         self._lock = threading.Lock()
-        self._closed = threading.Event()
+        self._closed = threading.Event()  # before binding: a failed bind calls server_close
         self._refusals: queue.Queue[socket.socket] = queue.Queue(maxsize=256)
+        if ":" in address[0]:  # an IPv6 address ("::1", from "[::1]:9095")
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
         threading.Thread(target=self._reap, daemon=True, name="alertdrill-sink-reaper").start()
         threading.Thread(target=self._refuser, daemon=True, name="alertdrill-sink-refuser").start()
 

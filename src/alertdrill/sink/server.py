@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.smtp:
         from alertdrill.sink.smtp import start_smtp
 
-        smtp = start_smtp(args.smtp, arrivals)
+        smtp = start_smtp(args.smtp, arrivals, auth)
     serve_until_stopped(server, on_stop=smtp.stop if smtp is not None else None)
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import apprise
-
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.publish.notifiers.send import QuietApprise, redact
 from alertdrill.score.scorecard import DrillResult, Scorecard, Status
@@ -40,6 +38,8 @@ def summary(group: str, drills: list[DrillResult], run_id: str) -> tuple[str, st
 
 
 def publish(card: Scorecard, groups: ContactGroups) -> list[Published]:
+    import apprise  # slow to import: only when a URL is handled
+
     client = apprise.Apprise()
     outcomes = []
     for group in groups.groups.values():

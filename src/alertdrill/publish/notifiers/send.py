@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import apprise
-
 from alertdrill.redact import MASK
 from alertdrill.redact import redact as redact_text
 
@@ -29,6 +27,8 @@ def redact(url: str) -> str:
 
     Generic webhooks keep only scheme, host and port: their path is often the secret.
     """
+    import apprise  # slow to import: only when a URL is handled
+
     parts = urlsplit(url)
     if parts.scheme in GENERIC:
         return redact_text(url, hide_path=True)
@@ -52,6 +52,8 @@ class QuietApprise:
 
 def send(urls: Iterable[str], title: str, body: str) -> list[Delivery]:
     """Send to each URL on its own, so one broken URL does not hide the others' outcome."""
+    import apprise  # slow to import: only when a URL is handled
+
     outcomes = []
     for url in urls:
         shown = redact(url)
