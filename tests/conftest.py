@@ -102,6 +102,7 @@ SLOW_MODULES = frozenset(
         "tests.test_validation",
         "tests.test_cronjobs",
         "tests.test_real_rules",
+        "tests.test_scorecard_browser",
     }
 )
 

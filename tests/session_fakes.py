@@ -63,6 +63,7 @@ class World:
     script: list[tuple[EventName, dict[str, str]]] = field(default_factory=list)  # recorded after injection
     injected: int = 0
     reverted: int = 0
+    firing: list[dict[str, Any]] = field(default_factory=list)  # Prometheus's alerts (pending or firing)
 
 
 def routed(receiver: str = RECEIVER, group: str = GROUP) -> list[tuple[EventName, dict[str, str]]]:
@@ -127,6 +128,10 @@ class FakePrometheus:
 
     def alert_active(self, alertname: str) -> bool:
         return False
+
+    def alerts(self) -> list[Any]:
+        """Prometheus's pending and firing alerts (`World.firing`)."""
+        return list(self.world.firing)
 
 
 class FakeWatch:

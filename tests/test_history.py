@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,23 @@ def test_trends_leave_out_runs_that_injected_nothing(history_url: str) -> None:
         "time to alert 5.00 s, was 2.00 s",
     )
     assert history.trends() == {"drills/payments.feature::kill the API": [2.0, 5.0]}
+
+
+def test_a_drill_stopped_before_injecting_is_not_counted_even_in_a_run_where_others_ran(history_url: str) -> None:
+    history = History(history_url)
+    stopped = replace(
+        drill("kill the API", "error", injected=False), phases={Phase.ALERT: PhaseResult(60.0, None, False, ran=False)}
+    )
+    history.record(card(1, drill("kill the API", alert_s=2.0), drill("other", alert_s=3.0)))
+    history.record(card(2, stopped, drill("other", alert_s=4.0)))  # preflight stopped one of two
+    report = history_report(history.rows())
+    assert (report.runs, report.runs_not_injected, report.drills_not_injected) == (2, 0, 1)
+    to_alert = report.by_alert["PaymentsApiDown"]["time to alert"]
+    assert (to_alert.runs, to_alert.last_s) == (3, 4.0)  # the stopped drill's "never" is not a measurement
+    assert history.trends()["drills/payments.feature::kill the API"] == [2.0]
+    text = report.to_text()
+    assert "1 drill(s) of these runs stopped before injecting: not counted" in text
+    assert "drills/payments.feature::kill the API error     not run" in text
 
 
 # The tables exactly as alertdrill 0.1.0 (store.py before migrations) created them with create_all().
@@ -286,8 +304,9 @@ def test_the_history_command_reads_it_in_text_and_json(history_url: str) -> None
     history.record(card(2, drill("kill the API", "failed", alert_s=None)))
     text_out = alertdrill("history", "--db", history_url, "--config", str(REPO / "alertdrill.yml"))
     assert text_out.returncode == 0, text_out.stderr
-    assert "per alert                    measure          runs median s    p90 s   last s" in text_out.stdout
-    assert "alert s" in text_out.stdout and "recover s" in text_out.stdout
+    assert "per alert                    measure          runs    median       p90      last" in text_out.stdout
+    assert "PaymentsApiDown              time to alert       2    2.00 s    2.00 s         -" in text_out.stdout
+    assert "Times are seconds from the fault's injection" in text_out.stdout
     assert (
         "  drills/payments.feature::kill the API: was passed, now failed (run run-2, before run-1)" in text_out.stdout
     )

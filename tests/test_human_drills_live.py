@@ -180,7 +180,7 @@ def test_nobody_acknowledging_fails_locate_and_the_fault_is_reverted(lab: Projec
     drill = start_drill(lab, locate="4 seconds", recover="1 minute")
     result, _ = finish(drill, lab)
     assert result["status"] == "failed"
-    assert result["phases"]["locate"] == {"budget_s": 4.0, "elapsed_s": None, "passed": False}
+    assert result["phases"]["locate"] == {"budget_s": 4.0, "elapsed_s": None, "passed": False, "ran": True}
     check = next(c for c in result["checks"] if not c["passed"])
     assert check["name"] == "acknowledged by a person" and check["actual"] == "nobody acknowledged"
     assert "/ack/" in check["message"] and "silence" in check["message"]

@@ -117,6 +117,17 @@ SLOW = """Feature: an inject that takes its time
 """
 
 
+def sleeping_in_group(pgid: int) -> bool:
+    """A process of the group runs `sleep` (the slow revert waits in one; the inject shell never does)."""
+    for pid in running_in_group(pgid):
+        try:
+            if b"sleep" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def running_in_group(pgid: int) -> list[int]:
     """Processes of the group that still run (killed ones may linger as zombies until init reaps them)."""
     found = []
@@ -172,12 +183,15 @@ def test_kill_9_during_a_slow_revert_is_finished_by_cleanup(lab: Project) -> Non
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
 
-        def reverting() -> bool:  # injected (the marker), the drill failed, and the revert shell is recorded
+        def reverting() -> list[int]:  # injected (the marker), the drill failed, the revert shell runs
             assert proc.poll() is None, proc.communicate()[0]
-            return marker.exists() and bool(list(groups.glob("*.json")))
+            # the inject shell's group is recorded too, for a moment after the marker appears: only a
+            # recorded group that still runs is the (slow) revert's
+            running = [int(g.stem) for g in groups.glob("*.json") if sleeping_in_group(int(g.stem))]
+            return running if marker.exists() else []
 
-        assert poll_until(reverting, 60, 0.02), "the revert never started"
-        pgid = int(next(groups.glob("*.json")).stem)
+        assert poll_until(lambda: bool(reverting()), 60, 0.02), "the revert never started"
+        pgid = reverting()[0]
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=30)
         assert marker.exists() and running_in_group(pgid)  # killed mid-revert: the fault is still there

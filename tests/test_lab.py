@@ -21,13 +21,20 @@ def assert_usable(settings: Settings) -> None:
     managers = requests.get(f"{settings.prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]
     assert any(settings.alertmanager.split("//")[1] in m["url"] for m in managers["activeAlertmanagers"])
     targets = requests.get(f"{settings.prometheus}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]
-    assert sorted(t["labels"]["job"] for t in targets) == ["checkout-api", "inventory-api", "payments-api"]
+    assert sorted(t["labels"]["job"] for t in targets) == [
+        "checkout-api",
+        "inventory-api",
+        "ledger-api",
+        "payments-api",
+    ]
     assert all(t["health"] == "up" for t in targets), targets
     rules = requests.get(f"{settings.prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
     assert {r["name"] for g in rules for r in g["rules"]} == {
         "PaymentsApiDown",
         "CheckoutApiErrors",
         "InventoryApiDown",
+        "LedgerApiDown",
+        "LedgerApiNoTraffic",
     }
     assert all(g["lastEvaluation"] != "0001-01-01T00:00:00Z" for g in rules)
 
@@ -42,8 +49,43 @@ def test_up_means_prometheus_discovered_alertmanager_and_scraped_every_target(tm
 def test_status_lists_every_component_running(lab: Project) -> None:
     done = alertdrill("lab", "status", "--config", str(lab.config_path))
     assert done.returncode == 0, done.stdout
-    assert done.stdout.count("running (pid") == 7 and done.stdout.endswith("lab is up\n")
+    assert done.stdout.count("running (pid") == 8 and done.stdout.endswith("lab is up\nno fault is injected now\n")
     assert "email sink" in done.stdout  # served by the sink process
+
+
+def test_status_names_the_fault_injected_now_from_the_ledger(tmp_path: Path) -> None:
+    from alertdrill.faults.ledger import Ledger
+
+    project = copy_project(REPO, tmp_path / "p")
+    settings = project.settings()
+    entry = Ledger(settings.state_dir / "ledger").record(
+        "Killing the payments API", settings.faults["payments-api-down"], settings.config_path
+    )
+    done = alertdrill("lab", "status", "--config", str(project.config_path))
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"fault injected now: payments-api-down (drill 'Killing the payments API', pid {entry.pid}; "
+        "its run is still going)" in done.stdout  # this test's process holds it
+    )
+    assert "no fault is injected now" not in done.stdout
+
+
+def test_down_works_from_the_labs_state_when_the_configuration_is_broken(tmp_path: Path) -> None:
+    project = copy_project(REPO, tmp_path / "p")
+    config = project.config_path
+    config.write_text(config.read_text().replace("dir: .lab", "dir: elsewhere/lab"))  # not the default folder
+    lab = Lab(project.settings())
+    try:
+        lab.up(progress=lambda m: None)
+        pids = [processes.read_pid(lab.run_dir / f"{c.pid_name}.pid") for c in lab.components()]
+        config.write_text(config.read_text() + "\nfaults: [unclosed\n")  # a YAML error
+        done = alertdrill("lab", "down", "--config", str(config))
+        assert done.returncode == 0, done.stderr
+        assert "alertdrill.yml" in done.stderr and "by the lab's state in .alertdrill/lab.json" in done.stdout
+        assert not any(processes.is_alive(pid) for pid in pids if pid), done.stdout
+        assert "prometheus" in done.stdout and not lab.pointer_file.exists()
+    finally:
+        lab.down()
 
 
 def test_a_taken_port_is_a_clear_error_and_starts_nothing(tmp_path: Path) -> None:

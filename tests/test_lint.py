@@ -109,8 +109,8 @@ def lint_json(project: Project) -> tuple[int, dict[str, Any]]:
 def test_the_example_repository_is_clean() -> None:
     done = alertdrill("lint", "--config", str(REPO / "alertdrill.yml"))
     assert done.returncode == 0, done.stdout
-    assert done.stdout.splitlines()[-1] == "3 drill(s) checked against alertdrill.yml; no finding(s)"
-    assert "Drill coverage: 3 of 3 alerts (100%)" in done.stdout
+    assert done.stdout.splitlines()[-1] == "4 drill(s) checked against alertdrill.yml; no finding(s)"
+    assert "Drill coverage: 5 of 5 alerts (100%)" in done.stdout
     assert (
         "PaymentsApiDown: floor 3 s = for 2 s + group_wait 1 s; worst 5 s = scrape 1 s + evaluation 1 s "
         "+ for 2 s + group_wait 1 s"
@@ -171,11 +171,11 @@ def test_a_planted_broken_copy_reports_each_defect_once_with_file_and_line(plant
 def test_coverage_and_unlinked_runbooks_are_listed(planted: Project) -> None:
     _, report = lint_json(planted)
     coverage = report["coverage"]
-    assert (coverage["alerts"], coverage["drilled"], coverage["percent"]) == (7, 3, 42.9)
+    assert (coverage["alerts"], coverage["drilled"], coverage["percent"]) == (9, 5, 55.6)
     assert sorted(coverage["undrilled"]) == ["BillingLag", "DiskFull", "SlowBurn", "Unparsable"]
     assert coverage["per_team"]["(no contact group)"] == {"drilled": 0, "alerts": 1, "percent": 0.0}
     assert coverage["per_team"]["sre"] == {"drilled": 0, "alerts": 1, "percent": 0.0}
-    assert coverage["per_team"]["payments-oncall"]["alerts"] == 3
+    assert coverage["per_team"]["payments-oncall"]["alerts"] == 5
     assert sorted(report["unlinked_runbooks"]) == [
         "runbooks/checkout-api-errors.md",
         "runbooks/empty.md",
@@ -188,7 +188,7 @@ def test_text_output_is_one_line_per_finding_for_people(planted: Project) -> Non
     done = alertdrill("lint", "--config", str(planted.config_path))
     assert done.returncode == 1
     lines = done.stdout.splitlines()
-    assert lines[-1] == "8 drill(s) checked against alertdrill.yml; 17 finding(s)"
+    assert lines[-1] == "9 drill(s) checked against alertdrill.yml; 17 finding(s)"
     assert sum(": error " in line or ": warning " in line for line in lines) == 17
     assert any(line.startswith("drills/planted.feature:") and "(fix: " in line for line in lines)
 

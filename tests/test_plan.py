@@ -44,7 +44,7 @@ def test_each_feature_file_is_parsed_once_per_run(project: Project, monkeypatch:
     monkeypatch.setattr("alertdrill.spec.features.parse_feature", counting)
     code = cli.main(["run", "--dry-run", "--config", str(project.config_path), "--prometheus", "http://127.0.0.1:9"])
     assert code == 2  # unreachable Prometheus, after the plan (which needed every file)
-    assert sorted(p.name for p in parsed) == ["payments.feature", "storefront.feature"]
+    assert sorted(p.name for p in parsed) == ["ledger.feature", "payments.feature", "storefront.feature"]
 
 
 def test_a_bad_fault_option_in_a_later_drill_stops_the_run_before_the_first_injection(project: Project) -> None:

@@ -32,8 +32,9 @@ def test_feature_tags_select_drills_with_m(pytester: pytest.Pytester) -> None:
     )
     result.stdout.fnmatch_lines(
         [
+            "*ledger.feature::test_00_killing_the_ledger_api_pages_payments_only*",
             "*payments.feature::test_00_killing_the_payments_api_pages_payments_on_call*",
-            "1/3 tests collected (2 deselected)*",
+            "2/4 tests collected (2 deselected)*",
         ]
     )
 

@@ -287,4 +287,5 @@ def test_a_route_on_a_templated_label_is_not_called_wrong(tmp_path: Path) -> Non
     findings = lint(load_settings(tmp_path / "alertdrill.yml", env={})).findings
     assert "drills/wrong-route" not in {f.rule for f in findings}
     (said,) = [f for f in findings if f.rule == "drills/route-depends-on-labels"]
-    assert said.severity == INFO and "depends on label(s) team" in said.message
+    assert said.severity == WARNING and "depends on label(s) team" in said.message
+    assert "team: templated in the rule (rules.yml:4)" in said.message and said.drill is None

@@ -62,7 +62,7 @@ def test_a_diagnose_step_that_never_finds_the_fault_fails_on_locate(lab: Project
     )
     result = drill(lab, locate="4 seconds")
     assert result["status"] == "failed"
-    assert result["phases"]["locate"] == {"budget_s": 4.0, "elapsed_s": None, "passed": False}
+    assert result["phases"]["locate"] == {"budget_s": 4.0, "elapsed_s": None, "passed": False, "ran": True}
     check = next(c for c in result["checks"] if c["name"] == "runbook locates the fault")
     assert "Diagnose step at runbooks/payments-api-down.md:8" in check["message"]
     assert '`up{job="payments-api"} == 42`' in check["message"] and "0 series" in check["message"]

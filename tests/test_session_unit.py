@@ -58,6 +58,18 @@ def test_an_alert_that_never_fires_fails_the_drill(rig: Rig) -> None:
     result = session.close()
     assert result.status == "failed" and result.error is None
     assert rig.world.reverted == 1 and not rig.entries()
+
+
+def test_phases_after_a_failed_check_did_not_run_and_the_missed_one_did(rig: Rig) -> None:
+    session = rig.session(InjectFault("fault"), AlertFires(ALERT, 0.2), LocatesFault(1.0), Recovers(2.0))
+    with pytest.raises(DrillFailed):
+        rig.run(session)
+    phases = session.close().phases
+    assert [(str(p), r.ran, r.passed) for p, r in phases.items()] == [
+        ("alert", True, False),
+        ("locate", False, False),
+        ("recover", False, False),
+    ]
     assert any(e.name == EventName.DEADLINE_MISSED for e in session.timeline.events())
 
 
@@ -189,7 +201,9 @@ def test_preflight_problems_stop_the_drill_before_any_step(rig: Rig) -> None:
     )
     with pytest.raises(DrillError, match="preflight found 1 problem, nothing was injected"):
         session.perform(FULL[0])
-    assert session.close().status == "error" and rig.world.injected == 0
+    result = session.close()
+    assert result.status == "error" and rig.world.injected == 0
+    assert result.phases and not any(p.ran for p in result.phases.values())  # reports: "not run"
 
 
 # Where a KeyboardInterrupt lands, step by step: "clock" is any wait on the timeline.

@@ -44,14 +44,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _lab_down_without_config(args: argparse.Namespace, problem: AlertdrillError) -> int:
-    """`lab down` must work while the config is broken: stop what the lab's pid files name."""
+    """`lab down` must work while the config is broken: stop what the lab's state (written by `lab up`
+    in .alertdrill/) names, or else the pid files in the default lab folder."""
     from alertdrill import processes
+    from alertdrill.lab.lab import down_from_state
 
-    run_dir = find_config(getattr(args, "config", None)).parent / ".lab" / "run"
-    stopped = [pidfile.stem for pidfile in sorted(run_dir.glob("*.pid")) if processes.stop(pidfile)]
+    root = find_config(getattr(args, "config", None)).parent
+    stopped = down_from_state(root / ".alertdrill")
+    where = "the lab's state in .alertdrill/lab.json"
+    if stopped is None:
+        run_dir = root / ".lab" / "run"
+        stopped = [pidfile.stem for pidfile in sorted(run_dir.glob("*.pid")) if processes.stop(pidfile)]
+        where = f"the pid files in {run_dir}"
     print(f"alertdrill: {problem}", file=sys.stderr)
     print(
-        f"lab down (the configuration is broken, so by the pid files in {run_dir}): stopped "
+        f"lab down (the configuration is broken, so by {where}): stopped "
         f"{', '.join(stopped) or 'nothing (it was not running)'}"
     )
     return 0
@@ -107,9 +114,12 @@ def _lab_status(settings: Settings, lab: Lab) -> None:
         if not running
         else f"lab is partly up ({running} of {len(rows)}): run `alertdrill lab up`"
     )
-    for entry in Ledger(settings.state_dir / "ledger").entries():
+    entries = Ledger(settings.state_dir / "ledger").entries()
+    for entry in entries:
         owner = "its run is still going" if entry.owner_alive else "its run is gone: `alertdrill cleanup` reverts it"
         print(f"fault injected now: {entry.fault} (drill {entry.drill!r}, pid {entry.pid}; {owner})")
+    if not entries:
+        print("no fault is injected now")
 
 
 def _lab_service(settings: Settings, args: argparse.Namespace) -> None:
@@ -203,9 +213,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     if args.emit:
         return _emit_kubernetes(args, settings, config.jobs)
     if args.next:
-        for moment, job in upcoming(config.jobs, SystemClock().now(), args.count):
-            local = moment.strftime("%a %Y-%m-%d %H:%M %Z")
-            print(f"{local:28} {job.name:32} {', '.join(job.scenarios) or ', '.join(job.paths)}")
+        from alertdrill.schedule.listing import upcoming_table
+
+        print("\n".join(upcoming_table(upcoming(config.jobs, SystemClock().now(), args.count))))
         return 0
     scheduler = Scheduler(
         config.jobs,
@@ -307,7 +317,7 @@ def cmd_steps(_args: argparse.Namespace) -> int:
 
     print("Sentences (And/But continue the keyword above; {placeholders} are yours):")
     for phrase in PHRASES:
-        pattern = phrase.pattern.replace('"{channel}within', '"[ by email| by webhook] within')
+        pattern = phrase.pattern.replace('"{channel}within', '"[ by email| by webhook] within').replace(":d}", "}")
         print(f"  {phrase.keyword.capitalize()} {pattern}")
         print(f"      e.g. {phrase.keyword.capitalize()} {phrase.example}")
     print("Durations ({budget}): 90 seconds, 1 minute, 1m30s, 5 minutes, 2s")
@@ -395,8 +405,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("alertdrill: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `alertdrill lint --format json | head`
-        sys.stderr.close()
+    except BrokenPipeError:  # `alertdrill lint --format json | head`: the reader has what it wanted
+        from alertdrill.publish.console import silence
+
+        silence(sys.stdout)  # the interpreter's last flush must not fail either
         return 0
     except Exception as exc:  # a bug: one line, never a traceback, never exit 0
         print(

@@ -9,11 +9,14 @@ import threading
 from pathlib import Path
 
 from alertdrill.config import Settings
+from alertdrill.drill.deployed import check_deployed
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan, Selection, build_plan
 from alertdrill.drill.runner import ExitStatus, Runner
 from alertdrill.errors import ConfigError, DrillError
-from alertdrill.publish.console import summary_lines
+from alertdrill.lab.fresh_groups import lab_owns_prometheus
+from alertdrill.lab.reload import files_changed
+from alertdrill.publish.console import LiveOutput, summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
 from alertdrill.sink.embedded import answers
@@ -43,12 +46,14 @@ def run_command(
             f"no drills to run in {where}" + (f" with --tags {settings.tags!r}" if settings.tags else ""),
             fix="add Scenario blocks to .feature files, or change --tags / --scenario",
         )
-    progress = say if show_progress else quiet
+    output = LiveOutput(sys.stdout)
+    progress = output if show_progress else quiet
     env = Environment(settings, progress=progress)
     if dry_run:
         return show_plan(plan, env)
     runner = Runner(plan, env, progress)
     outcome = runner.run()
+    output.clear()
     if outcome.results:
         card = outcome.scorecard(new_run_id(outcome.started_at))
         run_dir = deliver(card, settings, plan.contact_groups, progress)
@@ -61,6 +66,21 @@ def run_command(
             "alertdrill: preflight stopped every drill; nothing was injected (see `alertdrill lint`)", file=sys.stderr
         )
     return int(status)
+
+
+def _live_preflight(plan: DrillPlan) -> DrillPlan:
+    """What is live against the files (rules loaded, Alertmanager's configuration, the alerts' real labels)."""
+    settings = plan.settings
+    if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
+        print("lab: rule or route files changed; `run` reloads the lab first (live preflight not compared now)")
+        return plan
+    live = check_deployed(plan, say)
+    for before, after in zip(plan.drills, live.drills, strict=True):
+        for finding in after.blocked[len(before.blocked) :]:
+            print(f"- {after.spec.name}: preflight stops it: {finding}")
+        for note in after.notes:
+            print(f"- {after.spec.name}: {note}")
+    return live
 
 
 def show_plan(plan: DrillPlan, env: Environment) -> int:
@@ -84,6 +104,7 @@ def show_plan(plan: DrillPlan, env: Environment) -> int:
             print(f"    preflight stops it: {finding}")
     env.require_reachable(sink=False)
     print("Prometheus and Alertmanager answer")
+    plan = _live_preflight(plan)
     if plan.needs_sink:
         listen = plan.settings.sink_listen
         print(

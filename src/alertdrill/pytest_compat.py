@@ -16,3 +16,10 @@ def terminal_line(config: pytest.Config, text: str) -> None:
             reporter.write_line(text)
     else:
         reporter.write_line(text)
+
+
+def hide_progress_percent(config: pytest.Config) -> None:
+    """No `[100%]` after a drill's own progress lines: they say more, and the column lands alone."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and hasattr(reporter, "_show_progress_info"):
+        reporter._show_progress_info = False

@@ -28,7 +28,7 @@ from alertdrill.errors import AlertdrillError, ConfigError, DrillError, DrillFai
 from alertdrill.publish.console import summary_lines
 from alertdrill.publish.deliver import deliver
 from alertdrill.publish.reports.writer import new_run_id
-from alertdrill.pytest_compat import terminal_line
+from alertdrill.pytest_compat import hide_progress_percent, terminal_line
 from alertdrill.score.scorecard import DrillResult, Scorecard
 from alertdrill.spec.features import compile_feature
 from alertdrill.spec.model import DrillSpec
@@ -207,6 +207,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 item.stash[PLANNED] = (runner, planned)
     except AlertdrillError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if by_config and not session.config.getoption("alertdrill_quiet"):
+        hide_progress_percent(session.config)
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:

@@ -1,4 +1,8 @@
-"""Alertmanager's label matchers: `name="value"`, `!=`, `=~`, `!~` (regexes anchored; a missing label is "")."""
+"""Label matchers as Alertmanager and PromQL write them: `team="payments"`, `severity=~"page|critical"`.
+
+Label names may be quoted (`"my.label"="x"`: UTF-8 names, Prometheus 3.0 and Alertmanager 0.27's
+matcher parser) or bare; regexes are anchored, as both products anchor them; a missing label is "".
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 OPS = ("=~", "!~", "!=", "=")
-_MATCHER = re.compile(r'\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|[^,]*?)\s*(?:,|$)')
-_UNESCAPE = {'\\"': '"', "\\\\": "\\", "\\n": "\n"}
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+_MATCHER = re.compile(rf"\s*({_QUOTED}|[^\s{{}}!=~,\"']+)\s*(=~|!~|!=|=)\s*({_QUOTED}|[^,]*?)\s*(?:,|$)")
+_UNESCAPE = {'\\"': '"', "\\'": "'", "\\\\": "\\", "\\n": "\n"}
 
 
 @dataclass(frozen=True)
@@ -24,11 +29,29 @@ class Matcher:
         return (re.fullmatch(f"(?:{self.value})", actual) is not None) == (self.op == "=~")
 
     def __str__(self) -> str:
-        return f'{self.name}{self.op}"{self.value}"'
+        return f'{quote_name(self.name)}{self.op}"{escape(self.value)}"'
+
+
+def unquote(text: str) -> str:
+    """A quoted string's value (either quote, or PromQL's raw backticks), escapes resolved; bare text as it is."""
+    if len(text) >= 2 and text[0] == text[-1] == "`":
+        return text[1:-1]
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return re.sub(r"\\[\"'\\n]", lambda m: _UNESCAPE[m.group(0)], text[1:-1])
+    return text
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def quote_name(name: str) -> str:
+    """A label name as written: bare when it is a classic name, quoted otherwise (UTF-8 names)."""
+    return name if re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name) else f'"{escape(name)}"'
 
 
 def parse_matchers(text: str) -> list[Matcher]:
-    """`{a="1", b=~"x|y"}` or `a=1` -> matchers; ValueError with a readable reason otherwise."""
+    """`{a="1", b=~"x|y"}`, `a=1` or `{"my.label"="x"}` -> matchers; ValueError with a reason otherwise."""
     body = text.strip()
     if body.startswith("{") and body.endswith("}"):
         body = body[1:-1]
@@ -38,13 +61,12 @@ def parse_matchers(text: str) -> list[Matcher]:
         if not match or match.end() == pos:
             raise ValueError(f'{text!r} is not a matcher (write e.g. team="payments" or severity=~"page|critical")')
         name, op, value = match.groups()
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            value = re.sub(r'\\["\\n]', lambda m: _UNESCAPE[m.group(0)], value[1:-1])
+        value = unquote(value)
         if op in ("=~", "!~"):
             try:
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"{text!r}: invalid regex ({exc})") from None
-        found.append(Matcher(name, op, value))
+        found.append(Matcher(unquote(name), op, value))
         pos = match.end()
     return found

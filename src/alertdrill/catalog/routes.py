@@ -11,17 +11,18 @@ optional) or the legacy `match:` / `match_re:` maps; regexes are anchored; a mis
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alertdrill.catalog.inhibition import InhibitRule, parse_rule
-from alertdrill.catalog.matchers import Matcher as Matcher
-from alertdrill.catalog.matchers import parse_matchers as parse_matchers
+from alertdrill.catalog.matchers import Matcher, parse_matchers
 from alertdrill.catalog.timeintervals import NamedInterval, parse_interval
 from alertdrill.durations import parse_prometheus_duration
 from alertdrill.errors import ConfigError
 from alertdrill.yamlfile import YamlDoc, load_yaml, parse_yaml
+
+__all__ = ["Matcher", "Route", "RoutingTree", "load_routing_tree", "parse_matchers"]
 
 DEFAULT_TIMERS = {"group_wait": 30.0, "group_interval": 300.0, "repeat_interval": 14400.0}
 
@@ -53,6 +54,23 @@ class Route:
                 break
         return found or [self]
 
+    def match_partly(self, value: Callable[[str], str | None], depends: set[str]) -> list[Route]:
+        """As `match`, with labels whose value may not be known (None): those count as absent, and each
+        one that could change the outcome (its node's known matchers all match) is added to `depends`."""
+        if not all(m.matches({m.name: v}) for m in self.matchers if (v := value(m.name)) is not None):
+            return []
+        doubtful = [m for m in self.matchers if value(m.name) is None]
+        depends.update(m.name for m in doubtful)
+        if not all(m.matches({}) for m in doubtful):
+            return []
+        found: list[Route] = []
+        for child in self.routes:
+            hits = child.match_partly(value, depends)
+            found += hits
+            if hits and not child.continue_:
+                break
+        return found or [self]
+
     def walk(self) -> list[Route]:
         return [self, *(r for child in self.routes for r in child.walk())]
 
@@ -63,6 +81,7 @@ class RoutingTree:
     root: Route
     receivers: dict[str, int] = field(default_factory=dict)  # name -> line
     emails: dict[str, str] = field(default_factory=dict)  # address (lower case) -> receiver (email_configs)
+    sends_resolved: frozenset[str] = frozenset()  # receivers with a webhook that sends resolved notifications
     inhibit_rules: tuple[InhibitRule, ...] = ()
     time_intervals: dict[str, NamedInterval] = field(default_factory=dict)
     integrations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # receiver -> `webhook`, `email`, ...
@@ -70,6 +89,12 @@ class RoutingTree:
     def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert ends in, in routing order, each with its own (inherited) timers."""
         return self.root.match(labels)
+
+    def decide(self, value: Callable[[str], str | None]) -> tuple[list[Route], tuple[str, ...]]:
+        """The routes of an alert some of whose labels may not be known (value None), and the labels
+        not known here that the outcome depends on (none: the routes are certain)."""
+        depends: set[str] = set()
+        return self.root.match_partly(value, depends), tuple(sorted(depends))
 
     def receivers_for(self, labels: Mapping[str, str]) -> list[str]:
         """Receiver names in routing order, repeats kept (what `amtool config routes test` prints)."""
@@ -131,6 +156,7 @@ def parse_routing_tree(text: str, source: str) -> RoutingTree:
 
 
 def routing_tree(doc: YamlDoc) -> RoutingTree:
+    """The routing tree of a read configuration (a file, or what a running Alertmanager answers)."""
     path = doc.path
     if not isinstance(doc.data, Mapping) or "route" not in doc.data:
         raise ConfigError(
@@ -144,11 +170,21 @@ def routing_tree(doc: YamlDoc) -> RoutingTree:
                 for address in str((mail or {}).get("to", "")).split(","):
                     if address.strip():
                         emails[address.strip().lower()] = str(item["name"])
+    resolved = frozenset(
+        str(item["name"])
+        for item in doc.data.get("receivers") or []
+        if isinstance(item, Mapping)
+        and any(
+            isinstance(h, Mapping) and h.get("send_resolved", True) is not False
+            for h in item.get("webhook_configs") or []
+        )
+    )
     return RoutingTree(
         path,
         _route(doc, doc.data["route"], ("route",), None),
         receivers,
         emails,
+        resolved,
         _inhibit_rules(doc, doc.data),
         _time_intervals(doc, doc.data),
         _integrations(doc.data.get("receivers") or []),

@@ -50,11 +50,21 @@ class AlertRule:
 
 
 @dataclass(frozen=True)
+class RecordingRule:
+    name: str
+    expr: str
+    labels: Mapping[str, str]
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
 class RuleFile:
     path: Path
     alerts: list[AlertRule]
     records: int  # recording rules: read, not alerts
     groups: int
+    recordings: tuple[RecordingRule, ...] = ()  # what they record, so alerts on them know their labels
 
 
 def _text(value: object) -> str:
@@ -105,7 +115,7 @@ def load_rule_file(path: Path) -> RuleFile:
     """Alerting rules (with their group's settings) and the count of recording rules of one file."""
     doc = load_yaml_quickly(path, what="rule file")
     data = doc.data if isinstance(doc.data, Mapping) else {}
-    alerts, records = [], 0
+    alerts, recordings = [], []
     groups = data.get("groups") or []
     if not isinstance(groups, list):
         raise doc.error("`groups` must be a list of rule groups", "groups")
@@ -116,8 +126,13 @@ def load_rule_file(path: Path) -> RuleFile:
             if isinstance(rule, Mapping) and "alert" in rule:
                 alerts.append(_alert(doc, rule, ("groups", g, "rules", r), group, g))
             elif isinstance(rule, Mapping) and "record" in rule:
-                records += 1
-    return RuleFile(path, alerts, records, len(groups))
+                recordings.append(_recording(doc, rule, ("groups", g, "rules", r)))
+    return RuleFile(path, alerts, len(recordings), len(groups), tuple(recordings))
+
+
+def _recording(doc: YamlDoc, rule: Mapping[str, object], keys: tuple[str | int, ...]) -> RecordingRule:
+    labels = {str(k): _text(v) for k, v in _mapping(rule.get("labels")).items()}
+    return RecordingRule(_text(rule["record"]), _text(rule.get("expr")), labels, doc.path, doc.line(*keys))
 
 
 def load_rules(path: Path) -> list[AlertRule]:

@@ -17,14 +17,31 @@ from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
 from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, SinkClient, require_reachable
 from alertdrill.observe.sink_feed import SinkFeed
-from alertdrill.spec.model import DrillSpec, LinksRunbook, ReachesContactGroup
+from alertdrill.spec.model import (
+    AlertInhibited,
+    AtMostNotifications,
+    DrillSpec,
+    LinksRunbook,
+    OnlyContactGroup,
+    ReachesContactGroup,
+    ResolvesAfterRevert,
+)
 
 Progress = Callable[[str], None]
+
+DELIVERY_STEPS = (
+    ReachesContactGroup,
+    LinksRunbook,
+    OnlyContactGroup,
+    AlertInhibited,
+    AtMostNotifications,
+    ResolvesAfterRevert,
+)
 
 
 def needs_sink(drill: DrillSpec) -> bool:
     """Drills that check delivery need the notification sink; drills for people need its ack links."""
-    return drill.manual or any(isinstance(s, ReachesContactGroup | LinksRunbook) for s in drill.steps)
+    return drill.manual or any(isinstance(s, DELIVERY_STEPS) for s in drill.steps)
 
 
 @dataclass
@@ -87,6 +104,11 @@ class Environment:
             self._tree = (routing_tree(self.settings, self.alertmanager()),)
         return self._tree[0]
 
+    def resolved_senders(self) -> frozenset[str]:
+        """Receivers whose webhooks send resolved notifications (Alertmanager's default for webhooks)."""
+        path = self.settings.alertmanager_config
+        return load_routing_tree(path).sends_resolved if path is not None and path.exists() else frozenset()
+
     def group_of(self, receiver: str) -> str | None:
         return self.contact_groups.group_of(receiver)
 
@@ -130,11 +152,12 @@ class Environment:
         for problem in down:
             self.progress(f"warning: {problem.message}; the drills use the other Alertmanagers of the cluster")
 
-    def fresh_group(self, alert: str) -> dict[str, str] | None:
-        """Labels that put `alert` in a new Alertmanager group (lab only, see lab.fresh_groups), else None."""
+    def fresh_group(self, alert: str, also: tuple[str, ...] = ()) -> dict[str, str] | None:
+        """Labels that put `alert` (and the drill's other alerts, `also`) in new Alertmanager groups (lab
+        only, see lab.fresh_groups), else None."""
         from alertdrill.lab.fresh_groups import start_fresh_group
 
-        return start_fresh_group(self.settings, alert)
+        return start_fresh_group(self.settings, alert, also=also)
 
     def fresh_run(self, alerts: list[str]) -> bool:
         """One fresh-group reload for the whole run, before its first drill (lab only); True when done."""

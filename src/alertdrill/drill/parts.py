@@ -25,6 +25,7 @@ from alertdrill.faults.base import Injector
 from alertdrill.observe import Watch, WatchTarget
 from alertdrill.observe.guards import Guards
 from alertdrill.observe.mailbox import MailboxReader
+from alertdrill.observe.noise import NoiseWatch
 from alertdrill.observe.suppression import Suppression
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
@@ -38,6 +39,8 @@ class Querying(Protocol):
     def query(self, expr: str) -> list[Any]: ...
 
     def alert_active(self, alertname: str) -> bool: ...
+
+    def alerts(self) -> list[Any]: ...
 
 
 class Observing(Protocol):
@@ -82,11 +85,12 @@ class Timings:
     verify_interval_s: float = 0.1
     outage_s: float = 5.0  # an observer failing this long ends the wait: the drill cannot be judged
     tick_s: float = 1.0  # the longest a wait goes without draining progress
+    print_lag_s: float = 2.0  # events are printed this much later, so a slower observer's fit in, in time order
 
 
-def fresh_group(env: Environment, timeline: Timeline, alert: str) -> dict[str, str]:
+def fresh_group(env: Environment, timeline: Timeline, alert: str, also: tuple[str, ...] = ()) -> dict[str, str]:
     """Make this drill's Alertmanager group new, or say when it cannot be (the hot-group trap)."""
-    labels = env.fresh_group(alert)
+    labels = env.fresh_group(alert, also)
     if labels is not None:
         timeline.record(EventName.GROUP_FRESH, alert=alert, **labels)
         return labels
@@ -96,7 +100,7 @@ def fresh_group(env: Environment, timeline: Timeline, alert: str) -> dict[str, s
 def prepare(env: Environment, spec: DrillSpec, timeline: Timeline, progress: Progress, alert: str) -> dict[str, str]:
     """Before injecting: a fresh group (or the live one, named, and waited for with `--fresh-groups wait`),
     the path's arithmetic, and what would inhibit or mutes the alert now. The drill's group labels."""
-    labels = fresh_group(env, timeline, alert)
+    labels = fresh_group(env, timeline, alert, spec.named_alerts)
     carried, rule = alert_labels(env.settings, alert, spec.fault)
     carried.update(labels)
     tree = env.routing_tree()
@@ -126,6 +130,19 @@ def prepare(env: Environment, spec: DrillSpec, timeline: Timeline, progress: Pro
         timeline.record(EventName.FORECAST, alert=alert, cause=said)
         progress(f"  before injecting: {alert} {said}")
     return labels
+
+
+def noise_watch(env: Environment, timeline: Timeline, spec: DrillSpec) -> WatchFactory:
+    """Observers of every alert but the drilled one, for the noise picture (notifications too when the
+    drill uses the sink)."""
+
+    def watch(alert: str, since: float, labels: Mapping[str, str]) -> Observing:
+        target = WatchTarget(alert, since, env.group_of, labels, email_receivers=env.email_receivers())
+        sink = env.sink() if needs_sink(spec) else None
+        poll_s = env.settings.poll_interval_s
+        return NoiseWatch(target, timeline, env.prometheus(), env.alertmanager(), sink, poll_s).start()
+
+    return watch
 
 
 def mailbox_readers(spec: DrillSpec, env: Environment) -> tuple[MailboxReader, ...]:
@@ -165,6 +182,8 @@ class SessionParts:
     timings: Timings = field(default_factory=Timings)
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
+    noise: WatchFactory | None = None  # observers of every other alert (the noise picture); None: not watched
+    resolved_senders: frozenset[str] = frozenset()  # receivers that send resolved notifications
 
     @classmethod
     def from_environment(cls, spec: DrillSpec, env: Environment, progress: Progress | None = None) -> SessionParts:
@@ -217,6 +236,8 @@ class SessionParts:
             acknowledger=ack,
             injector=env.injector,
             fresh_group=lambda alert: prepare(env, spec, timeline, progress or env.progress, alert),
+            noise=noise_watch(env, timeline, spec),
+            resolved_senders=env.resolved_senders(),
             receiver_of=env.contact_groups.receiver,
             runbook_problem=env.runbook_problem,
             progress=progress or env.progress,

@@ -32,6 +32,7 @@ class PlannedDrill:
     spec: DrillSpec
     injector: Injector  # built from the fault's options at plan time: validated, nothing done yet
     blocked: tuple[str, ...] = ()  # preflight findings (one line each): the drill stops before injection
+    notes: tuple[str, ...] = ()  # what its scorecard must say (e.g. a drift allowed with --allow-drift)
 
     @property
     def key(self) -> str:

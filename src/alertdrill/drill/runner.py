@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from alertdrill.drill.deployed import check_deployed
@@ -119,7 +119,7 @@ class Runner:
             alerts = reload_lab(settings)
             self.progress(f"lab: rule or route files changed; reloaded ({len(alerts)} alerting rules loaded)")
         self.plan = check_deployed(self.plan, self.progress)
-        alerts = [p.spec.alert for p in self.plan.drills if p.spec.alert and not p.blocked]
+        alerts = [a for p in self.plan.drills if not p.blocked for a in p.spec.named_alerts]
         if alerts and self.env.fresh_run(alerts):
             self.progress("lab: a new run label for this run (its alerts land in fresh Alertmanager groups)")
         self.prepared = True
@@ -152,6 +152,8 @@ class Runner:
             result = session.close()
         except KeyboardInterrupt:  # a signal during the revert: the fault is reverted, then we stop
             interrupted, result = True, session.result  # type: ignore[assignment]
+        if planned.notes:
+            result = replace(result, notes=[*result.notes, *planned.notes])
         with self._lock:
             self.results.append(result)
             self._done[id(planned)] = result

@@ -19,10 +19,13 @@ import requests
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.parts import Acknowledging, Observing, SessionParts
 from alertdrill.drill.safety import Stop
+from alertdrill.drill.window import WindowStep, recheck, reverted_at, wait_quiet, window_check, window_ready
 from alertdrill.errors import AlertdrillError, DrillError, DrillFailed, InjectorError, TemporaryError
 from alertdrill.faults.base import Injector
 from alertdrill.polling import poll_until
+from alertdrill.publish.console import event_line
 from alertdrill.score.events import Event, EventName
+from alertdrill.score.noise import check_resolves, noise_picture
 from alertdrill.score.proof import proof
 from alertdrill.score.scorecard import Check, DrillResult
 from alertdrill.score.scoring import (
@@ -39,13 +42,19 @@ from alertdrill.score.scoring import (
     wrong_route,
 )
 from alertdrill.spec.model import (
+    PHASE_OF,
+    WINDOW_STEPS,
     AlertFires,
+    AlertsFire,
     DrillSpec,
     InjectFault,
     LinksRunbook,
     LocatesFault,
+    Phase,
+    QuietStart,
     ReachesContactGroup,
     Recovers,
+    ResolvesAfterRevert,
     SteadyState,
     Step,
 )
@@ -99,12 +108,17 @@ class DrillSession:
         self.failure: BaseException | None = None
         self.result: DrillResult | None = None
         self._watch: Observing | None = None
+        self._noise: Observing | None = None
+        self._windowed: list[WindowStep] = []
         self._ack: Acknowledging | None = parts.acknowledger
         self._started = parts.monotonic()
         self._shown = 0
         self._performed = 0
         self._heartbeat = parts.monotonic()
         self._notes: list[str] = []
+        self._judged: list[Phase] = []
+        self._unshown: list[Event] = []  # arrived, not printed yet (see `_show_events`)
+        self._last_shown_at = float("-inf")
 
     @classmethod
     def with_parts(cls, spec: DrillSpec, parts: SessionParts, preflight: list[str] | None = None) -> DrillSession:
@@ -120,6 +134,10 @@ class DrillSession:
             LinksRunbook: self._runbook,
             LocatesFault: self._locate,
             Recovers: self._recover,
+            QuietStart: self._quiet,
+            AlertsFire: self._fires_all,
+            ResolvesAfterRevert: self._resolves,
+            **dict.fromkeys(WINDOW_STEPS, self._window),
         }
         try:
             if self.preflight:
@@ -129,12 +147,23 @@ class DrillSession:
                     f"injected: {'; '.join(self.preflight)}"
                 )
             handlers[type(step)](step)
+        except DrillFailed as exc:
+            self._judge(step)
+            self.failure = self.failure or exc
+            raise
         except BaseException as exc:
             self.failure = self.failure or exc
             raise
+        else:
+            self._judge(step)
         finally:
             self._drain()
         self._performed += 1
+
+    def _judge(self, step: Step) -> None:
+        """The step reached its verdict: its phase ran (reports draw the others as "not run")."""
+        if type(step) in PHASE_OF:
+            self._judged.append(PHASE_OF[type(step)])
 
     def _drain(self) -> None:
         """Show what the safety's threads said; only this thread prints."""
@@ -153,6 +182,12 @@ class DrillSession:
                 fix=f"check `{service.healthy}` in Prometheus ({service.source})",
             )
         self.timeline.record(EventName.STEADY_STATE_OK, service=step.service)
+
+    def _quiet(self, _step: QuietStart) -> None:
+        """No alert pending or firing in Prometheus (waited for, as a steady state); else none is injected."""
+        self.progress("steady state: waiting for no alert to be pending or firing")
+        wait_quiet(self.parts.prometheus, self.parts.settings.steady_timeout_s, RETRIED)
+        self.timeline.record(EventName.STEADY_STATE_OK, check="no alert is firing")
 
     def _alert_quiet(self) -> None:
         """An alert still firing from an earlier drill would hide this one: wait until it is gone."""
@@ -182,7 +217,10 @@ class DrillSession:
         labels: dict[str, str] = {}
         if self.spec.alert:
             labels = self.parts.fresh_group(self.spec.alert)
-            self._watch = self.parts.watch(self.spec.alert, self.parts.clock(), labels)
+            since = self.parts.clock()
+            self._watch = self.parts.watch(self.spec.alert, since, labels)
+            if self.parts.noise is not None:
+                self._noise = self.parts.noise(self.spec.alert, since, labels)
         if hasattr(injector, "with_labels"):
             injector.with_labels(labels)  # e.g. a synthetic alert carries the drill's fresh-group label
         note = getattr(injector, "note", "")
@@ -225,22 +263,42 @@ class DrillSession:
         assert t0 is not None, "expectations run after the injection (the compiler enforces it)"
         return t0 + budget_s
 
-    def _show_progress(self, what: str, left: float) -> None:
-        """New events as they arrive, what the safety said, and a heartbeat while nothing happens."""
+    def _show_progress(self, what: str, left: float, flush: bool = False) -> None:
+        """New events in time order, what the safety said, and a progress line while nothing happens:
+        rewritten every tick on a terminal (the output's `status`), a plain line now and then otherwise."""
         self._drain()
-        t0 = self.timeline.injected_at or self.parts.clock()
-        new = self.timeline.arrived_since(self._shown)
-        self._shown += len(new)
-        for event in new:
-            if event.name not in (EventName.FAULT_INJECTED, EventName.STEADY_STATE_OK):
-                extra = event.detail("receiver") or event.detail("receivers")
-                self.progress(f"  +{event.at - t0:6.2f}s {event.name}" + (f" ({extra})" if extra else ""))
+        shown = self._show_events(flush)
+        status: Callable[[str], None] | None = getattr(self.progress, "status", None)
         now = self.parts.monotonic()
-        if new:
+        if shown:
             self._heartbeat = now
-        elif now - self._heartbeat >= self.parts.timings.heartbeat_s:
+        if status is not None:
+            if left > 0 and not flush:
+                status(f"  waiting for {what}: {secs(left)} left")
+        elif not shown and now - self._heartbeat >= self.parts.timings.heartbeat_s:
             self._heartbeat = now
             self.progress(f"  waiting for {what}: {secs(left)} left")
+
+    def _say(self, message: str) -> None:
+        """A line of the runbook or the acknowledgement, after the events that came before it."""
+        self._show_events(flush=True)
+        self.progress(message)
+
+    def _show_events(self, flush: bool) -> bool:
+        """Print the events that arrived, each once, oldest first; an event younger than `print_lag_s`
+        waits (a slower observer's older event may still come) unless `flush`. True when one was printed."""
+        new = self.timeline.arrived_since(self._shown)
+        self._shown += len(new)
+        self._unshown += [e for e in new if e.name not in (EventName.FAULT_INJECTED, EventName.STEADY_STATE_OK)]
+        horizon = self.parts.clock() - self.parts.timings.print_lag_s
+        ready = sorted((e for e in self._unshown if flush or e.at <= horizon), key=lambda e: e.at)
+        self._unshown = [e for e in self._unshown if not (flush or e.at <= horizon)]
+        t0 = self.timeline.injected_at or self.parts.clock()
+        for event in ready:
+            late = event.at < self._last_shown_at
+            self.progress(event_line(event, t0, late))
+            self._last_shown_at = max(self._last_shown_at, event.at)
+        return bool(ready)
 
     def _outage(self) -> str | None:
         return self._watch.outage(self.parts.timings.outage_s) if self._watch is not None else None
@@ -275,6 +333,37 @@ class DrillSession:
         )
         self._verdict(check_fires(step, self.timeline.events()))
 
+    def _fires_all(self, step: AlertsFire) -> None:
+        for alert in step.alerts:
+            self._fires(AlertFires(alert, step.budget_s, step.line))
+
+    def _window(self, step: WindowStep) -> None:
+        """A verdict on the whole drill: judged once the drill's alerts were notified or suppressed, and
+        judged again when the drill ends."""
+        self._wait(
+            "the drill's alerts to be notified or suppressed",
+            lambda evs: window_ready(self.spec, step, evs),
+            self._deadline(self.spec.longest_budget()),
+        )
+        self._windowed.append(step)
+        self._verdict(window_check(self.spec, step, self.parts.receiver_of, self.timeline.events()))
+
+    def _resolves(self, step: ResolvesAfterRevert) -> None:
+        """Revert now, then wait for the drill's alerts to resolve (and resolved notifications to arrive)."""
+        self.safety.disarm()
+        error = self.safety.revert()
+        self._drain()
+        if error:
+            raise DrillError(error)
+        reverted = reverted_at(self.timeline.events())
+        alerts, senders = self.spec.named_alerts, self.parts.resolved_senders
+
+        def judged(evs: list[Event]) -> bool:
+            return check_resolves(step.budget_s, alerts, reverted, senders, evs).passed
+
+        self._wait("the alerts to resolve", judged, (reverted or self.parts.clock()) + step.budget_s)
+        self._verdict(check_resolves(step.budget_s, alerts, reverted, senders, self.timeline.events()))
+
     def _reaches(self, step: ReachesContactGroup) -> None:
         alert = self.spec.alert or ""
         receiver = self.parts.receiver_of(step.group)
@@ -299,20 +388,20 @@ class DrillSession:
 
     def _locate(self, step: LocatesFault) -> None:
         if self._ack is None:
-            self._verdict(self.parts.runbooks.locate(step, self._deadline(step.budget_s), self.progress))
+            self._verdict(self.parts.runbooks.locate(step, self._deadline(step.budget_s), self._say))
             return
-        self._ack.request(self.progress)
+        self._ack.request(self._say)
         self._wait("an acknowledgement", lambda evs: acknowledgement(evs) is not None, self._deadline(step.budget_s))
         ack = acknowledgement(self.timeline.events())
         if ack is not None:
             self.timeline.record(EventName.LOCATED, ack.at, via=ack.detail("via"), by=ack.detail("by"))
             if self.spec.surprise:
-                self._ack.announce(self.progress)
+                self._ack.announce(self._say)
         self._verdict(check_acknowledged(step, self.spec.alert or "", self._ack.link, self.timeline.events()))
 
     def _recover(self, step: Recovers) -> None:
         deadline = self._deadline(step.budget_s)
-        check = self.parts.runbooks.recover(step, deadline, self.progress, by_people=self.spec.manual)
+        check = self.parts.runbooks.recover(step, deadline, self._say, by_people=self.spec.manual)
         alert = self.spec.alert or ""
         silenced = any(
             e.name == EventName.ACKNOWLEDGED and e.detail("via") == "silence" for e in self.timeline.events()
@@ -343,25 +432,33 @@ class DrillSession:
             error = f"interrupted after {self._performed} of {len(self.spec.steps)} steps, before the verdict" + (
                 "; the fault was reverted" if self.safety.injected else ""
             )
+        self._show_events(flush=True)
         with deferred_signals() as caught:
             self.safety.disarm()
             revert_error = self.safety.revert()
             if self._watch is not None:
                 self._watch.stop()
+            if self._noise is not None:
+                self._noise.stop()
             if self._ack is not None:
                 self._ack.expire_silences()
         self._drain()
         if revert_error:
             error = f"{error}; {revert_error}" if error else revert_error
+        events = self.timeline.events()
+        self.checks = recheck(self.spec, self._windowed, self.checks, self.parts.receiver_of, events)
         self.result = score(
             self.spec,
-            self.timeline.events(),
+            events,
             self.checks,
             error=error,
             duration_s=self.parts.monotonic() - self._started,
             runbook_steps=self.parts.runbooks.results,
             notes=self._notes,
+            judged=self._judged,
         )
+        if self.spec.alert:
+            self.result = replace(self.result, noise=noise_picture(self.spec.named_alerts, events))
         if caught:
             raise KeyboardInterrupt(f"signal {caught[0]} during revert; fault reverted")
         return self.result

@@ -90,7 +90,9 @@ def reset(settings: Settings) -> None:
     _save_state(settings, {}, [])
 
 
-def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -> dict[str, str] | None:
+def start_fresh_group(
+    settings: Settings, alert: str, timeout_s: float = 10.0, also: tuple[str, ...] = ()
+) -> dict[str, str] | None:
     """Labels under which `alert` will land in a new group, or None when the lab is not in charge.
 
     Reloads Prometheus only when `alert` was already drilled under the current label: a reload
@@ -99,7 +101,7 @@ def start_fresh_group(settings: Settings, alert: str, timeout_s: float = 10.0) -
     if not lab_owns_prometheus(settings):
         return None
     with _locked(settings):
-        return _fresh_labels(settings, alert, timeout_s)
+        return _fresh_labels(settings, (alert, *also), timeout_s)
 
 
 def start_fresh_run(settings: Settings, alerts: Sequence[str], timeout_s: float = 10.0) -> bool:
@@ -115,14 +117,14 @@ def start_fresh_run(settings: Settings, alerts: Sequence[str], timeout_s: float 
         return True
 
 
-def _fresh_labels(settings: Settings, alert: str, timeout_s: float) -> dict[str, str]:
+def _fresh_labels(settings: Settings, alerts: tuple[str, ...], timeout_s: float) -> dict[str, str]:
     assert settings.lab is not None
     state = _load_state(settings)
-    if state is not None and alert not in state[1]:
+    if state is not None and not set(alerts) & set(state[1]):
         labels, used = state
-        _save_state(settings, labels, [*used, alert])
+        _save_state(settings, labels, [*used, *alerts])
         return labels
-    return _reload_with_new_label(settings, [alert], timeout_s)
+    return _reload_with_new_label(settings, list(alerts), timeout_s)
 
 
 def _reload_with_new_label(settings: Settings, alerts: list[str], timeout_s: float) -> dict[str, str]:

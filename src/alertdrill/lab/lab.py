@@ -20,6 +20,21 @@ from alertdrill.lab.reload import remember_loaded
 from alertdrill.lab.services import LabServices
 from alertdrill.sink import auth
 
+POINTER = "lab.json"  # in the project's state folder (.alertdrill/): the pid files of the running lab
+
+
+def down_from_state(state_dir: Path) -> list[str] | None:
+    """Stop the processes the lab's state names, without its configuration (which may be broken):
+    the names stopped, or None when no lab state is there."""
+    pointer = state_dir / POINTER
+    try:
+        pid_files = [Path(p) for p in json.loads(pointer.read_text())["pid_files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    stopped = [pid_file.stem for pid_file in pid_files if processes.stop(pid_file)]
+    pointer.unlink(missing_ok=True)
+    return stopped
+
 
 @dataclass(frozen=True)
 class Component:
@@ -58,6 +73,11 @@ class Lab:
     @property
     def state_file(self) -> Path:
         return self.config.dir / "lab.json"
+
+    @property
+    def pointer_file(self) -> Path:
+        """Where `lab down` finds the lab when the configuration cannot be read (a fixed place)."""
+        return self.settings.state_dir / POINTER
 
     def components(self) -> list[Component]:
         prom, am = urlsplit(self.settings.prometheus), urlsplit(self.settings.alertmanager)
@@ -116,6 +136,10 @@ class Lab:
             "components": [c.name for c in self.components()],
         }
         self.state_file.write_text(json.dumps(state))
+        owned = [c for c in reversed(self.components()) if not c.process]  # newest first, as `down` stops them
+        pids = [str((self.run_dir / f"{c.pid_name}.pid").absolute()) for c in owned]
+        self.pointer_file.parent.mkdir(parents=True, exist_ok=True)
+        self.pointer_file.write_text(json.dumps({**state, "pid_files": pids}))
         remember_loaded(self.settings)  # the rule and route files as loaded now (`run` reloads on change)
         return took
 
@@ -179,6 +203,7 @@ class Lab:
             if not comp.process and processes.stop(self.run_dir / f"{comp.pid_name}.pid"):
                 stopped.append(comp.name)
         self.state_file.unlink(missing_ok=True)
+        self.pointer_file.unlink(missing_ok=True)
         return stopped
 
     def status(self) -> list[tuple[str, str, str]]:

@@ -97,10 +97,10 @@ def alert_path(rule: AlertRule, intervals: Intervals, route: Route | None) -> Al
 
 
 def rule_paths(repo: Repository, rule: AlertRule) -> list[AlertPath]:
-    """One path per receiver the rule's static labels reach, each with its own route's timers."""
+    """One path per receiver the rule's known labels reach, each with its own route's timers."""
     if repo.intervals is None:
         return []
-    routes = repo.routes.routes_for(rule.routing_labels()) if repo.routes else []
+    routes = repo.routes.routes_for(repo.known_labels(rule)) if repo.routes else []
     if not routes:
         return [alert_path(rule, repo.intervals, None)]
     paths: dict[str, AlertPath] = {}

@@ -33,7 +33,7 @@ class Coverage:
 
 
 def coverage(repo: Repository) -> Coverage:
-    drilled = {d.alert for d in repo.drills if d.alert}
+    drilled = {alert for d in repo.drills for alert in d.named_alerts}
     names = [r.name for r in repo.rules]
     per_team: dict[str, tuple[int, int]] = {}
     for name in names:

@@ -19,7 +19,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.lint.budgets import rule_paths
 from alertdrill.lint.findings import ERROR, WARNING, Finding
 from alertdrill.lint.repository import Repository
-from alertdrill.spec.model import AlertFires, LocatesFault, Recovers
+from alertdrill.spec.model import AlertFires, AlertsFire, LocatesFault, Recovers
 from alertdrill.yamlfile import load_yaml
 
 PHASES = ("alert", "locate", "recover")
@@ -103,7 +103,7 @@ def load_mission(settings: Settings) -> tuple[Mission, list[Finding]]:
 
 def _phase(step: object) -> str | None:
     """The mission phase a step's budget is held to: by phase name (the notify step is not a mission phase)."""
-    if isinstance(step, AlertFires):
+    if isinstance(step, AlertFires | AlertsFire):
         return "alert"
     return "locate" if isinstance(step, LocatesFault) else "recover" if isinstance(step, Recovers) else None
 

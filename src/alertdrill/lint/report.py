@@ -13,9 +13,10 @@ from alertdrill.lint.coverage import Coverage, coverage
 from alertdrill.lint.findings import INFO, Finding
 from alertdrill.lint.mission import Mission, load_mission, mission_findings
 from alertdrill.lint.repository import Repository
-from alertdrill.lint.routing_checks import drill_findings, reached, routing_findings
+from alertdrill.lint.routing_checks import drill_findings, reached, route_of, routing_findings
 from alertdrill.lint.rule_checks import rule_findings
 from alertdrill.lint.runbook_checks import runbook_findings, unlinked_runbooks
+from alertdrill.lint.storm_checks import storm_findings
 from alertdrill.lint.suppression_checks import suppression_findings
 from alertdrill.spec.model import DrillSpec
 
@@ -31,6 +32,7 @@ class LintReport:
     unlinked_runbooks: list[str]
     mission: Mission = field(default_factory=Mission)
     rule_counts: tuple[int, int, int] = (0, 0, 0)  # rule files read, alerting rules, recording rules
+    route_depends: dict[str, list[str]] = field(default_factory=dict)  # alert -> labels not known that its route needs
 
     @property
     def clean(self) -> bool:
@@ -44,6 +46,7 @@ class LintReport:
             "clean": self.clean,
             "findings": [asdict(f) for f in self.findings],
             "routes": self.routes,
+            "route_depends": self.route_depends,
             "budgets": {
                 name: {**paths[0].to_dict(), "receivers": {p.receiver: p.to_dict() for p in paths}}
                 for name, paths in self.paths.items()
@@ -57,11 +60,18 @@ class LintReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
+    def _depends(self, alert: str) -> str:
+        names = self.route_depends.get(alert)
+        return f" (depends on label{'s' if len(names) > 1 else ''} {', '.join(names)})" if names else ""
+
     def to_text(self) -> str:
         lines = [f.one_line() for f in self.findings]
         if self.routes:
-            lines += ["", "Routes (from the rules' labels):"]
-            lines += [f"  {alert} -> {', '.join(receivers) or '-'}" for alert, receivers in self.routes.items()]
+            lines += ["", "Routes (from the alerts' labels: rule, scrape targets, external labels):"]
+            lines += [
+                f"  {alert} -> {', '.join(receivers) or '-'}{self._depends(alert)}"
+                for alert, receivers in self.routes.items()
+            ]
         if self.paths:
             lines += ["", "Alert path budgets (fault -> notification, fresh group):"]
             lines += [
@@ -112,6 +122,7 @@ def lint(
             *suppression_findings(repo),
             *invalid,
             *mission_findings(repo, mission),
+            *storm_findings(repo),
         ]
     )
     files = len(settings.rules) - len(repo.missing_rule_files)
@@ -125,4 +136,13 @@ def lint(
         unlinked_runbooks(repo),
         mission,
         (files, len(repo.rules), repo.records),
+        _route_depends(repo),
     )
+
+
+def _route_depends(repo: Repository) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for rule in repo.rules:
+        if rule.name not in found and repo.rule(rule.name) is rule and (depends := route_of(repo, rule)[1]):
+            found[rule.name] = list(depends)
+    return found

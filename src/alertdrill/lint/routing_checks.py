@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from alertdrill.lint.findings import ERROR, INFO, Finding
+from alertdrill.catalog.rules import AlertRule
+from alertdrill.lint.findings import ERROR, WARNING, Finding
 from alertdrill.lint.repository import Repository, drill_key
-from alertdrill.spec.model import AlertFires, DrillSpec, ReachesContactGroup
+from alertdrill.spec.model import AlertFires, AlertInhibited, AlertsFire, DrillSpec, ReachesContactGroup
 
 
 def synthetic_labels(repo: Repository, fault: str | None) -> dict[str, str] | None:
@@ -21,13 +22,29 @@ def synthetic_labels(repo: Repository, fault: str | None) -> dict[str, str] | No
     }
 
 
+MAYBE_FROM_SERIES = "its series may carry it (not set by the rule, the scrape targets or external_labels)"
+
+
+def route_of(repo: Repository, rule: AlertRule) -> tuple[list[str], tuple[str, ...]]:
+    """Receivers the rule's alerts reach with the labels known here, and the labels not known that the
+    route depends on (none: the route is certain)."""
+    return repo.route(rule)
+
+
 def reached(repo: Repository, alert: str, labels: dict[str, str] | None = None) -> list[str]:
-    """Receivers the alert's static labels (or the given ones) reach, each once, in routing order."""
+    """Receivers the alert reaches with the labels known here (or the given ones), each once, in order."""
     rule = repo.rule(alert)
     if repo.routes is None or (rule is None and labels is None):
         return []
-    chosen = labels if labels is not None else rule.routing_labels()  # type: ignore[union-attr]
-    return list(dict.fromkeys(repo.routes.receivers_for(chosen)))
+    if labels is not None:
+        return list(dict.fromkeys(repo.routes.receivers_for(labels)))
+    return route_of(repo, rule)[0]  # type: ignore[arg-type]
+
+
+def doubt(repo: Repository, rule: AlertRule, names: tuple[str, ...]) -> str:
+    """Why each label is not known here, for the message."""
+    labels = repo.labels(rule)
+    return "; ".join(f"{name}: {labels.sources.get(name) or MAYBE_FROM_SERIES}" for name in names)
 
 
 def routing_findings(repo: Repository) -> list[Finding]:
@@ -63,7 +80,8 @@ def routing_findings(repo: Repository) -> list[Finding]:
                 )
             )
     for rule in repo.rules:
-        for receiver in dict.fromkeys(tree.receivers_for(rule.routing_labels())):
+        receivers, depends = route_of(repo, rule)
+        for receiver in receivers if not depends else []:  # a route that depends on unknown labels: a guess
             if groups.group_of(receiver) is None:
                 found.append(
                     Finding(
@@ -85,9 +103,40 @@ def drill_findings(repo: Repository) -> list[Finding]:
     if repo.groups is None:
         return found
     for drill in repo.drills:
-        fires = next((s for s in drill.steps if isinstance(s, AlertFires)), None)
+        fires = next((s for s in drill.steps if isinstance(s, AlertFires | AlertsFire)), None)
+        if isinstance(fires, AlertsFire):  # several alerts: the first is the drilled one
+            fires = AlertFires(fires.alerts[0], fires.budget_s, fires.line)
         if fires is not None:
             found += _drill_route_findings(repo, drill, fires)
+        found += _other_alerts_findings(repo, drill)
+    return found
+
+
+def _other_alerts_findings(repo: Repository, drill: DrillSpec) -> list[Finding]:
+    """Every other alert the drill names (several alerts firing, an inhibited one) has a rule."""
+    if not repo.rules:
+        return []
+    found = []
+    for step in drill.steps:
+        names = (
+            step.alerts if isinstance(step, AlertsFire) else (step.alert,) if isinstance(step, AlertInhibited) else ()
+        )
+        for name in names:
+            if name == drill.alert or repo.rule(name) is not None:
+                continue
+            message = f"no rule in {', '.join(repo.show(p) for p in repo.settings.rules)} defines {name}"
+            found.append(
+                Finding(
+                    "drills/unknown-alert",
+                    ERROR,
+                    drill.feature,
+                    step.line,
+                    message,
+                    "fix the alert name or add the rule",
+                    alert=name,
+                    drill=drill_key(drill),
+                )
+            )
     return found
 
 
@@ -113,29 +162,23 @@ def _drill_route_findings(repo: Repository, drill: DrillSpec, fires: AlertFires)
         message = f"the drill expects email, but receiver {receiver} has no email_configs"
         fix = f"add email_configs to {receiver} in {config} or drop `by email`"
         found.append(here("drills/no-email", ERROR, line=reach.line, message=message, fix=fix))
-    routed = reached(repo, fires.alert, synthetic)
+    rule = repo.rule(fires.alert)
+    routed, depends = (
+        (reached(repo, fires.alert, synthetic), ()) if synthetic is not None or rule is None else route_of(repo, rule)
+    )
     if not routed or receiver in routed:
         return found
-    rule = repo.rule(fires.alert)
-    templated = sorted(set(rule.labels) - set(rule.static_labels())) if rule and synthetic is None else []
-    unknown = [name for name in templated if name in repo.routes.routing_labels()]
-    if unknown:
+    if depends and rule is not None:
         message = (
-            f"{fires.alert}'s route depends on label(s) {', '.join(unknown)}, templated in the rule: "
-            "known only when it fires, so not judged here"
+            f"{fires.alert}'s route depends on label(s) {', '.join(depends)}, not known before it fires "
+            f"({doubt(repo, rule, depends)}): with the labels known here it reaches {', '.join(routed)}, not {receiver}"
         )
+        fix = "make sure its series carry the label (preflight asks the running Prometheus), or set it in the rule"
         found.append(
-            here(
-                "drills/route-depends-on-labels",
-                INFO,
-                line=reach.line,
-                message=message,
-                fix="nothing to do",
-                drill=None,
-            )
+            here("drills/route-depends-on-labels", WARNING, line=reach.line, message=message, fix=fix, drill=None)
         )
         return found
-    shown = synthetic if synthetic is not None else rule.routing_labels() if rule else {}
+    shown = synthetic if synthetic is not None else _shown_labels(repo, rule) if rule else {}
     labels = ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
     message = (
         f"{fires.alert} ({labels}) is routed to {', '.join(routed)}, not to {receiver} (contact group {reach.group})"
@@ -143,3 +186,10 @@ def _drill_route_findings(repo: Repository, drill: DrillSpec, fires: AlertFires)
     fix = f"fix the route in {config} or the drill's contact group"
     found.append(here("drills/wrong-route", ERROR, line=reach.line, message=message, fix=fix))
     return found
+
+
+def _shown_labels(repo: Repository, rule: AlertRule) -> dict[str, str]:
+    """The rule's own labels and the known labels the routes match on: what decided the route."""
+    used = repo.routes.routing_labels() if repo.routes else set()
+    known = repo.known_labels(rule)
+    return {**rule.routing_labels(), **{k: v for k, v in known.items() if k in used}}

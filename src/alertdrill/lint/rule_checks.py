@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from alertdrill.catalog.label_flow import KNOWN, UNKNOWN
 from alertdrill.catalog.rules import AlertRule, PromtoolCheck
-from alertdrill.lint.findings import ERROR, Finding
+from alertdrill.lint.findings import ERROR, WARNING, Finding
 from alertdrill.lint.repository import Repository
 
 _AT = re.compile(r"(?P<line>\d+):\d+: (?P<message>.+)$")
@@ -129,16 +130,27 @@ def _rule_checks(repo: Repository, rule: AlertRule, routing: set[str]) -> list[F
             )
         )
     if routing and not routing & set(rule.labels):
-        found.append(
-            Finding(
-                "rules/routing-label",
-                ERROR,
-                where,
-                rule.line,
-                f"{rule.name} carries none of the labels the routes match on "
-                f"({', '.join(sorted(routing))}), so it only reaches the default receiver",
-                f"add e.g. `{sorted(routing)[0]}: <team>` under its labels",
-                alert=rule.name,
-            )
-        )
+        found += _routing_label(repo, rule, routing)
     return found
+
+
+def _routing_label(repo: Repository, rule: AlertRule, routing: set[str]) -> list[Finding]:
+    """The rule sets none of the labels routes match on: fine when its series or the external labels
+    carry one; a guess (warning) when they may; an error when none can."""
+    labels = repo.labels(rule)
+    if any(labels.state(name) == KNOWN for name in routing):
+        return []
+    unknown = sorted(name for name in routing if labels.state(name) == UNKNOWN)
+    doubt = f", unless its series carry one: its route depends on label(s) {', '.join(unknown)}" if unknown else ""
+    return [
+        Finding(
+            "rules/routing-label",
+            WARNING if unknown else ERROR,
+            repo.show(rule.path),
+            rule.line,
+            f"{rule.name} carries none of the labels the routes match on "
+            f"({', '.join(sorted(routing))}), so it only reaches the default receiver{doubt}",
+            f"add e.g. `{sorted(routing)[0]}: <team>` under its labels",
+            alert=rule.name,
+        )
+    ]

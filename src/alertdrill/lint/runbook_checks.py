@@ -20,7 +20,7 @@ def link_finding(repo: Repository, rule: AlertRule, index: list[tuple[str, Path]
     if not url or folder is None:
         return None
     where, shown = repo.show(rule.path), f"{repo.show(folder)}/"
-    link = expand(url, rule.static_labels())
+    link = expand(url, repo.template_labels(rule))
     if not link.complete:
         depends = (
             f"label{'s' if len(link.missing) > 1 else ''} {', '.join(link.missing)}"
@@ -103,7 +103,7 @@ def unlinked_runbooks(repo: Repository) -> list[str]:
         return []
     index = runbook_index(folder) if folder.is_dir() else []
     linked = {
-        runbook_for_url(folder, expand(r.annotations.get("runbook_url", ""), r.static_labels()).text, index)
+        runbook_for_url(folder, expand(r.annotations.get("runbook_url", ""), repo.template_labels(r)).text, index)
         for r in repo.rules
     }
     resolved = {p.resolve() for p in linked if p}

@@ -131,6 +131,13 @@ class Alertmanager:
                 merged.setdefault(str(alert.get("fingerprint") or sorted((alert.get("labels") or {}).items())), alert)
         return list(merged.values())
 
+    def alerts_matching(self, labels: Mapping[str, str] | None = None) -> list[Json]:
+        """Every alert Alertmanager holds that carries `labels` (all alerts when none are given)."""
+        matchers = [f'{k}="{v}"' for k, v in (labels or {}).items()]
+        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S, params={"filter": matchers})
+        _raise_for_status(answer)
+        return list(answer.json())
+
     def silence(self, silence_id: str) -> Json:
         return self._first(self._request("GET", f"/api/v2/silence/{silence_id}"))
 

@@ -3,24 +3,13 @@ loaded, or loaded differently from the file, would wait out its whole budget for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import requests
 
 from alertdrill.catalog.rules import AlertRule
-from alertdrill.observe.clients import Prometheus
+from alertdrill.observe.api_shapes import LoadedRule, parse_rules, parse_status
+from alertdrill.observe.clients import Alertmanager, Prometheus
 
 TIMEOUT_S = 5.0
-
-
-@dataclass(frozen=True)
-class LoadedRule:
-    name: str
-    query: str
-    for_s: float
-    labels: Mapping[str, str]
-    annotations: Mapping[str, str]
 
 
 def loaded_rules(prometheus: Prometheus) -> dict[str, list[LoadedRule]]:
@@ -30,19 +19,7 @@ def loaded_rules(prometheus: Prometheus) -> dict[str, list[LoadedRule]]:
     )
     if not answer.ok:
         raise requests.HTTPError(f"{answer.status_code} from {prometheus.endpoint.shown}", response=answer)
-    found: dict[str, list[LoadedRule]] = {}
-    for group in answer.json().get("data", {}).get("groups", []):
-        for rule in group.get("rules", []):
-            if rule.get("type") == "alerting":
-                loaded = LoadedRule(
-                    str(rule["name"]),
-                    str(rule.get("query", "")),
-                    float(rule.get("duration", 0)),
-                    dict(rule.get("labels") or {}),
-                    dict(rule.get("annotations") or {}),
-                )
-                found.setdefault(loaded.name, []).append(loaded)
-    return found
+    return parse_rules(answer.json())
 
 
 def formatted(prometheus: Prometheus, expr: str) -> str:
@@ -66,6 +43,12 @@ def drift(prometheus: Prometheus, rule: AlertRule, loaded: list[LoadedRule]) -> 
             f"{rule.name} ({where}) is not loaded in Prometheus at {prometheus.endpoint.shown}: reload Prometheus "
             "(`alertdrill lab reload` for the lab)"
         )
+    failing = [c for c in loaded if c.health == "err"]
+    if len(failing) == len(loaded):
+        return (
+            f"{rule.name} ({where}) is loaded in Prometheus at {prometheus.endpoint.shown} but its evaluation fails: "
+            f"{failing[0].last_error[:200] or 'no reason given'} (it can never fire; fix the expression)"
+        )
     want_query = formatted(prometheus, rule.expr)
     for candidate in loaded:
         differences = []
@@ -83,3 +66,39 @@ def drift(prometheus: Prometheus, rule: AlertRule, loaded: list[LoadedRule]) -> 
         f"{rule.name} as loaded in Prometheus differs from {where}: {'; '.join(differences)} "
         "(reload Prometheus, or pass --allow-drift to drill what is deployed)"
     )
+
+
+RECENT_S = 3600.0  # series seen in the last hour: the ones a drill's fault can make fire
+SERIES_LIMIT = 500
+
+
+def _data(prometheus: Prometheus, path: str, params: dict[str, object] | None = None) -> object:
+    answer = prometheus.session.get(prometheus.endpoint.at(path), params=params, timeout=TIMEOUT_S)  # type: ignore[arg-type]
+    if not answer.ok:
+        raise requests.HTTPError(f"{answer.status_code} from {prometheus.endpoint.shown}{path}", response=answer)
+    return answer.json().get("data")
+
+
+def running_prometheus_config(prometheus: Prometheus) -> str:
+    """The configuration the running Prometheus has loaded (`/api/v1/status/config`; Prometheus 3
+    shows `external_labels` with `${VAR}` already expanded)."""
+    data = _data(prometheus, "/api/v1/status/config")
+    return str(data.get("yaml", "")) if isinstance(data, dict) else ""
+
+
+def live_series(prometheus: Prometheus, selectors: list[str], now: float) -> dict[str, list[dict[str, str]]]:
+    """selector text -> the label sets of the series it picks now (`/api/v1/series`, the last hour)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for text in dict.fromkeys(selectors):
+        params = {"match[]": text, "start": now - RECENT_S, "end": now, "limit": SERIES_LIMIT}
+        data = _data(prometheus, "/api/v1/series", params)
+        items = data if isinstance(data, list) else []
+        found[text] = [{str(k): str(v) for k, v in item.items()} for item in items[:SERIES_LIMIT]]
+    return found
+
+
+def running_alertmanager_config(alertmanager: Alertmanager) -> str:
+    """The configuration the running Alertmanager has loaded (API v2 `/api/v2/status`, `config.original`:
+    its YAML with secrets shown as `<secret>`; in a cluster, the first node that answers). API v1 answers
+    410 from 0.27 and is never used."""
+    return parse_status(alertmanager.status()).config

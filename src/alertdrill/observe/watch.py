@@ -19,6 +19,7 @@ import requests
 
 from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
+from alertdrill.observe.api_shapes import parse_alert_status, parse_groups
 from alertdrill.observe.clients import Alertmanager, Json, Prometheus, ReadsSink, parse_time
 from alertdrill.observe.email import mailed_alerts
 from alertdrill.observe.mailbox import MailboxMessage, MailboxReader, seen_at
@@ -185,8 +186,8 @@ class Watch:
             starts_at = parse_time(str(item["startsAt"]))
             if starts_at < self.target.since - SLACK_S:
                 continue
-            status = item.get("status") or {}
-            self._silences(status.get("silencedBy") or [])
+            status = parse_alert_status(item.get("status"))
+            self._silences(list(status.silenced_by))
             names = [str(r["name"]) for r in item.get("receivers") or []]
             self._routed.update(names)
             groups = [g for g in map(self.target.group_of, names) if g]
@@ -199,9 +200,10 @@ class Watch:
                     receivers=",".join(names),
                     contact_groups=groups,
                     routed_groups=[g for r in names if r in self.target.routed_ok and (g := self.target.group_of(r))],
-                    state=status.get("state", ""),
-                    silenced_by=",".join(status.get("silencedBy") or []),
-                    inhibited_by=",".join(status.get("inhibitedBy") or []),
+                    state=status.state,
+                    silenced_by=",".join(status.silenced_by),
+                    inhibited_by=",".join(status.inhibited_by),
+                    muted_by=",".join(status.muted_by),  # Alertmanager 0.28+ (empty in /api/v2/alerts)
                     fingerprint=item.get("fingerprint"),
                 )
             self._suppressed(item)
@@ -402,19 +404,13 @@ def hot_groups(alertmanager: Alertmanager, alert: str, labels: Mapping[str, str]
     """Aggregation groups that already hold `alert` and that an alert with the drill's `labels` would join
     (a group whose labels contradict them is another group): a new alert there waits group_interval, not
     group_wait. None when Alertmanager's answer cannot be read (unknown, never a traceback)."""
+    wanted = labels or {}
     try:
-        return [_group_name(group) for group in alertmanager.groups() if _holds(group, alert, labels or {})]
+        return [
+            f"{group.receiver}{dict(group.labels)}"
+            for group in parse_groups(alertmanager.groups())
+            if not any(k in group.labels and group.labels[k] != v for k, v in wanted.items())
+            and any(a.labels.get("alertname") == alert for a in group.alerts)
+        ]
     except (requests.RequestException, ValueError, TypeError, KeyError, AttributeError):
         return None
-
-
-def _holds(group: Json, alert: str, labels: Mapping[str, str]) -> bool:
-    grouped = group.get("labels") or {}
-    if any(k in grouped and grouped[k] != v for k, v in labels.items()):
-        return False
-    return any((a.get("labels") or {}).get("alertname") == alert for a in group.get("alerts") or [])
-
-
-def _group_name(group: Json) -> str:
-    receiver = (group.get("receiver") or {}).get("name", "")
-    return f"{receiver}{dict(group.get('labels') or {})}"

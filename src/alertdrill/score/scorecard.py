@@ -18,6 +18,7 @@ __all__ = [
     "DrillResult",
     "EventRecord",
     "Evidence",
+    "NoiseEntry",
     "Phase",
     "PhaseResult",
     "RunbookStepResult",
@@ -87,6 +88,7 @@ class PhaseResult:
     budget_s: float
     elapsed_s: float | None
     passed: bool
+    ran: bool = True  # False: the drill ended before this phase's step was judged (reports: "not run")
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,40 @@ class Aborted:
 
 
 @dataclass(frozen=True)
+class NoiseEntry:
+    """One alert (one label set) that went pending or firing during the drill, and what became of it."""
+
+    alert: str
+    labels: dict[str, str] = field(default_factory=dict)  # without alertname and the drill's own labels
+    states: list[str] = field(default_factory=list)  # pending, firing, resolved (Prometheus), in order
+    receivers: list[str] = field(default_factory=list)  # receivers its firing notifications reached
+    notifications: int = 0  # firing notifications that reached anyone (each arrival once)
+    routed_to: list[str] = field(default_factory=list)  # receivers Alertmanager routed it to
+    suppressed_by: list[str] = field(default_factory=list)  # "inhibited by NodeDown", "silenced by <id>"
+    named: bool = False  # the drill names this alert (it is expected, not noise)
+
+    def shown(self) -> str:
+        """`Alert{job="x"}` (what the drill names, or what is noise)."""
+        labels = ", ".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()))
+        return f"{self.alert}{{{labels}}}" if labels else self.alert
+
+    def in_words(self) -> str:
+        """One line: the alert, whether the drill named it, its states, whom it reached."""
+        kind = "named by the drill" if self.named else "noise"
+        return f"{self.shown()} ({kind}): {', '.join(self.states) or 'seen in Alertmanager'}; {self.reached()}"
+
+    def reached(self) -> str:
+        """Whom it reached, or what kept it quiet, in words."""
+        if self.receivers:
+            return f"reached {', '.join(self.receivers)} ({self.notifications} notification(s))"
+        if self.suppressed_by:
+            return "; ".join(self.suppressed_by)
+        if self.routed_to:
+            return f"routed to {', '.join(self.routed_to)}, no notification seen"
+        return "reached nobody"
+
+
+@dataclass(frozen=True)
 class DrillResult:
     name: str
     feature: str
@@ -153,6 +189,7 @@ class DrillResult:
     runbook_steps: list[RunbookStepResult] = field(default_factory=list)
     surprise: bool = False
     aborted: Aborted | None = None
+    noise: list[NoiseEntry] = field(default_factory=list)  # every alert that went pending or firing
 
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
@@ -187,6 +224,7 @@ class DrillResult:
             notes=list(data.get("notes") or []),
             runbook_steps=[_known(RunbookStepResult, s) for s in data.get("runbook_steps") or []],
             aborted=_known(Aborted, aborted, reason=StopReason(aborted["reason"])) if aborted else None,
+            noise=[_known(NoiseEntry, n) for n in data.get("noise") or []],
         )
 
 

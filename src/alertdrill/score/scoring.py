@@ -6,7 +6,7 @@ at the end; both read the same timeline with the same functions, so they cannot 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
 from alertdrill.score.events import Event, EventName
@@ -257,8 +257,14 @@ def _channel(spec: DrillSpec) -> str:
     return step.channel if isinstance(step, ReachesContactGroup) else ""
 
 
+def _all_fired(events: Events, alerts: Sequence[str]) -> float | None:
+    """When the last of `alerts` fired (None until every one has)."""
+    times = [fired_at(events, alert) for alert in alerts]
+    return max(t for t in times if t is not None) if times and None not in times else None
+
+
 PHASE_CLOCKS: dict[Phase, Callable[[DrillSpec, Events], float | None]] = {
-    Phase.ALERT: lambda spec, ev: fired_at(ev, spec.alert) if spec.alert else None,
+    Phase.ALERT: lambda spec, ev: _all_fired(ev, spec.firing_alerts),
     Phase.NOTIFY: lambda spec, ev: (
         e.at if spec.alert and (e := proof(ev, spec.alert, spec.contact_group, _channel(spec))) else None
     ),
@@ -267,12 +273,15 @@ PHASE_CLOCKS: dict[Phase, Callable[[DrillSpec, Events], float | None]] = {
 }
 
 
-def phases(spec: DrillSpec, events: Events) -> dict[Phase, PhaseResult]:
+def phases(spec: DrillSpec, events: Events, judged: Collection[Phase] | None = None) -> dict[Phase, PhaseResult]:
+    """Each timed phase against its budget; `judged`: the phases whose step reached a verdict (None: all),
+    the others did not run (a check before them failed, or the drill stopped before injecting)."""
     t0 = injected_at(events)
     result: dict[Phase, PhaseResult] = {}
     for phase, budget in spec.budgets().items():
         elapsed = elapsed_since(PHASE_CLOCKS[phase](spec, events), t0)
-        result[phase] = PhaseResult(budget, elapsed, elapsed is not None and elapsed <= budget)
+        ran = judged is None or phase in judged
+        result[phase] = PhaseResult(budget, elapsed, elapsed is not None and elapsed <= budget, ran)
     return result
 
 
@@ -307,8 +316,9 @@ def score(
     duration_s: float = 0.0,
     runbook_steps: Sequence[RunbookStepResult] = (),
     notes: Sequence[str] = (),
+    judged: Collection[Phase] | None = None,
 ) -> DrillResult:
-    phase_results = phases(spec, events)
+    phase_results = phases(spec, events, judged)
     if error:
         status = Status.ERROR
     elif any(not c.passed for c in checks) or any(not p.passed for p in phase_results.values()):

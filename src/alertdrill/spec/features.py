@@ -13,13 +13,19 @@ from alertdrill.errors import SpecError
 from alertdrill.spec import grammar
 from alertdrill.spec.gherkin import ParsedScenario, parse_feature
 from alertdrill.spec.model import (
+    WINDOW_STEPS,
     AlertFires,
+    AlertsFire,
+    AtMostNotifications,
     DrillSpec,
     InjectFault,
     LinksRunbook,
     LocatesFault,
+    OnlyContactGroup,
+    QuietStart,
     ReachesContactGroup,
     Recovers,
+    ResolvesAfterRevert,
     SteadyState,
     Step,
 )
@@ -76,17 +82,24 @@ class _Checker:
         if len(injections) > 1:
             raise self.fail("a drill injects one fault", injections[1].line, "split it into two scenarios")
         inject_at = steps.index(injections[0])
+        self._check_revert_last(steps)
         alert_named = False
         for index, step in enumerate(steps):
             if isinstance(step, SteadyState | InjectFault):
                 self._check_names(step)  # an unknown name first: it says more than the order
             self._check_order(step, index, inject_at)
-            alert_named = alert_named or isinstance(step, AlertFires)
-            if isinstance(step, ReachesContactGroup | LinksRunbook) and not alert_named:
+            alert_named = alert_named or isinstance(step, AlertFires | AlertsFire)
+            if isinstance(step, ReachesContactGroup | LinksRunbook | AtMostNotifications) and not alert_named:
                 raise self.fail(
                     "this step needs the alert named first",
                     step.line,
                     'add `Then the alert "<name>" fires within 1 minute` above it',
+                )
+            if isinstance(step, ResolvesAfterRevert) and not alert_named:
+                raise self.fail(
+                    "which alert resolves? name it first",
+                    step.line,
+                    'add `Then the alert "<name>" fires within ...` above it',
                 )
             if isinstance(step, LocatesFault | Recovers) and not alert_named:
                 raise self.fail(
@@ -96,10 +109,22 @@ class _Checker:
                 )
             self._check_names(step)
 
+    def _check_revert_last(self, steps: list[Step]) -> None:
+        """`the alert resolves within T of the fault being reverted` reverts the fault: only verdicts on
+        the whole drill may follow it."""
+        resolves = [i for i, s in enumerate(steps) if isinstance(s, ResolvesAfterRevert)]
+        later = [s for s in steps[resolves[0] + 1 :] if not isinstance(s, WINDOW_STEPS)] if resolves else []
+        if later:
+            raise self.fail(
+                "this step needs the fault in place, but the step above reverts it",
+                later[0].line,
+                "move `the alert resolves within ... of the fault being reverted` below it",
+            )
+
     def _check_order(self, step: Step, index: int, inject_at: int) -> None:
-        if isinstance(step, SteadyState) and index > inject_at:
+        if isinstance(step, SteadyState | QuietStart) and index > inject_at:
             raise self.fail("the steady state is checked before the fault", step.line, "move this Given above the When")
-        if not isinstance(step, SteadyState | InjectFault) and index < inject_at:
+        if not isinstance(step, SteadyState | QuietStart | InjectFault) and index < inject_at:
             raise self.fail(
                 "an expectation comes before the fault is injected", step.line, "move the Then steps below the When"
             )
@@ -125,7 +150,9 @@ class _Checker:
                 step.line,
                 'name a Markdown file under the runbooks folder, e.g. "runbooks/payments-api-down.md"',
             )
-        if isinstance(step, ReachesContactGroup) and step.group not in self.groups:
+        if isinstance(step, ReachesContactGroup | OnlyContactGroup | AtMostNotifications) and (
+            step.group not in self.groups
+        ):
             raise self.fail(
                 f'unknown contact group "{step.group}"',
                 step.line,

@@ -17,11 +17,18 @@ from parse import compile as compile_format
 from alertdrill.durations import parse_duration
 from alertdrill.spec.model import (
     AlertFires,
+    AlertInhibited,
+    AlertsFire,
+    AtMostNotifications,
     InjectFault,
     LinksRunbook,
     LocatesFault,
+    NoOtherAlert,
+    OnlyContactGroup,
+    QuietStart,
     ReachesContactGroup,
     Recovers,
+    ResolvesAfterRevert,
     SteadyState,
     Step,
 )
@@ -57,6 +64,25 @@ def _channel(args: Mapping[str, object]) -> str:
     if said not in CHANNELS:
         raise ValueError(f'"{said}" is not a way to be reached: write "by email", "by webhook" or nothing')
     return CHANNELS[said]
+
+
+def _alerts(args: Mapping[str, object]) -> tuple[str, ...]:
+    """`"NodeDown", "NodeExporterDown"` (commas, or `and` before the last) -> the names, at least two."""
+    written = str(args["alerts"])
+    names = tuple(QUOTED.findall(written))
+    rest = QUOTED.sub("", written).replace(",", " ").split()
+    if len(names) < 2 or any(word != "and" for word in rest):
+        raise ValueError(f'{written} is not a list of alert names: write "A", "B" (each quoted, separated by commas)')
+    if len(set(names)) != len(names):
+        raise ValueError(f"{written} names an alert twice")
+    return names
+
+
+def _count(args: Mapping[str, object]) -> int:
+    count = int(str(args["count"]))
+    if count < 0:
+        raise ValueError(f"at most {count} notifications: the count must be 0 or more")
+    return count
 
 
 PHRASES: tuple[Phrase, ...] = (
@@ -102,6 +128,54 @@ PHRASES: tuple[Phrase, ...] = (
         lambda a, line: Recovers(_budget(a), line),
         "the service recovers within 10 minutes",
     ),
+    Phrase(
+        "given",
+        "no alert is firing",
+        lambda a, line: QuietStart(line),
+        "no alert is firing",
+    ),
+    Phrase(
+        "then",
+        "the alerts {alerts} fire within {budget}",
+        lambda a, line: AlertsFire(_alerts(a), _budget(a), line),
+        'the alerts "NodeDown", "NodeExporterDown" fire within 1 minute',
+    ),
+    Phrase(
+        "then",
+        'only the contact group "{group}" is notified',
+        lambda a, line: OnlyContactGroup(str(a["group"]), line),
+        'only the contact group "payments-oncall" is notified',
+    ),
+    Phrase(
+        "then",
+        "no other alert fires",
+        lambda a, line: NoOtherAlert(line),
+        "no other alert fires",
+    ),
+    Phrase(
+        "then",
+        'the alert "{alert}" is inhibited',
+        lambda a, line: AlertInhibited(str(a["alert"]), line),
+        'the alert "PaymentsLatencyHigh" is inhibited',
+    ),
+    Phrase(
+        "then",
+        'at most {count:d} notifications reach the contact group "{group}"',
+        lambda a, line: AtMostNotifications(_count(a), str(a["group"]), line),
+        'at most 2 notifications reach the contact group "payments-oncall"',
+    ),
+    Phrase(
+        "then",
+        'at most {count:d} notification reaches the contact group "{group}"',
+        lambda a, line: AtMostNotifications(_count(a), str(a["group"]), line),
+        'at most 1 notification reaches the contact group "payments-oncall"',
+    ),
+    Phrase(
+        "then",
+        "the alert resolves within {budget} of the fault being reverted",
+        lambda a, line: ResolvesAfterRevert(_budget(a), line),
+        "the alert resolves within 2 minutes of the fault being reverted",
+    ),
 )
 
 
@@ -114,7 +188,7 @@ def match(keyword: str, text: str) -> tuple[Phrase, dict[str, object]] | None:
 
 QUOTED = re.compile(r'"([^"]*)"')
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-WITHIN = re.compile(r"\bwithin\s+(.+?)\s*$")
+WITHIN = re.compile(r"\bwithin\s+(.+?)(?:\s+of the fault being reverted)?\s*$")
 
 
 def _in_their_words(phrase: Phrase, text: str) -> str:

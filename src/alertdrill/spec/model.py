@@ -60,7 +60,80 @@ class Recovers:
     line: int = 0
 
 
-Step = SteadyState | InjectFault | AlertFires | ReachesContactGroup | LinksRunbook | LocatesFault | Recovers
+@dataclass(frozen=True)
+class QuietStart:
+    """`Given no alert is firing`: nothing may be pending or firing before the fault."""
+
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class AlertsFire:
+    """Several alerts from one fault, each within the budget."""
+
+    alerts: tuple[str, ...]
+    budget_s: float
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class OnlyContactGroup:
+    """Every notification of the drill went to this contact group's receiver."""
+
+    group: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class NoOtherAlert:
+    """No alert but the ones the drill names goes pending or firing during the drill."""
+
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class AlertInhibited:
+    """The alert fires in Prometheus, Alertmanager inhibits it, and it reaches nobody."""
+
+    alert: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class AtMostNotifications:
+    """At most `count` notifications of the drill's alerts reach the contact group's receiver."""
+
+    count: int
+    group: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ResolvesAfterRevert:
+    """The drill's alerts resolve (and resolved notifications arrive) within the budget after the revert."""
+
+    budget_s: float
+    line: int = 0
+
+
+Step = (
+    SteadyState
+    | InjectFault
+    | AlertFires
+    | ReachesContactGroup
+    | LinksRunbook
+    | LocatesFault
+    | Recovers
+    | QuietStart
+    | AlertsFire
+    | OnlyContactGroup
+    | NoOtherAlert
+    | AlertInhibited
+    | AtMostNotifications
+    | ResolvesAfterRevert
+)
+# Steps whose verdict holds for the whole drill: checked when performed and again after the revert.
+WINDOW_STEPS = (OnlyContactGroup, NoOtherAlert, AlertInhibited, AtMostNotifications)
 
 # Scorecard phase name for each timed step, in the order a drill lives through them.
 PHASE_OF: dict[type, Phase] = {
@@ -93,8 +166,30 @@ class DrillSpec:
 
     @property
     def alert(self) -> str | None:
-        step = self.first(AlertFires)
+        """The drilled alert: the first one a `fires` step names."""
+        step = next((s for s in self.steps if isinstance(s, AlertFires | AlertsFire)), None)
+        if isinstance(step, AlertsFire):
+            return step.alerts[0]
         return step.alert if isinstance(step, AlertFires) else None
+
+    @property
+    def firing_alerts(self) -> tuple[str, ...]:
+        """The alerts whose firing is the `alert` phase: the first `fires` step's."""
+        step = next((s for s in self.steps if isinstance(s, AlertFires | AlertsFire)), None)
+        if isinstance(step, AlertsFire):
+            return step.alerts
+        return (step.alert,) if isinstance(step, AlertFires) else ()
+
+    @property
+    def named_alerts(self) -> tuple[str, ...]:
+        """Every alert the drill names (fires, inhibited), in order: the alerts that are no noise."""
+        names: list[str] = []
+        for step in self.steps:
+            if isinstance(step, AlertFires | AlertInhibited):
+                names.append(step.alert)
+            elif isinstance(step, AlertsFire):
+                names += step.alerts
+        return tuple(dict.fromkeys(names))
 
     @property
     def contact_group(self) -> str | None:
@@ -108,9 +203,9 @@ class DrillSpec:
     def budgets(self) -> dict[Phase, float]:
         """Phase name -> budget in seconds, for the timed steps present in this drill."""
         return {
-            PHASE_OF[type(s)]: s.budget_s
+            (Phase.ALERT if isinstance(s, AlertsFire) else PHASE_OF[type(s)]): s.budget_s
             for s in self.steps
-            if isinstance(s, AlertFires | ReachesContactGroup | LocatesFault | Recovers)
+            if isinstance(s, AlertFires | AlertsFire | ReachesContactGroup | LocatesFault | Recovers)
         }
 
     def longest_budget(self) -> float:

@@ -140,8 +140,9 @@ class History:
     def trends(self, last: int = 10) -> dict[str, list[float | None]]:
         """drill -> time to alert over its last `last` runs that injected (for the HTML report's chart)."""
         series: dict[str, list[float | None]] = {}
-        for row in injected_runs(self.rows()):
-            series.setdefault(row.drill, []).append(row.elapsed("alert"))
+        for row in self.rows():
+            if row.injected:  # a drill stopped before its fault says nothing about time to alert
+                series.setdefault(row.drill, []).append(row.elapsed("alert"))
         return {drill: values[-last:] for drill, values in series.items()}
 
 

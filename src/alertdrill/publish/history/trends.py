@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from alertdrill.publish.history.schema import PHASES
 from alertdrill.publish.history.store import DrillRow, injected_runs
+from alertdrill.score.scorecard import PhaseResult
 
 MEASURED = {"alert": "time to alert", "locate": "time to locate", "recover": "time to recover"}
 SLOWER_FACTOR, SLOWER_MIN_S = 1.5, 1.0  # a phase "regressed" when 50% and 1 s slower than last time
@@ -45,7 +46,7 @@ class Regression:
 
 
 def fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+    return "-" if value is None else f"{value:.2f} s"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class HistoryReport:
     regressions: list[Regression] = field(default_factory=list)
     runs_not_injected: int = 0  # runs every drill of which stopped before injecting: left out
     last_run: list[DrillRow] = field(default_factory=list)  # the newest counted run's drills
+    drills_not_injected: int = 0  # drills of counted runs that stopped before injecting: left out too
 
     def to_dict(self) -> dict[str, object]:
         def table(part: Mapping[str, Mapping[str, Stats]]) -> dict[str, dict[str, object]]:
@@ -64,6 +66,7 @@ class HistoryReport:
         return {
             "runs": self.runs,
             "runs_not_injected": self.runs_not_injected,
+            "drills_not_injected": self.drills_not_injected,
             "by_alert": table(self.by_alert),
             "by_contact_group": table(self.by_contact_group),
             "regressions": [r.to_dict() for r in self.regressions],
@@ -72,7 +75,7 @@ class HistoryReport:
                     "run_id": r.run_id,
                     "drill": r.drill,
                     "status": r.status,
-                    "phases": {name: asdict(p) for name, p in r.phases.items()},
+                    "phases": {name: _phase_dict(p) for name, p in r.phases.items()},
                 }
                 for r in self.last_run
             ],
@@ -81,15 +84,15 @@ class HistoryReport:
     def to_text(self) -> str:
         skipped = f" ({self.runs_not_injected} more injected nothing: not counted)" if self.runs_not_injected else ""
         lines = [f"{self.runs} run(s) in history{skipped}"]
+        if self.drills_not_injected:
+            lines.append(f"{self.drills_not_injected} drill(s) of these runs stopped before injecting: not counted")
+        lines.append("Times are seconds from the fault's injection; runs: the drills that injected it.")
         for title, part in (("alert", self.by_alert), ("contact group", self.by_contact_group)):
-            lines += [
-                "",
-                f"{'per ' + title:<28} {'measure':<16} {'runs':>4} {'median s':>8} {'p90 s':>8} {'last s':>8}",
-            ]
+            lines += ["", f"{'per ' + title:<28} {'measure':<16} {'runs':>4} {'median':>9} {'p90':>9} {'last':>9}"]
             for key, measures in part.items():
                 for measure, s in measures.items():
                     lines.append(
-                        f"{key:<28} {measure:<16} {s.runs:>4} {fmt(s.median_s):>8} {fmt(s.p90_s):>8} {fmt(s.last_s):>8}"
+                        f"{key:<28} {measure:<16} {s.runs:>4} {fmt(s.median_s):>9} {fmt(s.p90_s):>9} {fmt(s.last_s):>9}"
                     )
         lines += self._last_run_lines()
         lines += ["", f"Regressions since the previous run: {len(self.regressions) or 'none'}"]
@@ -100,25 +103,42 @@ class HistoryReport:
         """The newest run, a phase per column: seconds from injection (`missed`: never completed)."""
         if not self.last_run:
             return []
+        width = max(len("drill"), *(len(row.drill) for row in self.last_run))
         lines = [
             "",
-            f"Last run {self.last_run[0].run_id}",
-            f"{'drill':<40} {'status':<7} " + " ".join(f"{phase + ' s':>9}" for phase in PHASES),
+            f"Last run {self.last_run[0].run_id} (seconds from injection; missed: never within the budget)",
+            f"{'drill':<{width}} {'status':<7} " + " ".join(f"{phase:>9}" for phase in PHASES),
         ]
         for row in self.last_run:
             cells = [
-                "-" if p is None else "missed" if p.elapsed_s is None else fmt(p.elapsed_s)
+                "-"
+                if p is None
+                else "not run"
+                if not row.injected
+                else "missed"
+                if p.elapsed_s is None
+                else fmt(p.elapsed_s)
                 for p in (row.phases.get(phase) for phase in PHASES)
             ]
-            lines.append(f"{row.drill:<40} {row.status:<7} " + " ".join(f"{c:>9}" for c in cells))
+            lines.append(f"{row.drill:<{width}} {row.status:<7} " + " ".join(f"{c:>9}" for c in cells))
         return lines
 
 
+def _cell(row: DrillRow, phase: PhaseResult | None) -> str:
+    if phase is None:
+        return "-"
+    if not row.injected:
+        return "not run"
+    return "missed" if phase.elapsed_s is None else fmt(phase.elapsed_s)
+
+
 def _grouped(rows: list[DrillRow], key: str) -> dict[str, dict[str, Stats]]:
+    """Per alert or contact group, each measure over the drills that injected their fault (one that
+    stopped before says nothing about the alert path, even in a run where others ran)."""
     values: dict[str, dict[str, list[float | None]]] = {}
     for row in rows:
         name = getattr(row, key)
-        if not name:
+        if not name or not row.injected:
             continue
         for phase, measure in MEASURED.items():
             if phase in row.phases:  # only drills that time this phase
@@ -158,4 +178,10 @@ def history_report(rows: list[DrillRow]) -> HistoryReport:
         _regressions(counted),
         len({r.run_id for r in rows} - run_ids),
         last,
+        sum(not r.injected for r in counted),
     )
+
+
+def _phase_dict(phase: PhaseResult) -> dict[str, object]:
+    """A phase as history keeps it (no `ran`: history stores what was measured)."""
+    return {"budget_s": phase.budget_s, "elapsed_s": phase.elapsed_s, "passed": phase.passed}

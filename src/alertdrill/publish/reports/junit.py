@@ -45,4 +45,6 @@ def _testcase(suite: ET.Element, drill: DrillResult) -> None:
         detail = "\n".join(f"{c.name}: expected {c.expected}, got {c.actual}. {c.message}" for c in failed)
         ET.SubElement(case, "failure", type="DrillFailed", message=message).text = detail or message
     phases = ", ".join(f"{name} {p.elapsed_s}/{p.budget_s:g} s" for name, p in drill.phases.items())
-    ET.SubElement(case, "system-out").text = f"alert {drill.alert}; contact group {drill.contact_group}; {phases}"
+    noise = "".join(f"\nalert during the drill: {n.in_words()}" for n in drill.noise)
+    out = f"alert {drill.alert}; contact group {drill.contact_group}; {phases}{noise}"
+    ET.SubElement(case, "system-out").text = out

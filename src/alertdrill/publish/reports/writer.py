@@ -12,9 +12,11 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from alertdrill.publish.reports import timeline, trend
 from alertdrill.publish.reports.junit import render_junit
 from alertdrill.publish.reports.timeline import timeline_view
-from alertdrill.score.scorecard import Phase, Scorecard, Status
+from alertdrill.publish.reports.trend import TrendView, trend_view
+from alertdrill.score.scorecard import DrillResult, Phase, Scorecard, Status
 
 
 def new_run_id(started_at: float) -> str:
@@ -43,38 +45,34 @@ def render_markdown(card: Scorecard) -> str:
 
 def compliance(card: Scorecard) -> str:
     """Share of drills whose every timed phase (1 min alert, 5 locate, 10 recover) met its budget."""
-    timed = [d for d in card.drills if d.phases]
+    timed = [d for d in card.drills if any(p.ran for p in d.phases.values())]  # not-run drills say nothing
     if not timed:
         return "-"
     met = sum(all(p.passed for p in d.phases.values()) for d in timed)
     return f"{100 * met / len(timed):.0f}%"
 
 
-def sparkline(values: list[float | None], width: float = 160, height: float = 32) -> str:
-    """SVG polyline points of `values` (None skipped), the largest at the top."""
-    known = [(i, v) for i, v in enumerate(values) if v is not None]
-    if not known:
-        return ""
-    top = max(v for _, v in known) or 1.0
-    step = width / max(len(values) - 1, 1)
-    return " ".join(f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in known)
-
-
 def render_html(card: Scorecard, trends: Mapping[str, list[float | None]] | None = None) -> str:
     """Self-contained HTML (inline CSS and SVG, no external resource); every user text is escaped."""
-    views = [timeline_view(d) for d in card.drills]
-    return (
-        _templates(html=True)
-        .get_template("scorecard.html.j2")
-        .render(
-            card=card,
-            summary=card.summary(),
-            views=views,
-            trends=trends or {},
-            compliance=compliance(card),
-            sparkline=sparkline,
-        )
+    trends = trends or {}
+    env = _templates(html=True)
+    env.filters["px"] = lambda v: f"{float(v):.1f}"
+    return env.get_template("scorecard.html.j2").render(
+        card=card,
+        summary=card.summary(),
+        views=[timeline_view(d) for d in card.drills],
+        trend_views=[_trend(d, trends) for d in card.drills],
+        compliance=compliance(card),
+        geo=timeline,
+        tgeo=trend,
     )
+
+
+def _trend(drill: DrillResult, trends: Mapping[str, list[float | None]]) -> TrendView | None:
+    """Time to alert over the drill's last runs (history's key is `feature::name`), from two runs on."""
+    alert = drill.phases.get(Phase.ALERT)
+    values = trends.get(f"{drill.feature}::{drill.name}")
+    return trend_view(values, float(alert.budget_s)) if values and alert is not None else None
 
 
 def _point_latest(report_dir: Path, run_dir: Path) -> None:
