@@ -274,6 +274,9 @@ def test_an_observer_retries_a_temporary_error_and_reports_no_outage_once_it_ans
         def alerts(self, alertname: str, labels: object = None) -> list[object]:
             return []
 
+        def metrics(self) -> list[str]:
+            return []
+
     timeline = Timeline()
     watch = Watch(
         WatchTarget(ALERT, time.time() - 1, lambda receiver: None),

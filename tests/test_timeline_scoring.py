@@ -88,7 +88,7 @@ def test_late_delivery_says_which_part_of_the_path_ate_the_budget() -> None:
     )
     check = check_reaches(ReachesContactGroup("team", 60.0), "r", "A", line.events())
     assert not check.passed
-    assert "firing took 50.0 s, delivery after firing 25.0 s" in check.message
+    assert "detection 50.0 s, grouping and sending 25.0 s" in check.message
 
 
 def test_score_is_failed_when_a_phase_missed_even_without_a_check() -> None:

@@ -156,6 +156,7 @@ class Settings:
     runbook_hosts: tuple[str, ...] = ()  # hosts whose http(s) runbook links are fetched (loopback always)
     allow_drift: bool = False  # drill the deployed rule even when it differs from the file
     parallel: int = 1  # drills with disjoint targets at once; 0 = as many as the targets allow
+    fresh_groups: str = "label"  # label: a new group where the lab can; wait: also wait for a live group to end
     serve_listen: str = "127.0.0.1:9097"  # where `alertdrill serve` (the console) listens
     serve_users_file: Path | None = None  # names -> {token or token_file, role}; required off loopback
 

@@ -64,6 +64,15 @@ def parallel(text: str) -> int:
     return value
 
 
+def fresh_groups(value: str) -> str:
+    """`label` (a new group per drill where the lab owns Prometheus) or `wait` (also wait, bounded, until a
+    live group that holds the alert is gone before injecting)."""
+    chosen = value.strip().lower()
+    if chosen not in ("label", "wait"):
+        raise ValueError("must be `label` or `wait`")
+    return chosen
+
+
 def text(value: str) -> str:
     return value
 
@@ -143,6 +152,14 @@ OPTIONS: tuple[Option, ...] = (
         "yes|no",
     ),
     Option("parallel", "--parallel", parallel, "drills with disjoint targets at once: N or auto (default 1)", "N|auto"),
+    Option(
+        "fresh_groups",
+        "--fresh-groups",
+        fresh_groups,
+        "label: a new Alertmanager group per drill where the lab can (default); wait: also wait for a live "
+        "group that holds the alert to end before injecting (bounded)",
+        "label|wait",
+    ),
     Option("manual", "--manual", boolean, "every drill is for people, as if tagged @manual", "yes|no"),
     Option(
         "surprise",

@@ -16,6 +16,7 @@ class ContactGroup:
     notify: tuple[str, ...] = ()
     line: int = 0
     imap: Mailbox | None = None  # where its email is read back (see catalog.mailbox)
+    delivery: str = ""  # "routed": routing seen counts as reaching the group (delivery not observable)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class ContactGroups:
 
     def receiver(self, group: str) -> str:
         return self.groups[group].receiver
+
+    def routed_receivers(self) -> frozenset[str]:
+        """Receivers whose contact group accepts routing as proof (`delivery: routed`)."""
+        return frozenset(g.receiver for g in self.groups.values() if g.delivery == "routed")
 
     def group_of(self, receiver: str) -> str | None:
         return next((g.name for g in self.groups.values() if g.receiver == receiver), None)
@@ -88,11 +93,19 @@ class ContactGroups:
                         fix='e.g. "mailto://oncall@example.com" or "json://host/path"',
                     )
             imap = _mailbox(doc, name, body, path.parent)
-            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name), imap)
+            delivery = body.get("delivery", "")
+            if "delivery" in body and delivery != "routed":
+                raise doc.error(
+                    f"contact group {name!r}: delivery must be `routed` (or left out), not {_short(delivery)}",
+                    name,
+                    "delivery",
+                    fix="`delivery: routed` accepts routing as proof where delivery cannot be observed",
+                )
+            groups[str(name)] = ContactGroup(str(name), receiver, tuple(notify), doc.line(name), imap, str(delivery))
         return cls(path, groups)
 
 
-KEYS = ("receiver", "notify", "imap", "password_file")
+KEYS = ("receiver", "notify", "imap", "password_file", "delivery")
 
 
 def _mailbox(doc: YamlDoc, name: str, body: dict[str, object], base: Path) -> Mailbox | None:

@@ -12,13 +12,15 @@ optional) or the legacy `match:` / `match_re:` maps; regexes are anchored; a mis
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from alertdrill.catalog.inhibition import InhibitRule, parse_rule
 from alertdrill.catalog.matchers import Matcher, parse_matchers
+from alertdrill.catalog.timeintervals import NamedInterval, parse_interval
 from alertdrill.durations import parse_prometheus_duration
 from alertdrill.errors import ConfigError
-from alertdrill.yamlfile import YamlDoc, load_yaml
+from alertdrill.yamlfile import YamlDoc, load_yaml, parse_yaml
 
 __all__ = ["Matcher", "Route", "RoutingTree", "load_routing_tree", "parse_matchers"]
 
@@ -36,6 +38,9 @@ class Route:
     group_interval_s: float = DEFAULT_TIMERS["group_interval"]
     repeat_interval_s: float = DEFAULT_TIMERS["repeat_interval"]
     line: int = 0
+    path: str = "route"  # where it is in the configuration: `route.routes[1]`
+    mute_time_intervals: tuple[str, ...] = ()  # not inherited (as in Alertmanager)
+    active_time_intervals: tuple[str, ...] = ()
 
     def match(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert with `labels` ends in (Alertmanager's `Route.Match`)."""
@@ -77,6 +82,9 @@ class RoutingTree:
     receivers: dict[str, int] = field(default_factory=dict)  # name -> line
     emails: dict[str, str] = field(default_factory=dict)  # address (lower case) -> receiver (email_configs)
     sends_resolved: frozenset[str] = frozenset()  # receivers with a webhook that sends resolved notifications
+    inhibit_rules: tuple[InhibitRule, ...] = ()
+    time_intervals: dict[str, NamedInterval] = field(default_factory=dict)
+    integrations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # receiver -> `webhook`, `email`, ...
 
     def routes_for(self, labels: Mapping[str, str]) -> list[Route]:
         """The routes an alert ends in, in routing order, each with its own (inherited) timers."""
@@ -129,24 +137,22 @@ def _route(doc: YamlDoc, raw: object, keys: tuple[str | int, ...], parent: Route
         (),
         tuple(map(str, group_by or [])),
         line=doc.line(*keys),
+        path="".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip("."),
+        mute_time_intervals=tuple(map(str, raw.get("mute_time_intervals") or [])),
+        active_time_intervals=tuple(map(str, raw.get("active_time_intervals") or [])),
         **timers,
     )
     children = tuple(_route(doc, child, (*keys, "routes", i), node) for i, child in enumerate(raw.get("routes") or []))
-    return Route(
-        node.receiver,
-        node.matchers,
-        node.continue_,
-        children,
-        node.group_by,
-        node.group_wait_s,
-        node.group_interval_s,
-        node.repeat_interval_s,
-        node.line,
-    )
+    return replace(node, routes=children)
 
 
 def load_routing_tree(path: Path) -> RoutingTree:
     return routing_tree(load_yaml(path, what="Alertmanager configuration"))
+
+
+def parse_routing_tree(text: str, source: str) -> RoutingTree:
+    """The tree of a configuration Alertmanager reports (`/api/v2/status` `config.original`)."""
+    return routing_tree(parse_yaml(text, Path(source), what="Alertmanager configuration"))
 
 
 def routing_tree(doc: YamlDoc) -> RoutingTree:
@@ -173,4 +179,51 @@ def routing_tree(doc: YamlDoc) -> RoutingTree:
             for h in item.get("webhook_configs") or []
         )
     )
-    return RoutingTree(path, _route(doc, doc.data["route"], ("route",), None), receivers, emails, resolved)
+    return RoutingTree(
+        path,
+        _route(doc, doc.data["route"], ("route",), None),
+        receivers,
+        emails,
+        resolved,
+        _inhibit_rules(doc, doc.data),
+        _time_intervals(doc, doc.data),
+        _integrations(doc.data.get("receivers") or []),
+    )
+
+
+def _items(raw: object) -> list[object]:
+    return list(raw) if isinstance(raw, list) else []
+
+
+def _integrations(receivers: object) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for item in receivers if isinstance(receivers, list) else []:
+        if isinstance(item, Mapping) and item.get("name"):
+            kinds = (str(k).removesuffix("_configs") for k, v in item.items() if str(k).endswith("_configs") and v)
+            found[str(item["name"])] = tuple(kinds)
+    return found
+
+
+def _inhibit_rules(doc: YamlDoc, data: Mapping[str, object]) -> tuple[InhibitRule, ...]:
+    rules = []
+    for index, raw in enumerate(_items(data.get("inhibit_rules"))):
+        try:
+            rules.append(parse_rule(index, raw, doc.line("inhibit_rules", index)))
+        except ValueError as exc:
+            raise doc.error(f"inhibit_rules[{index}]: {exc}", "inhibit_rules", index) from None
+    return tuple(rules)
+
+
+def _time_intervals(doc: YamlDoc, data: Mapping[str, object]) -> dict[str, NamedInterval]:
+    """`time_intervals` and the older `mute_time_intervals`: name -> its intervals."""
+    found: dict[str, NamedInterval] = {}
+    for key in ("mute_time_intervals", "time_intervals"):
+        for index, raw in enumerate(_items(data.get(key))):
+            if not isinstance(raw, Mapping) or not raw.get("name"):
+                raise doc.error(f"{key}[{index}] needs a name", key, index)
+            try:
+                parsed = tuple(parse_interval(item) for item in raw.get("time_intervals") or [])
+            except ValueError as exc:
+                raise doc.error(f"time interval {raw['name']!r}: {exc}", key, index) from None
+            found[str(raw["name"])] = NamedInterval(str(raw["name"]), parsed, doc.line(key, index))
+    return found

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.links import link_problem
-from alertdrill.catalog.routes import load_routing_tree
+from alertdrill.catalog.routes import RoutingTree, load_routing_tree
 from alertdrill.catalog.runbooks import runbook_problem
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.errors import InjectorError, UnreachableError
@@ -54,6 +54,7 @@ class Environment:
         self.contact_groups = ContactGroups.load(self.settings.contact_groups)
         self.ledger = Ledger(self.settings.state_dir / "ledger")
         self._emails: dict[str, str] | None = None
+        self._tree: tuple[RoutingTree | None] | None = None
         self._feed: SinkFeed | None = None
         self._feed_lock = threading.Lock()
 
@@ -94,6 +95,14 @@ class Environment:
             path = self.settings.alertmanager_config
             self._emails = load_routing_tree(path).emails if path is not None and path.exists() else {}
         return self._emails
+
+    def routing_tree(self) -> RoutingTree | None:
+        """The configuration Alertmanager runs (its file, else its /api/v2/status), read once; None if unreadable."""
+        if self._tree is None:
+            from alertdrill.drill.explain import routing_tree
+
+            self._tree = (routing_tree(self.settings, self.alertmanager()),)
+        return self._tree[0]
 
     def resolved_senders(self) -> frozenset[str]:
         """Receivers whose webhooks send resolved notifications (Alertmanager's default for webhooks)."""

@@ -11,9 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import requests
+
 from alertdrill.config import FaultConfig, Settings
 from alertdrill.drill.acknowledgement import Acknowledgement
 from alertdrill.drill.environment import Environment, Progress, needs_sink
+from alertdrill.drill.explain import HotGroups, alert_labels, path_details, route_to
 from alertdrill.drill.killswitch import KillSwitch
 from alertdrill.drill.runbooks import RunbookRunner
 from alertdrill.drill.safety import Safety
@@ -23,7 +26,7 @@ from alertdrill.observe import Watch, WatchTarget
 from alertdrill.observe.guards import Guards
 from alertdrill.observe.mailbox import MailboxReader
 from alertdrill.observe.noise import NoiseWatch
-from alertdrill.observe.watch import hot_groups
+from alertdrill.observe.suppression import Suppression
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Check, RunbookStepResult
 from alertdrill.sink.tokens import register_quietly
@@ -91,11 +94,42 @@ def fresh_group(env: Environment, timeline: Timeline, alert: str, also: tuple[st
     if labels is not None:
         timeline.record(EventName.GROUP_FRESH, alert=alert, **labels)
         return labels
-    hot = hot_groups(env.alertmanager(), alert)
-    if hot:
-        note = "an Alertmanager group already holds this alert: delivery waits group_interval instead of group_wait"
-        timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot), note=note)
     return {}
+
+
+def prepare(env: Environment, spec: DrillSpec, timeline: Timeline, progress: Progress, alert: str) -> dict[str, str]:
+    """Before injecting: a fresh group (or the live one, named, and waited for with `--fresh-groups wait`),
+    the path's arithmetic, and what would inhibit or mutes the alert now. The drill's group labels."""
+    labels = fresh_group(env, timeline, alert, spec.named_alerts)
+    carried, rule = alert_labels(env.settings, alert, spec.fault)
+    carried.update(labels)
+    tree = env.routing_tree()
+    group = spec.contact_group or ""
+    receiver = env.contact_groups.receiver(group) if group in env.contact_groups else ""
+    route = route_to(tree, carried, receiver)
+    group_interval = route.group_interval_s if route else 300.0
+    groups = HotGroups(env.alertmanager(), progress)
+    hot = groups.check(alert, labels)
+    if hot and env.settings.fresh_groups == "wait":
+        hot = groups.wait(alert, labels, group_interval)
+    if hot:
+        note = (
+            f"{alert} lands in a live Alertmanager group ({'; '.join(hot)}): delivery waits group_interval "
+            f"({group_interval:g} s) instead of group_wait; a clean repeat is possible {group_interval:g} s after "
+            "the group's alerts resolve (or run with --fresh-groups wait)"
+        )
+        timeline.record(EventName.GROUP_HOT, alert=alert, groups="; ".join(hot), note=note)
+        progress(f"  {note}")
+    timeline.record(EventName.ALERT_PATH, **path_details(env.settings, rule, route, alert, bool(hot)))
+    try:
+        forecast = Suppression(env.alertmanager(), tree).forecast(carried) if tree else []
+    except (requests.RequestException, ValueError) as exc:
+        forecast = []
+        progress(f"  could not ask Alertmanager which alerts could inhibit {alert} ({type(exc).__name__})")
+    for said in forecast:
+        timeline.record(EventName.FORECAST, alert=alert, cause=said)
+        progress(f"  before injecting: {alert} {said}")
+    return labels
 
 
 def noise_watch(env: Environment, timeline: Timeline, spec: DrillSpec) -> WatchFactory:
@@ -172,11 +206,25 @@ class SessionParts:
         sink = needs_sink(spec)
 
         def watch(alert: str, since: float, labels: Mapping[str, str]) -> Observing:
-            tokens = {"ack_token": ack.token if ack else "", "abort_token": kill.token}
-            target = WatchTarget(alert, since, env.group_of, labels, **tokens, email_receivers=env.email_receivers())
+            target = WatchTarget(
+                alert,
+                since,
+                env.group_of,
+                labels,
+                ack_token=ack.token if ack else "",
+                abort_token=kill.token,
+                email_receivers=env.email_receivers(),
+                routed_ok=env.contact_groups.routed_receivers(),
+            )
             sink_client = env.sink() if sink else None
             observers = (env.prometheus(), env.alertmanager(), sink_client, settings.poll_interval_s)
-            return Watch(target, timeline, *observers, mailboxes=mailbox_readers(spec, env)).start()
+            tree = env.routing_tree()
+            explain = Suppression(env.alertmanager(), tree)
+            integrations = tree.integrations if tree else {}
+            mailboxes = mailbox_readers(spec, env)
+            return Watch(
+                target, timeline, *observers, suppression=explain, integrations=integrations, mailboxes=mailboxes
+            ).start()
 
         return cls(
             settings=settings,
@@ -187,7 +235,7 @@ class SessionParts:
             runbooks=RunbookRunner(spec, env, timeline, stopped=stopped),
             acknowledger=ack,
             injector=env.injector,
-            fresh_group=lambda alert: fresh_group(env, timeline, alert, spec.named_alerts),
+            fresh_group=lambda alert: prepare(env, spec, timeline, progress or env.progress, alert),
             noise=noise_watch(env, timeline, spec),
             resolved_senders=env.resolved_senders(),
             receiver_of=env.contact_groups.receiver,

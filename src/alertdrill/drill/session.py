@@ -26,6 +26,7 @@ from alertdrill.polling import poll_until
 from alertdrill.publish.console import event_line
 from alertdrill.score.events import Event, EventName
 from alertdrill.score.noise import check_resolves, noise_picture
+from alertdrill.score.proof import proof
 from alertdrill.score.scorecard import Check, DrillResult
 from alertdrill.score.scoring import (
     acknowledgement,
@@ -368,9 +369,7 @@ class DrillSession:
         receiver = self.parts.receiver_of(step.group)
         self._wait(
             f"{alert} to reach {step.group}",
-            lambda evs: (
-                delivered(evs, alert, step.group, channel=step.channel) is not None or wrong_route(evs, alert, receiver)
-            ),
+            lambda evs: proof(evs, alert, step.group, step.channel) is not None or wrong_route(evs, alert, receiver),
             self._deadline(step.budget_s),
         )
         self._verdict(check_reaches(step, receiver, alert, self.timeline.events()))

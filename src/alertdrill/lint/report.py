@@ -17,6 +17,7 @@ from alertdrill.lint.routing_checks import drill_findings, reached, route_of, ro
 from alertdrill.lint.rule_checks import rule_findings
 from alertdrill.lint.runbook_checks import runbook_findings, unlinked_runbooks
 from alertdrill.lint.storm_checks import storm_findings
+from alertdrill.lint.suppression_checks import suppression_findings
 from alertdrill.spec.model import DrillSpec
 
 
@@ -118,6 +119,7 @@ def lint(
             *drill_findings(repo),
             *runbook_findings(repo),
             *budget_findings(repo),
+            *suppression_findings(repo),
             *invalid,
             *mission_findings(repo, mission),
             *storm_findings(repo),

@@ -148,6 +148,25 @@ class Alertmanager:
         """`/api/v2/status` of the first node that answers: its configuration, cluster and version."""
         return self._first(self._request("GET", "/api/v2/status"))
 
+    def every_alert(self) -> list[Json]:
+        """All alerts Alertmanager holds, suppressed ones included (to name an inhibiting alert); in a cluster,
+        each fingerprint once."""
+        merged: dict[str, Json] = {}
+        for found in self._each(self._request("GET", "/api/v2/alerts")):
+            for alert in found:
+                merged.setdefault(str(alert.get("fingerprint")), alert)
+        return list(merged.values())
+
+    def metrics(self) -> list[str]:
+        """Each answering node's `/metrics` text (its notification counters are its own sends)."""
+
+        def call(endpoint: Endpoint, session: requests.Session) -> str:
+            answer = session.get(endpoint.at("/metrics"), timeout=TIMEOUT_S)
+            _raise_for_status(answer, endpoint)
+            return answer.text
+
+        return self._each(call)
+
     def groups(self) -> list[Json]:
         """Aggregation groups; in a cluster, one per receiver and group labels, with every node's alerts."""
         merged: dict[str, Json] = {}

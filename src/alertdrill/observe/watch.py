@@ -20,9 +20,11 @@ import requests
 from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
 from alertdrill.observe.api_shapes import parse_alert_status, parse_groups
-from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, parse_time
+from alertdrill.observe.clients import Alertmanager, Json, Prometheus, ReadsSink, parse_time
 from alertdrill.observe.email import mailed_alerts
 from alertdrill.observe.mailbox import MailboxMessage, MailboxReader, seen_at
+from alertdrill.observe.sends import Counter, Tally, read_counters, rises
+from alertdrill.observe.suppression import Suppression
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.sink.smtp import SMTP_PATH
 
@@ -68,6 +70,7 @@ class WatchTarget:
     ack_token: str = ""  # a drill for people: the token of its acknowledgement link
     abort_token: str = ""  # the token of the drill's kill-switch link
     email_receivers: Mapping[str, str] = field(default_factory=dict)  # address -> receiver (email_configs)
+    routed_ok: frozenset[str] = frozenset()  # receivers whose contact group accepts routing as proof
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return labels.get("alertname") == self.alert and all(labels.get(k) == v for k, v in self.labels.items())
@@ -81,6 +84,9 @@ class Watch:
     alertmanager: Alertmanager
     sink: ReadsSink | None
     poll_interval_s: float = 0.1
+    suppression: Suppression | None = None  # names why Alertmanager holds the alert back
+    integrations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # receiver -> webhook, email, ...
+    metrics_every_s: float = 1.0
     mailboxes: tuple[MailboxReader, ...] = ()  # contact groups whose email is read back over IMAP
     problems: dict[str, str] = field(default_factory=dict)  # observer -> its last error, while failing
     failing_since: dict[str, float] = field(default_factory=dict)  # observer -> monotonic start of failure
@@ -89,6 +95,9 @@ class Watch:
     cluster_copies: int = 0  # notifications an Alertmanager cluster delivered again from another node
     _seen: set[tuple[str, ...]] = field(default_factory=set)
     _sink_after: int = 0
+    _routed: set[str] = field(default_factory=set)
+    _counters: dict[Counter, Tally] | None = None
+    _metrics_at: float = 0.0
 
     @property
     def clustered(self) -> bool:
@@ -96,7 +105,11 @@ class Watch:
         return bool(getattr(self.alertmanager, "clustered", False))
 
     def start(self) -> Watch:
-        loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager]
+        loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager, self._poll_metrics]
+        try:
+            self._counters = read_counters(self.alertmanager.metrics())  # only sends from now on count
+        except (requests.RequestException, ValueError):
+            self._counters = None
         if self.sink is not None:
             _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
             loops.append(self._stream_sink)
@@ -175,20 +188,62 @@ class Watch:
                 continue
             status = parse_alert_status(item.get("status"))
             self._silences(list(status.silenced_by))
-            receivers = ",".join(r["name"] for r in item.get("receivers") or [])
-            if self._once("received", str(item.get("fingerprint")), receivers):
+            names = [str(r["name"]) for r in item.get("receivers") or []]
+            self._routed.update(names)
+            groups = [g for g in map(self.target.group_of, names) if g]
+            if self._once("received", str(item.get("fingerprint")), *names):
                 self.timeline.record(
                     EventName.RECEIVED,
                     parse_time(str(item.get("updatedAt") or item["startsAt"])),
                     alert=self.target.alert,
                     starts_at=f"{starts_at:.3f}",
-                    receivers=receivers,
+                    receivers=",".join(names),
+                    contact_groups=groups,
+                    routed_groups=[g for r in names if r in self.target.routed_ok and (g := self.target.group_of(r))],
                     state=status.state,
                     silenced_by=",".join(status.silenced_by),
                     inhibited_by=",".join(status.inhibited_by),
                     muted_by=",".join(status.muted_by),  # Alertmanager 0.28+ (empty in /api/v2/alerts)
                     fingerprint=item.get("fingerprint"),
                 )
+            self._suppressed(item)
+
+    def _suppressed(self, item: Json) -> None:
+        if self.suppression is None:
+            return
+        for kind, cause in self.suppression.causes(item):
+            if self._once("suppressed", cause):
+                self.timeline.record(EventName.SUPPRESSED, alert=self.target.alert, kind=kind, cause=cause)
+
+    def _poll_metrics(self) -> None:
+        """Alertmanager's send counters: a rise for a receiver this alert was routed to is a send (or a failure)."""
+        if time.monotonic() - self._metrics_at < self.metrics_every_s:
+            return
+        self._metrics_at = time.monotonic()
+        now = read_counters(self.alertmanager.metrics())
+        if self._counters is None:
+            self._counters = now
+            return
+        for key, failed in rises(self._counters, now):
+            receivers = [key.receiver] if key.receiver else self._candidates(key.integration)
+            if not receivers:
+                continue  # not yet routed: keep the old value, so the rise counts once it is
+            self._counters[key] = now[key]
+            if self._once("send", str(failed), key.integration, *receivers):
+                self.timeline.record(
+                    EventName.NOTIFY_FAILED if failed else EventName.NOTIFIED,
+                    alert=self.target.alert,
+                    receiver=receivers,
+                    contact_group=[g for g in map(self.target.group_of, receivers) if g],
+                    integration=key.integration,
+                    metric="alertmanager_notification_requests_failed_total" if failed else "its send counters",
+                    per_receiver=str(bool(key.receiver)).lower(),
+                )
+
+    def _candidates(self, integration: str) -> list[str]:
+        """Receivers of this alert that send through `integration` (counters without a receiver label)."""
+        known = self.integrations
+        return sorted(r for r in self._routed if not known or integration in known.get(r, ()))
 
     def _silences(self, silence_ids: list[str]) -> None:
         """A silence made for this alert after the fault is a person's acknowledgement."""
@@ -345,10 +400,17 @@ class Watch:
             )
 
 
-def hot_groups(alertmanager: Alertmanager, alert: str) -> list[str]:
-    """Aggregation groups that already hold `alert`: a new alert there waits group_interval, not group_wait."""
-    hot = []
-    for group in parse_groups(alertmanager.groups()):
-        if any(a.labels.get("alertname") == alert for a in group.alerts):
-            hot.append(f"{group.receiver}{dict(group.labels)}")
-    return hot
+def hot_groups(alertmanager: Alertmanager, alert: str, labels: Mapping[str, str] | None = None) -> list[str] | None:
+    """Aggregation groups that already hold `alert` and that an alert with the drill's `labels` would join
+    (a group whose labels contradict them is another group): a new alert there waits group_interval, not
+    group_wait. None when Alertmanager's answer cannot be read (unknown, never a traceback)."""
+    wanted = labels or {}
+    try:
+        return [
+            f"{group.receiver}{dict(group.labels)}"
+            for group in parse_groups(alertmanager.groups())
+            if not any(k in group.labels and group.labels[k] != v for k, v in wanted.items())
+            and any(a.labels.get("alertname") == alert for a in group.alerts)
+        ]
+    except (requests.RequestException, ValueError, TypeError, KeyError, AttributeError):
+        return None

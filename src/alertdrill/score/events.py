@@ -18,6 +18,11 @@ class EventName(StrEnum):
     FIRING = "alert_firing"  # Prometheus: first poll that saw state=firing
     RECEIVED = "alert_received"  # Alertmanager: updatedAt; startsAt = Prometheus fire time
     DELIVERED = "notification_delivered"  # sink: receipt time, per receiver
+    SUPPRESSED = "alert_suppressed"  # inhibited, silenced or muted: its cause, named
+    FORECAST = "suppression_forecast"  # before injecting: the alert would be inhibited / is muted now
+    NOTIFIED = "alertmanager_notified"  # Alertmanager's notification counters rose: a send succeeded
+    NOTIFY_FAILED = "alertmanager_notify_failed"  # its failure counters rose: a send failed
+    ALERT_PATH = "alert_path"  # lint's arithmetic for this alert's path (for, intervals, group_wait)
     RESOLVED = "alert_resolved"
     ACK_REQUESTED = "ack_requested"  # a drill for people: the acknowledgement link was sent
     ACKNOWLEDGED = "acknowledged"  # the link was opened (sink receipt) or a silence made (its updatedAt)

@@ -17,6 +17,7 @@ __all__ = [
     "Check",
     "DrillResult",
     "EventRecord",
+    "Evidence",
     "NoiseEntry",
     "Phase",
     "PhaseResult",
@@ -35,6 +36,18 @@ class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERROR = "error"
+
+
+class Evidence(StrEnum):
+    """How a delivery was proven: at alertdrill's sink (or read back from a mailbox), by Alertmanager's own
+    send counters, by a person's
+    acknowledgement, or only by routing (delivery not observable)."""
+
+    SINK = "sink"
+    MAILBOX = "mailbox"  # read back from the contact group's IMAP mailbox
+    ALERTMANAGER = "alertmanager"
+    HUMAN = "human"
+    ROUTED = "routed"
 
 
 class StopReason(StrEnum):
@@ -85,6 +98,7 @@ class Check:
     expected: str = ""
     actual: str = ""
     message: str = ""
+    evidence: Evidence | None = None  # a delivery check: how the delivery was proven
 
 
 @dataclass(frozen=True)
@@ -202,7 +216,10 @@ class DrillResult:
             data,
             status=Status(data["status"]),
             phases={Phase(name): _known(PhaseResult, p) for name, p in (data.get("phases") or {}).items()},
-            checks=[_known(Check, c) for c in data.get("checks") or []],
+            checks=[
+                _known(Check, c, evidence=Evidence(c["evidence"]) if c.get("evidence") else None)
+                for c in data.get("checks") or []
+            ],
             events=[_known(EventRecord, e, details=dict(e.get("details") or {})) for e in data.get("events") or []],
             notes=list(data.get("notes") or []),
             runbook_steps=[_known(RunbookStepResult, s) for s in data.get("runbook_steps") or []],

@@ -25,11 +25,13 @@ from alertdrill.score.evidence import (
     uncounted,
     wrong_route,
 )
+from alertdrill.score.proof import Proof, failed_send, late_split, path_arithmetic, proof, suppressions
 from alertdrill.score.scorecard import (
     Aborted,
     Check,
     DrillResult,
     EventRecord,
+    Evidence,
     PhaseResult,
     RunbookStepResult,
     Status,
@@ -80,21 +82,37 @@ def check_fires(step: AlertFires, events: Events) -> Check:
 def check_reaches(step: ReachesContactGroup, receiver: str, alert: str, events: Events) -> Check:
     t0 = injected_at(events)
     name = "routed to contact group" + (f" by {step.channel}" if step.channel else "")
-    hit = delivered(events, alert, step.group, channel=step.channel)
+    hit = proof(events, alert, step.group, step.channel)
     fired = fired_at(events, alert)
     if hit is None or t0 is None:
         return _not_reached(step, name, receiver, alert, events)
     elapsed = hit.at - t0
     if elapsed <= step.budget_s:
-        return Check(name, True, step.group, step.group)
-    split = f": firing took {secs(fired - t0)}, delivery after firing {secs(hit.at - fired)}" if fired else ""
+        return Check(name, True, step.group, step.group, _evidence_note(hit), evidence=hit.evidence)
+    split = late_split(events, alert, t0, fired, hit.at)
+    budget = path_arithmetic(events, step.budget_s)
     return Check(
         name,
         False,
         f"{step.group} within {secs(step.budget_s)}",
         f"{step.group} after {secs(elapsed)}",
-        f"{alert} reached {step.group} {secs(elapsed - step.budget_s)} late{split}",
+        f"{alert} reached {step.group} {secs(elapsed - step.budget_s)} late"
+        + (f": {split}" if split else "")
+        + (f"; {budget}" if budget else ""),
+        evidence=hit.evidence,
     )
+
+
+def _evidence_note(hit: Proof) -> str:
+    """What a passing delivery check says about proof weaker than the sink's."""
+    if hit.evidence == Evidence.ALERTMANAGER:
+        per = "" if hit.event.detail("per_receiver") == "true" else " (counted per integration, not per receiver)"
+        return f"Alertmanager reports a successful {hit.event.detail('integration')} send{per}"
+    if hit.evidence == Evidence.HUMAN:
+        return f"a person acknowledged it ({hit.event.detail('via')} by {hit.event.detail('by') or '?'})"
+    if hit.evidence == Evidence.ROUTED:
+        return "routing only: the contact group accepts `delivery: routed`; delivery itself was not observed"
+    return ""
 
 
 def _not_reached(step: ReachesContactGroup, name: str, receiver: str, alert: str, events: Events) -> Check:
@@ -114,6 +132,13 @@ def _not_reached(step: ReachesContactGroup, name: str, receiver: str, alert: str
     forged = uncounted(events, alert, step.group, step.channel)
     if forged:
         return fail("no delivery that counts", f"{alert} did not reach {step.group}: {forged}")
+    causes = suppressions(events, alert)
+    if causes:
+        return fail(
+            "suppressed",
+            f"{alert} reached Alertmanager but was not sent: {'; '.join(causes)}: "
+            "remove the silence, inhibition or mute, or drill at another moment",
+        )
     received = first_event(events, EventName.RECEIVED, alert)
     if received is not None and received.detail("state") == "suppressed":
         silenced, inhibited = received.detail("silenced_by") or "-", received.detail("inhibited_by") or "-"
@@ -121,6 +146,13 @@ def _not_reached(step: ReachesContactGroup, name: str, receiver: str, alert: str
             "suppressed",
             f"{alert} reached Alertmanager but was suppressed (silenced by {silenced}, "
             f"inhibited by {inhibited}): remove the silence or inhibition",
+        )
+    failed = failed_send(events, alert, step.group, step.channel)
+    if failed is not None:
+        return fail(
+            "send failed",
+            f"Alertmanager could not deliver to {failed.detail('receiver')}'s {failed.detail('integration')} "
+            f"({failed.detail('metric')} rose): check the receiver's URL and credentials",
         )
     if fired_at(events, alert) is None:
         return fail("the alert never fired", f"no notification could reach {step.group}: {alert} never fired")
@@ -135,9 +167,15 @@ def _not_reached(step: ReachesContactGroup, name: str, receiver: str, alert: str
         if step.channel == "email"
         else "is the receiver's webhook pointed at the alertdrill sink?"
     )
+    routed = routed_receivers(events, alert)
+    seen = "only routing was seen (evidence: routed), and " if receiver in routed and not step.channel else ""
+    budget = path_arithmetic(events, step.budget_s)
     return fail(
-        actual,
-        f"Alertmanager routed {alert} to {receiver} but no notification arrived within {secs(step.budget_s)}: {hint}",
+        "routed only" if seen else actual,
+        f"Alertmanager routed {alert} to {receiver} but {seen}no notification arrived within "
+        f"{secs(step.budget_s)}: {hint}"
+        + (" Or mark the contact group `delivery: routed`." if seen else "")
+        + (f" ({budget})" if budget else ""),
     )
 
 
@@ -228,7 +266,7 @@ def _all_fired(events: Events, alerts: Sequence[str]) -> float | None:
 PHASE_CLOCKS: dict[Phase, Callable[[DrillSpec, Events], float | None]] = {
     Phase.ALERT: lambda spec, ev: _all_fired(ev, spec.firing_alerts),
     Phase.NOTIFY: lambda spec, ev: (
-        e.at if spec.alert and (e := delivered(ev, spec.alert, spec.contact_group, channel=_channel(spec))) else None
+        e.at if spec.alert and (e := proof(ev, spec.alert, spec.contact_group, _channel(spec))) else None
     ),
     Phase.LOCATE: lambda spec, ev: next((e.at for e in ev if e.name == EventName.LOCATED), None),
     Phase.RECOVER: lambda spec, ev: next((e.at for e in ev if e.name == EventName.RECOVERED), None),

@@ -33,6 +33,7 @@ SHOWN = {  # event name -> label on the picture
     EventName.RECEIVED: "received",
     EventName.DELIVERED: "delivered",
     EventName.RESOLVED: "resolved",
+    EventName.NOTIFIED: "sent",
     EventName.ACKNOWLEDGED: "acknowledged",
     EventName.LOCATED: "located",
     EventName.RECOVERED: "recovered",

@@ -1,0 +1,90 @@
+"""Delivery evidence and named causes on the timeline (pure scoring), and Alertmanager's send counters."""
+
+from __future__ import annotations
+
+from alertdrill.observe.sends import Counter, Tally, read_counters, rises
+from alertdrill.score.events import EventName, Timeline
+from alertdrill.score.scorecard import Evidence
+from alertdrill.score.scoring import check_reaches
+from alertdrill.spec.model import ReachesContactGroup
+
+T0 = 1_800_000_000.0
+STEP = ReachesContactGroup("team", 60.0)
+RECEIVED = (EventName.RECEIVED, 1.0, {"alert": "A", "starts_at": f"{T0 + 1}", "receivers": "r"})
+
+
+def timeline(*events: tuple[EventName, float, dict[str, str]]) -> Timeline:
+    line = Timeline()
+    line.record(EventName.FAULT_INJECTED, T0)
+    for name, offset, details in events:
+        line.record(name, T0 + offset, **details)
+    return line
+
+
+SENT = {"alert": "A", "receiver": "r", "contact_group": "team", "integration": "webhook", "per_receiver": "true"}
+
+
+def test_alertmanagers_counters_prove_a_delivery_the_sink_never_saw() -> None:
+    check = check_reaches(STEP, "r", "A", timeline(RECEIVED, (EventName.NOTIFIED, 3.0, SENT)).events())
+    assert check.passed and check.evidence == Evidence.ALERTMANAGER
+    assert check.message == "Alertmanager reports a successful webhook send"
+
+
+def test_a_failed_send_fails_naming_receiver_and_integration_even_beside_a_success() -> None:
+    failed = {**SENT, "metric": "alertmanager_notification_requests_failed_total"}
+    events = timeline(RECEIVED, (EventName.NOTIFIED, 3.0, SENT), (EventName.NOTIFY_FAILED, 3.0, failed)).events()
+    check = check_reaches(STEP, "r", "A", events)
+    assert not check.passed and check.actual == "send failed"
+    assert check.message.startswith("Alertmanager could not deliver to r's webhook")
+
+
+def test_a_send_before_alertmanager_had_the_alert_proves_nothing() -> None:
+    check = check_reaches(STEP, "r", "A", timeline((EventName.NOTIFIED, 0.5, SENT), RECEIVED).events())
+    assert not check.passed and check.actual == "routed only"
+    assert "only routing was seen (evidence: routed)" in check.message
+
+
+def test_routing_passes_only_where_the_contact_group_accepts_it() -> None:
+    accepted = (EventName.RECEIVED, 1.0, {**RECEIVED[2], "routed_groups": "team"})
+    check = check_reaches(STEP, "r", "A", timeline(accepted).events())
+    assert check.passed and check.evidence == Evidence.ROUTED
+
+
+def test_a_named_suppression_wins_and_an_impossible_budget_shows_its_arithmetic() -> None:
+    cause = 'inhibited by NodeDown{team="x"} through inhibit_rules[0]'
+    suppressed = (EventName.SUPPRESSED, 1.5, {"alert": "A", "kind": "inhibited", "cause": cause})
+    check = check_reaches(STEP, "r", "A", timeline(RECEIVED, suppressed).events())
+    assert (check.actual, check.passed) == ("suppressed", False) and cause in check.message
+    path = {"notify_floor_s": "90", "arithmetic": "floor 90 s = for 60 s + group_wait 30 s", "hot": "false"}
+    check = check_reaches(STEP, "r", "A", timeline(RECEIVED, (EventName.ALERT_PATH, -1.0, path)).events())
+    assert "it can never fit 60.0 s: floor 90 s = for 60 s + group_wait 30 s" in check.message
+
+
+def test_a_late_delivery_is_split_into_detection_grouping_and_sending() -> None:
+    path = {"notify_floor_s": "30", "arithmetic": "floor 30 s = group_wait 30 s", "grouping_s": "30", "hot": "false"}
+    delivered = {"alert": "A", "contact_group": "team", "status": "firing", "receiver": "r"}
+    events = timeline(
+        (EventName.ALERT_PATH, -1.0, path),
+        (EventName.RECEIVED, 40.0, {**RECEIVED[2], "starts_at": f"{T0 + 40}"}),
+        (EventName.DELIVERED, 75.0, delivered),
+    ).events()
+    check = check_reaches(STEP, "r", "A", events)
+    assert "detection 40.0 s, grouping 30.0 s, sending 5.0 s" in check.message and check.evidence == Evidence.SINK
+
+
+METRICS = """# TYPE alertmanager_notification_requests_total counter
+alertmanager_notification_requests_total{integration="webhook"} 5
+alertmanager_notification_requests_total{integration="email"} 1
+# TYPE alertmanager_notification_requests_failed_total counter
+alertmanager_notification_requests_failed_total{integration="webhook"} 2
+# TYPE alertmanager_notifications_failed_total counter
+alertmanager_notifications_failed_total{integration="email",reason="other",receiver="mail"} 1
+"""
+
+
+def test_send_counters_are_read_as_successes_and_failures_per_integration_and_receiver() -> None:
+    counters = read_counters([METRICS])
+    assert counters[Counter("webhook")] == Tally(3.0, 2.0)
+    assert counters[Counter("email", "mail")] == Tally(0.0, 1.0)
+    later = {**counters, Counter("webhook"): Tally(4.0, 2.0)}
+    assert rises(counters, later) == [(Counter("webhook"), False)]
