@@ -192,7 +192,7 @@ def test_steps_prints_the_grammar_every_variant_tags_and_durations(capsys: pytes
     sentences = [line.strip() for line in out.splitlines() if line.startswith("  ")]
     for sentence in sentences:
         keyword, _, text = sentence.partition(" ")
-        filled = text.replace("{budget}", "1m30s")
+        filled = text.replace("{budget}", "1m30s").replace("{count}", "2").replace("{alerts}", '"A", "B"')
         filled = re.sub(r"\{\w+\}", "mine", filled)
         assert grammar.match(keyword.lower(), filled) is not None, sentence
     assert len(sentences) == len(grammar.PHRASES) + 2  # the by email / by webhook forms

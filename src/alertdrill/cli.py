@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -352,7 +353,8 @@ def cmd_steps(_args: argparse.Namespace) -> int:
     for phrase in PHRASES:
         keyword = phrase.keyword.capitalize()
         for variant in ("", " by email", " by webhook") if "{channel}" in phrase.pattern else ("",):
-            print(f"  {keyword} {phrase.pattern.replace('{channel}', variant + ' ')}")
+            pattern = re.sub(r"\{(\w+):\w+\}", r"{\1}", phrase.pattern)  # {count:d} -> {count}
+            print(f"  {keyword} {pattern.replace('{channel}', variant + ' ')}")
     print(
         "Durations ({budget}): a number and a unit: ms, s/sec/second(s), m/min/minute(s), h/hour(s);"
         " combined: 1m30s, '1 minute and 30 seconds'; e.g. 90 seconds, 1 minute, 5 minutes, 2s; at most 7 days."

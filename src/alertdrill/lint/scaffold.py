@@ -233,7 +233,7 @@ def write(scaffold: Scaffold, settings: Settings) -> list[Path]:
 def undrilled(settings: Settings) -> list[str]:
     """Alerts no drill exercises yet: what `new` offers when asked without --alert."""
     repo = Repository.load(settings)
-    drilled = {d.alert for d in repo.drills}
+    drilled = {alert for d in repo.drills for alert in d.named_alerts}
     return sorted({r.name for r in repo.rules} - drilled)
 
 

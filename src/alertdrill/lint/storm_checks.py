@@ -45,7 +45,24 @@ def many_series(expr: str) -> bool:
 
 
 def storm_findings(repo: Repository) -> list[Finding]:
-    return [*_grouping_findings(repo), *_dependent_findings(repo), *_equal_findings(repo)]
+    return [*_grouping_findings(repo), *summarised(_dependent_findings(repo)), *_equal_findings(repo)]
+
+
+SUMMARY_OVER = 10  # more uninhibited pairs than this: one warning listing them (a rule set's noise)
+
+
+def summarised(found: list[Finding]) -> list[Finding]:
+    """Up to SUMMARY_OVER warnings as they are; beyond, one warning that names every alert."""
+    if len(found) <= SUMMARY_OVER:
+        return found
+    first = found[0]
+    names = ", ".join(sorted(f.alert or "" for f in found))
+    message = (
+        f"{len(found)} alerts share a job or instance with a more severe alert that no inhibit rule lets "
+        f"quiet them (one fault pages twice): {names}"
+    )
+    fix = "add inhibit rules: a page quiets the warnings of its job (source_matchers severity=page, equal: [job])"
+    return [Finding(first.rule, WARNING, first.path, first.line, message, fix)]
 
 
 def _grouping_findings(repo: Repository) -> list[Finding]:
@@ -81,8 +98,16 @@ def _selectors(rule: AlertRule) -> set[tuple[str, str]]:
 
 
 def _dependent_findings(repo: Repository) -> list[Finding]:
-    found = []
+    """One warning per alert that a more severe one watching the same job/instance does not inhibit (the
+    first such alert named): pairs grow as the square of a rule set, warnings must not. Without an
+    Alertmanager configuration there are no inhibit rules to judge."""
+    found: list[Finding] = []
+    if repo.routes is None:
+        return found
+    warned: set[str] = set()
     for one, other in combinations(repo.rules, 2):
+        if one.name in warned and other.name in warned:
+            continue
         shared = _selectors(one) & _selectors(other)
         sev_one, sev_other = one.labels.get("severity", ""), other.labels.get("severity", "")
         if not shared or not sev_one or not sev_other or sev_one == sev_other:
@@ -91,6 +116,9 @@ def _dependent_findings(repo: Repository) -> list[Finding]:
         pairs = [(source, target)] if _ranked(one, other) else [(one, other), (other, one)]
         if any(_inhibited(repo, s, t) for s, t in pairs):
             continue
+        if target.name in warned:
+            continue
+        warned.add(target.name)
         where = ", ".join(f'{k}="{v}"' for k, v in sorted(shared))
         found.append(
             Finding(
