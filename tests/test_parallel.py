@@ -165,3 +165,14 @@ def test_metric_faults_on_one_pushgateway_are_distinct_targets_by_job() -> None:
 
     assert fault_target(metric("a")) != fault_target(metric("b"))
     assert fault_target(metric("a")) == fault_target(metric("a"))
+
+
+def test_a_drill_that_judges_the_whole_system_runs_alone() -> None:
+    from alertdrill.drill.parallel import slots
+    from alertdrill.spec.model import NoOtherAlert, QuietStart
+
+    plain = drill(0, "a", "A")
+    quiet = PlannedDrill(DrillSpec("quiet", "x.feature", 2, (QuietStart(), *plain.spec.steps)), plain.injector)
+    noisy = PlannedDrill(DrillSpec("strict", "x.feature", 3, (*plain.spec.steps, NoOtherAlert())), plain.injector)
+    found = slots([plain, quiet, noisy], lambda p: frozenset({p.spec.name}))
+    assert [s.alone for s in found] == [False, True, True]

@@ -3,9 +3,11 @@ worker threads of this one process, each its own `DrillSession`; the scorecard l
 plan's order, as a sequential run would.
 
 A drill waits while an earlier one that shares a target (a service, the fault's target, the alert)
-is queued or running, so the order of drills on one target is the order of the plan. A drill whose
-alert this run has drilled before needs a fresh Alertmanager group, which (in the lab) reloads
-Prometheus with a new label for every alert: it runs alone, so it disturbs no drill in flight.
+is queued or running, so the order of drills on one target is the order of the plan. Two kinds of
+drill run alone: one whose alert this run has drilled before (it needs a fresh Alertmanager group,
+which in the lab reloads Prometheus with a new label for every alert, disturbing drills in flight), and
+one that judges the whole system (`no other alert fires`, `only the contact group X is notified`, `at
+most N notifications`, `no alert is firing`: other drills' alerts would be its noise).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Protocol
 from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.drill.targets import drill_targets
 from alertdrill.score.scorecard import DrillResult
+from alertdrill.spec.model import WINDOW_STEPS, QuietStart
 
 Progress = Callable[[str], None]
 
@@ -41,9 +44,16 @@ def slots(drills: Sequence[PlannedDrill], settings_targets: Callable[[PlannedDri
     found = []
     for index, planned in enumerate(drills):
         alert = planned.spec.alert
-        found.append(Slot(index, planned, settings_targets(planned), bool(alert) and alert in seen))
+        alone = (bool(alert) and alert in seen) or judges_the_whole_system(planned)
+        found.append(Slot(index, planned, settings_targets(planned), alone))
         seen.add(alert or "")
     return found
+
+
+def judges_the_whole_system(planned: PlannedDrill) -> bool:
+    """A drill that says no other alert fires, only one contact group is paged, at most N pages come, or
+    that starts from a quiet system: another drill in flight would be its noise, so it runs alone."""
+    return any(isinstance(step, (*WINDOW_STEPS, QuietStart)) for step in planned.spec.steps)
 
 
 def startable(queue: Sequence[Slot], running: Sequence[Slot], width: int) -> list[Slot]:
