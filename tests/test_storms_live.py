@@ -71,6 +71,7 @@ def test_the_example_drill_passes_with_every_round_2_sentence(lab: Project) -> N
     code, drill, out = run(lab, lab.root / EXAMPLE)
     assert code == 0, out
     assert drill["status"] == "passed" and not failed(drill), out
+    assert all(phase["ran"] for phase in drill["phases"].values()), drill["phases"]  # `the alerts ...` too
     names = [c["name"] for c in drill["checks"]]
     for name in (
         "alert LedgerApiDown fires",

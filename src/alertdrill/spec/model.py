@@ -138,6 +138,7 @@ WINDOW_STEPS = (OnlyContactGroup, NoOtherAlert, AlertInhibited, AtMostNotificati
 # Scorecard phase name for each timed step, in the order a drill lives through them.
 PHASE_OF: dict[type, Phase] = {
     AlertFires: Phase.ALERT,
+    AlertsFire: Phase.ALERT,  # several alerts from one fault: the phase ends when the last one fires
     ReachesContactGroup: Phase.NOTIFY,
     LocatesFault: Phase.LOCATE,
     Recovers: Phase.RECOVER,
@@ -203,7 +204,7 @@ class DrillSpec:
     def budgets(self) -> dict[Phase, float]:
         """Phase name -> budget in seconds, for the timed steps present in this drill."""
         return {
-            (Phase.ALERT if isinstance(s, AlertsFire) else PHASE_OF[type(s)]): s.budget_s
+            PHASE_OF[type(s)]: s.budget_s
             for s in self.steps
             if isinstance(s, AlertFires | AlertsFire | ReachesContactGroup | LocatesFault | Recovers)
         }
