@@ -178,21 +178,8 @@ def concurrent(project: Project, level: int, feature: Path, truth_file: Path, fo
         timeout=900,
     )
     measured = json.loads(out.read_text())
-    prometheus = project.settings().prometheus
-    arrivals = deliveries(truth_file)
-    errors: dict[str, list[float]] = {"pending": [], "firing": [], "delivered": []}
-    signed: dict[str, list[float]] = {}
-    passed = 0
-    for drill in measured["drills"]:
-        passed += drill["status"] == "passed"
-        try:
-            harness = harness_of(drill)
-        except KeyError:
-            continue  # a drill that never saw its alert has nothing to compare
-        sample = Sample(drill["alert"], harness, truth_of(drill["alert"], harness["injected"], prometheus, arrivals))
-        for phase, value in sample.errors_ms().items():
-            errors[phase].append(abs(value))
-            signed.setdefault(phase, []).append(round(value, 1))
+    errors, signed = suite.errors_of(measured["drills"], project.settings().prometheus, truth_file)
+    passed = sum(drill["status"] == "passed" for drill in measured["drills"])
     return {
         "drills": level,
         "passed": passed,

@@ -40,9 +40,11 @@ def measured(command: list[str], cwd: Path, out: Path) -> dict[str, object]:
     return found | {"wall_s": time.monotonic() - started}
 
 
-def errors_of(drills: list[dict], prometheus: str, truth_file: Path) -> dict[str, list[float]]:
+def errors_of(drills: list[dict], prometheus: str, truth_file: Path) -> tuple[dict[str, list[float]], dict]:
+    """Per phase, each drill's timing error against the ground truth: (absolute ms, signed ms rounded)."""
     arrivals = deliveries(truth_file)
     errors: dict[str, list[float]] = {"pending": [], "firing": [], "delivered": []}
+    signed: dict[str, list[float]] = {}
     for drill in drills:
         try:
             harness = harness_of(drill)
@@ -52,7 +54,8 @@ def errors_of(drills: list[dict], prometheus: str, truth_file: Path) -> dict[str
         for phase, value in sample.errors_ms().items():
             if phase in errors:
                 errors[phase].append(abs(value))
-    return errors
+                signed.setdefault(phase, []).append(round(value, 1))
+    return errors, signed
 
 
 def suite_run(
@@ -77,7 +80,7 @@ def suite_run(
         "peak_rss_mb": took["peak_rss_mb"],
         "slowest_drill_s": max(inside, default=0.0),
         "harness_s_per_drill_outside_drills": outside,
-        "error_ms": errors_of(drills, prometheus, truth),
+        "error_ms": errors_of(drills, prometheus, truth)[0],
         "not_passed": dict(Counter(why(d) for d in drills if d["status"] != "passed").most_common(5)),
     }
 
