@@ -97,6 +97,18 @@ def _selectors(rule: AlertRule) -> set[tuple[str, str]]:
     return set(_SELECTOR.findall(rule.expr))
 
 
+def _candidate_pairs(rules: list[AlertRule]) -> list[tuple[AlertRule, AlertRule, set[tuple[str, str]]]]:
+    """Pairs of rules with different severities that share a job/instance selector, in the rules'
+    order; each rule's selectors are read once (a rule set of 1,000 alerts has 500,000 pairs)."""
+    rated = [(r, _selectors(r), r.labels.get("severity", "")) for r in rules]
+    rated = [(r, sel, sev) for r, sel, sev in rated if sel and sev]
+    return [
+        (one, other, shared)
+        for (one, sel_one, sev_one), (other, sel_other, sev_other) in combinations(rated, 2)
+        if sev_one != sev_other and (shared := sel_one & sel_other)
+    ]
+
+
 def _dependent_findings(repo: Repository) -> list[Finding]:
     """One warning per alert that a more severe one watching the same job/instance does not inhibit (the
     first such alert named): pairs grow as the square of a rule set, warnings must not. Without an
@@ -105,12 +117,8 @@ def _dependent_findings(repo: Repository) -> list[Finding]:
     if repo.routes is None:
         return found
     warned: set[str] = set()
-    for one, other in combinations(repo.rules, 2):
+    for one, other, shared in _candidate_pairs(repo.rules):
         if one.name in warned and other.name in warned:
-            continue
-        shared = _selectors(one) & _selectors(other)
-        sev_one, sev_other = one.labels.get("severity", ""), other.labels.get("severity", "")
-        if not shared or not sev_one or not sev_other or sev_one == sev_other:
             continue
         source, target = _order(one, other)
         pairs = [(source, target)] if _ranked(one, other) else [(one, other), (other, one)]
