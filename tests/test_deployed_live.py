@@ -92,7 +92,10 @@ def test_a_running_alertmanager_that_differs_from_the_file_stops_the_drill(lab: 
     edited = routes.read_text().replace(
         "    - receiver: payments-oncall\n", "    - receiver: payments-oncall\n      group_wait: 5s\n", 1
     )
-    routes.write_text(edited + INHIBIT)
+    # one more inhibit rule, in the file's own inhibit_rules list when it has one
+    routes.write_text(
+        edited.replace("inhibit_rules:\n", INHIBIT, 1) if "\ninhibit_rules:\n" in edited else edited + INHIBIT
+    )
     other_name = lab.settings().prometheus.replace("127.0.0.1", "localhost")  # not the lab's: never reloaded
     feature = lab.write_feature(
         "am-drift.feature", REACHES.format(alert="PaymentsApiDown").replace('"marker"', '"noop"')
