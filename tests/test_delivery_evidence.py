@@ -88,3 +88,16 @@ def test_send_counters_are_read_as_successes_and_failures_per_integration_and_re
     assert counters[Counter("email", "mail")] == Tally(0.0, 1.0)
     later = {**counters, Counter("webhook"): Tally(4.0, 2.0)}
     assert rises(counters, later) == [(Counter("webhook"), False)]
+
+
+def test_email_to_a_group_whose_mailbox_is_read_back_is_proven_only_by_the_mailbox() -> None:
+    """Alertmanager's email counter says the SMTP server took the message, not that it reached the
+    mailbox: where the contact group's mailbox is read, only a message found there counts."""
+    by_email = ReachesContactGroup("team", 60.0, channel="email")
+    mailed = {**SENT, "integration": "email"}
+    watched = (EventName.MAILBOX_WATCHED, 0.1, {"contact_group": "team", "mailbox": "imap://u@127.0.0.1:1/INBOX"})
+    check = check_reaches(by_email, "r", "A", timeline(RECEIVED, (EventName.NOTIFIED, 3.0, mailed)).events())
+    assert check.passed and check.evidence == Evidence.ALERTMANAGER  # no mailbox: the counter is the proof
+    events = timeline(watched, RECEIVED, (EventName.NOTIFIED, 3.0, mailed)).events()
+    check = check_reaches(by_email, "r", "A", events)
+    assert not check.passed and check.evidence != Evidence.ALERTMANAGER

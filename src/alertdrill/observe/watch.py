@@ -114,6 +114,8 @@ class Watch:
             _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
             loops.append(self._stream_sink)
         loops += [self._mailbox_loop(reader) for reader in self.mailboxes]
+        for reader in self.mailboxes:
+            self.timeline.record(EventName.MAILBOX_WATCHED, contact_group=reader.group, mailbox=reader.mailbox.shown)
         for loop in loops:
             thread = threading.Thread(
                 target=self._guarded, args=(loop,), daemon=True, name=f"alertdrill-{loop.__name__.strip('_')}"

@@ -18,6 +18,7 @@ class EventName(StrEnum):
     FIRING = "alert_firing"  # Prometheus: first poll that saw state=firing
     RECEIVED = "alert_received"  # Alertmanager: updatedAt; startsAt = Prometheus fire time
     DELIVERED = "notification_delivered"  # sink: receipt time, per receiver
+    MAILBOX_WATCHED = "mailbox_watched"  # a contact group's IMAP mailbox is read back: only it proves email
     SUPPRESSED = "alert_suppressed"  # inhibited, silenced or muted: its cause, named
     FORECAST = "suppression_forecast"  # before injecting: the alert would be inhibited / is muted now
     NOTIFIED = "alertmanager_notified"  # Alertmanager's notification counters rose: a send succeeded

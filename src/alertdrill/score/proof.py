@@ -67,12 +67,22 @@ def routed_only(events: Events, alert: str, contact_group: str | None) -> Event 
     )
 
 
+def mailbox_watched(events: Events, contact_group: str | None, channel: str) -> bool:
+    """Email to a contact group whose mailbox is read back is proven there only: Alertmanager's send
+    counter says the SMTP server took the message, not that it reached the mailbox."""
+    return channel == "email" and any(
+        e.name == EventName.MAILBOX_WATCHED and _for_group(e, contact_group) for e in events
+    )
+
+
 def proof(events: Events, alert: str, contact_group: str | None = None, channel: str = "") -> Proof | None:
     """The strongest proof that `alert` reached `contact_group` (or anyone), or None."""
     hit = delivered(events, alert, contact_group, channel=channel)
     if hit is not None:
         return Proof(Evidence.MAILBOX if hit.detail("evidence") == "mailbox" else Evidence.SINK, hit)
-    if failed_send(events, alert, contact_group, channel) is None:
+    if failed_send(events, alert, contact_group, channel) is None and not mailbox_watched(
+        events, contact_group, channel
+    ):
         sent = next(iter(sends(events, EventName.NOTIFIED, alert, contact_group, channel)), None)
         if sent is not None:
             return Proof(Evidence.ALERTMANAGER, sent)
