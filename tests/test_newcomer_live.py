@@ -28,7 +28,13 @@ def test_a_fourth_service_gets_a_drill_that_lints_clean_and_dry_runs(lab: Projec
     assert "fill in" not in made.stdout and "lint is clean for it" in made.stdout, made.stdout
     linted = alertdrill("lint", "--config", config)
     assert linted.returncode == 0, linted.stdout
-    dry = alertdrill("run", "--dry-run", "--config", config, str(root / "drills" / "orders-api-down.feature"))
+    feature = str(root / "drills" / "orders-api-down.feature")
+    # the shared lab runs the example's rules, not this copy's: the live preflight names the new rule as
+    # not loaded (in the user's own lab `run` reloads it first); drilling what is deployed goes ahead
+    stale = alertdrill("run", "--dry-run", "--config", config, feature)
+    assert stale.returncode == 2 and "OrdersApiDown (rules.yml:" in stale.stdout, stale.stdout + stale.stderr
+    assert "is not loaded in Prometheus" in stale.stdout and "alertdrill lab reload" in stale.stdout
+    dry = alertdrill("run", "--dry-run", "--config", config, "--allow-drift", "yes", feature)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "OrdersApiDown -> contact group storefront-oncall" in dry.stdout, dry.stdout
 
