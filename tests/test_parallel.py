@@ -3,6 +3,7 @@ drills meet at a barrier, which only drills running at the same time can pass)."
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -135,8 +136,13 @@ def test_an_interrupt_ends_the_drills_in_flight_and_starts_no_more(tmp_path: Pat
 
         _thread.interrupt_main()
 
-    threading.Thread(target=ctrl_c, daemon=True).start()
-    assert parallel.run() is True
+    # a run started in the background (nohup, CI) has SIGINT ignored, and then interrupt_main does nothing
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=ctrl_c, daemon=True).start()
+        assert parallel.run() is True
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert runner.interrupted.is_set() and sorted(runner.started) == [0, 1]  # drill 2 never started
 
 
