@@ -243,8 +243,13 @@ def test_a_real_sigint_during_a_wait_reverts_at_once(rig: Rig) -> None:
 
     rig.parts.progress = progress
     session = rig.session(InjectFault("fault"), AlertFires(ALERT, 60))
-    with pytest.raises(KeyboardInterrupt):
-        rig.run(session)
+    # a run started in the background (`cmd &` in a script, CI) has SIGINT ignored: Python's handler first
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            rig.run(session)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     result = session.close()
     assert result.status == "error" and result.duration_s < 5 and rig.world.reverted == 1
 
