@@ -15,7 +15,8 @@ def test_a_fourth_service_gets_a_drill_that_lints_clean_and_dry_runs(lab: Projec
     root = tmp_path / "mine"
     root.mkdir()
     for part in PROJECT_PARTS:  # the lab's own copy: its addresses are the running lab's
-        source = lab.root / part
+        # drills/ from the repository: other tests write their own features into the shared lab's
+        source = REPO / part if part == "drills" else lab.root / part
         if source.is_dir():
             shutil.copytree(source, root / part)
         else:
