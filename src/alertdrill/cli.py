@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -436,7 +437,21 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _unraisable(info: sys.UnraisableHookArgs) -> None:
+    """An exception Python could not raise (in a finalizer, a `__del__`): never a traceback on a
+    user's screen. A Ctrl-C or SIGTERM lost this way still ends the run (drill/signals.py)."""
+    logging.getLogger("alertdrill").debug("ignored in %r: %r", info.object, info.exc_value)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    before, sys.unraisablehook = sys.unraisablehook, _unraisable
+    try:
+        return _main(argv)
+    finally:
+        sys.unraisablehook = before
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parser().parse_args(argv)
     if args.command == "lab" and args.action == "service" and not (args.service_action and args.name):
         print("alertdrill: usage: alertdrill lab service start|stop|heal NAME", file=sys.stderr)

@@ -6,11 +6,10 @@ both give the same scorecard, and the steps that run are the compiled ones, with
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
@@ -20,6 +19,7 @@ from alertdrill.drill.parallel import ParallelRun
 from alertdrill.drill.parts import SessionParts
 from alertdrill.drill.plan import DrillPlan, PlannedDrill
 from alertdrill.drill.session import DrillSession
+from alertdrill.drill.signals import signals_end_the_run
 from alertdrill.errors import AlertdrillError, DrillFailed
 from alertdrill.lab.configs import lab_secret_file
 from alertdrill.lab.fresh_groups import lab_owns_prometheus
@@ -62,23 +62,6 @@ class RunOutcome:
 
 
 VERDICT_WORDS = {"passed": "passed", "failed": "failed", "error": "could not run"}
-
-
-def _raise_interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM takes Ctrl-C's path, so the session's `close` reverts the fault."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread receives signals (the console runs drills in workers)
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class Runner:
@@ -126,9 +109,11 @@ class Runner:
 
     def interrupt(self, by: str) -> None:
         """End every drill in flight (from another thread: their faults are reverted by their own
-        `close`) and start no further step."""
-        self._stopping.set()
+        `close`) and start no further step. Only the first call acts."""
         with self._lock:
+            if self._stopping.is_set():
+                return
+            self._stopping.set()
             live = list(self._live.values())
         for timeline in live:
             timeline.record(EventName.KILL_SWITCH, via="signal", by=by)
@@ -210,7 +195,7 @@ class Runner:
         try:
             if not self.prepared:
                 self.prepare()
-            with sigterm_as_interrupt():
+            with signals_end_the_run(self.interrupt):
                 if width == 1 or len(self.plan.drills) < 2:
                     for planned in self.plan.drills:
                         self.run_drill(planned)
