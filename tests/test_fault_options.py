@@ -93,10 +93,15 @@ def test_a_good_command_fault_keeps_its_timeout(context: InjectorContext) -> Non
 # -- process -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pid", [0, -1, -12345, 1, os.getpid(), os.getppid(), os.getpgrp()])
-def test_pids_that_would_hit_init_everyone_or_the_harness_are_refused(context: InjectorContext, pid: int) -> None:
+# The harness's own ids are named, not numbers, in the test ids: each pytest-xdist worker has its own.
+HARNESS = {"own-pid": os.getpid, "parent-pid": os.getppid, "own-group": os.getpgrp}
+
+
+@pytest.mark.parametrize("pid", [0, -1, -12345, 1, *HARNESS])
+def test_pids_that_would_hit_init_everyone_or_the_harness_are_refused(context: InjectorContext, pid: int | str) -> None:
+    number = HARNESS[pid]() if isinstance(pid, str) else pid
     with pytest.raises(ConfigError, match=r"alertdrill will not signal it"):
-        build(context, "process", pid=pid, signal="STOP")
+        build(context, "process", pid=number, signal="STOP")
 
 
 @pytest.mark.parametrize(
@@ -118,10 +123,11 @@ def test_bad_process_options_are_config_errors(
     assert words in str(caught.value)
 
 
-@pytest.mark.parametrize("content", ["0", "-1", "1", str(os.getpgrp()), str(os.getpid())])
+@pytest.mark.parametrize("named", ["0", "-1", "1", "own-group", "own-pid"])
 def test_a_pid_file_naming_init_everyone_or_the_harness_sends_no_signal(
-    context: InjectorContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+    context: InjectorContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
 ) -> None:
+    content = str(HARNESS[named]()) if named in HARNESS else named
     pidfile = tmp_path / "app.pid"
     pidfile.write_text(content + "\n")
     fault = build(context, "process", pidfile=str(pidfile), signal="TERM", restart="true")
