@@ -24,6 +24,7 @@ from alertdrill.config import Settings, find_config, load_settings
 from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import PlannedDrill, plan_drills
 from alertdrill.drill.runner import Runner
+from alertdrill.drill.signals import signals_end_the_run
 from alertdrill.errors import AlertdrillError, ConfigError, DrillError, DrillFailed
 from alertdrill.publish.console import summary_lines
 from alertdrill.publish.deliver import deliver
@@ -154,7 +155,8 @@ class DrillItem(pytest.Item):
 
     def setup(self) -> None:
         runner, planned = self.stash[PLANNED]
-        self.result = runner.run_drill(planned)
+        with signals_end_the_run(runner.interrupt):
+            self.result = runner.run_drill(planned)
         if self.result.status == "error":
             raise DrillError(self.result.verdict())
 
