@@ -54,6 +54,24 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
         yield project
 
 
+@pytest.fixture(autouse=True)
+def lab_drills_restored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that writes features into the shared lab leaves its `drills/` as it found it, so no test
+    depends on which ran before it on its pytest-xdist worker."""
+    if "lab" not in request.fixturenames:
+        yield
+        return
+    drills = request.getfixturevalue("lab").root / "drills"
+    before = {path: path.read_bytes() for path in drills.glob("*.feature")}
+    yield
+    for path in drills.glob("*.feature"):
+        if path not in before:
+            path.unlink()
+    for path, content in before.items():
+        if not path.exists() or path.read_bytes() != content:
+            path.write_bytes(content)
+
+
 @pytest.fixture
 def pushgateway() -> Iterator[str]:
     """A real Pushgateway on a free port (Debian's prometheus-pushgateway), stopped afterwards."""

@@ -88,6 +88,31 @@ def test_a_bad_config_value_names_file_and_line(project: Project, old: str, new:
     assert f"alertdrill.yml:{line}: {expected}" in err
 
 
+def test_every_problem_of_the_configuration_is_reported_at_once_by_line(project: Project) -> None:
+    config = project.config_path
+    text = config.read_text().replace("dir: .lab", "dir: .lab\n  ready_timeout: soon", 1)
+    text = text.replace("runbooks: runbooks/", "runbooks: runbooks/\nrunbook: typo", 1)
+    config.write_text(text + "poll_interval: never\nmax_fault_duration: forever\n")
+    lines = config.read_text().splitlines()
+
+    def line_of(start: str) -> int:
+        return 1 + next(i for i, line in enumerate(lines) if line.strip().startswith(start))
+
+    done = alertdrill("run", "--config", str(config))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    said = done.stderr.strip().splitlines()
+    expected = [
+        (line_of("runbook: typo"), "unknown key 'runbook'"),
+        (line_of("ready_timeout: soon"), "lab.ready_timeout: 'soon' is not a duration"),
+        (line_of("poll_interval: never"), "poll_interval: "),
+        (line_of("max_fault_duration: forever"), "max_fault_duration: "),
+    ]
+    assert len(said) == 4, said
+    for (line, words), shown in zip(sorted(expected), said, strict=True):
+        assert f"alertdrill.yml:{line}: {words}" in shown, said
+    assert not (project.root / "injected.marker").exists()
+
+
 def test_durations_are_accepted_where_seconds_are(project: Project) -> None:
     config = project.config_path
     config.write_text(config.read_text().replace("dir: .lab", "dir: .lab\n  ready_timeout: 30s", 1))

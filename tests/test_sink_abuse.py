@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from alertdrill.processes import free_port
 from alertdrill.sink.arrivals import Arrivals
@@ -44,6 +46,15 @@ def sink() -> Iterator[Sink]:
     yield Sink(f"http://127.0.0.1:{port}", port, server, arrivals)
     server.shutdown()
     server.server_close()
+
+
+def ask(method: str, url: str, **options: object) -> requests.Response:
+    """A request that waits out the sink's "busy" 503 as its Retry-After asks (10 times at most): the
+    test sink has 3 handler threads, and on a loaded machine the previous request's may still be held."""
+    retry = Retry(total=10, status_forcelist=[503], allowed_methods=None, respect_retry_after_header=True)
+    with requests.Session() as session:
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        return session.request(method, url, **options)  # type: ignore[arg-type]
 
 
 def raw(sink: Sink, data: bytes, wait_s: float = 3.0) -> bytes:
@@ -152,7 +163,7 @@ def test_connections_beyond_the_thread_bound_get_503(sink: Sink) -> None:
         for holder in holders:
             holder.close()
     time.sleep(0.7)  # the idle timeout frees the slots
-    assert requests.get(f"{sink.url}/-/healthy", timeout=5).status_code == 200
+    assert ask("get", f"{sink.url}/-/healthy", timeout=5).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -187,24 +198,24 @@ def test_a_wildcard_listen_answers_to_ip_literals_and_listed_names_only() -> Non
 
 def test_guessed_links_answer_404_and_record_nothing(sink: Sink) -> None:
     for path in (f"/abort/{GOOD}", f"/ack/{GOOD}", "/abort/x", "/abort/../../etc", "/ack/" + "a" * 500):
-        answer = requests.get(f"{sink.url}{path}", params={"by": "mallory"}, timeout=5)
+        answer = ask("get", f"{sink.url}{path}", params={"by": "mallory"}, timeout=5)
         assert answer.status_code == 404, path
     assert sink.arrivals.stats()["last"] == 0
 
 
 def test_registered_links_are_honoured_once_registered(sink: Sink) -> None:
     register(sink.url, "abort", GOOD)
-    answer = requests.get(f"{sink.url}/abort/{GOOD}", params={"by": "alice"}, timeout=5)
+    answer = ask("get", f"{sink.url}/abort/{GOOD}", params={"by": "alice"}, timeout=5)
     assert answer.status_code == 200 and "Kill switch pulled by alice" in answer.text
-    assert requests.get(f"{sink.url}/ack/{GOOD}", timeout=5).status_code == 404  # the kind matters
+    assert ask("get", f"{sink.url}/ack/{GOOD}", timeout=5).status_code == 404  # the kind matters
     (arrival,) = sink.arrivals.after(0, 0)[0]
     assert arrival["path"] == f"/abort/{GOOD}" and arrival["payload"] == {"abort": GOOD, "by": "alice"}
 
 
 def test_links_cannot_be_forged_by_posting_to_their_path(sink: Sink) -> None:
     register(sink.url, "ack", GOOD)
-    assert requests.post(f"{sink.url}/ack/{GOOD}", json={"by": "x"}, timeout=5).status_code == 405
-    assert requests.post(f"{sink.url}/-/tokens", json={"kind": "ack", "token": "short"}, timeout=5).status_code == 400
+    assert ask("post", f"{sink.url}/ack/{GOOD}", json={"by": "x"}, timeout=5).status_code == 405
+    assert ask("post", f"{sink.url}/-/tokens", json={"kind": "ack", "token": "short"}, timeout=5).status_code == 400
     assert sink.arrivals.stats()["last"] == 0
 
 
@@ -216,8 +227,8 @@ def test_auto_mode_is_open_until_the_first_registration() -> None:
 
 
 def test_an_events_timeout_that_is_not_finite_is_refused(sink: Sink) -> None:
-    assert requests.get(f"{sink.url}/events", params={"timeout": "nan"}, timeout=5).status_code == 400
-    assert requests.get(f"{sink.url}/events", params={"after": "x"}, timeout=5).status_code == 400
+    assert ask("get", f"{sink.url}/events", params={"timeout": "nan"}, timeout=5).status_code == 400
+    assert ask("get", f"{sink.url}/events", params={"after": "x"}, timeout=5).status_code == 400
 
 
 def test_a_listen_beyond_loopback_is_announced_on_stderr() -> None:
@@ -253,4 +264,4 @@ def test_a_burst_of_connections_gets_answers_not_a_dead_sink(sink: Sink) -> None
         caller.join(timeout=20)
     assert len(statuses) == 60 and set(statuses) <= {200, 503} and 503 in statuses, statuses
     assert sink.server.refused == statuses.count(503)
-    assert requests.get(f"{sink.url}/-/healthy", timeout=5).status_code == 200
+    assert ask("get", f"{sink.url}/-/healthy", timeout=5).status_code == 200

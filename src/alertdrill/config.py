@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 
 from alertdrill.config_values import (
     DEFAULT_TEXT,
@@ -29,7 +31,7 @@ from alertdrill.config_values import (
     url,
 )
 from alertdrill.endpoints import Endpoint
-from alertdrill.errors import ConfigError
+from alertdrill.errors import ConfigError, Problems
 from alertdrill.options import from_environment
 from alertdrill.yamlfile import YamlDoc, load_yaml
 
@@ -79,6 +81,7 @@ SECTION_KEYS = {
     "schedules": frozenset({"timezone", "max_parallel", "jobs"}),
     "surprise": frozenset({"drills", "tags", "timezone", "windows", "blackouts", "max", "per", "audit_log"}),
 }
+NOTHING: Mapping[str, object] = MappingProxyType({})  # what stands in for a section that could not be read
 JOB_KEYS = frozenset({"cron", "drills", "tags", "timezone", "target"})
 SERVICE_KEYS = frozenset({"healthy"})
 LAB_SERVICE_KEYS = frozenset({"port"})
@@ -237,102 +240,123 @@ def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
     )
 
 
-def _faults(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, FaultConfig]:
-    faults = {}
-    for name, body in raw.items():
-        spec = mapping(doc, body, "faults", name)
-        kind = spec.get("type")
-        if not isinstance(kind, str) or not kind:
-            raise doc.error(
-                f"fault {name!r} has no type",
-                "faults",
-                name,
-                fix="add `type: command` (or process-kill, http-error, ...)",
-            )
-        options = {k: v for k, v in spec.items() if k not in ("type", "max_duration")}
-        limit = duration(doc, spec.get("max_duration"), "faults", name, "max_duration")
-        faults[name] = FaultConfig(name, kind, options, f"{doc.path}:{doc.line('faults', name)}", limit)
-    return faults
+def _faults(doc: YamlDoc, raw: Mapping[str, object], problems: Problems) -> dict[str, FaultConfig]:
+    read = {name: problems.read(partial(_fault, doc, str(name), body), None) for name, body in raw.items()}
+    return {name: fault for name, fault in read.items() if fault is not None}
 
 
-def _services(doc: YamlDoc, raw: Mapping[str, object]) -> dict[str, ServiceConfig]:
-    services = {}
-    for name, body in raw.items():
-        spec = mapping(doc, body, "services", name)
-        unknown_keys(doc, spec, SERVICE_KEYS, "services", str(name))
-        healthy = spec.get("healthy")
-        if not isinstance(healthy, str) or not healthy.strip():
-            raise doc.error(
-                f"service {name!r} has no `healthy` PromQL expression",
-                "services",
-                name,
-                fix=f"e.g. healthy: 'up{{job=\"{name}\"}} == 1'",
-            )
-        services[name] = ServiceConfig(name, healthy, f"{doc.path}:{doc.line('services', name)}")
-    return services
+def _fault(doc: YamlDoc, name: str, body: object) -> FaultConfig:
+    spec = mapping(doc, body, "faults", name)
+    kind = spec.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise doc.error(
+            f"fault {name!r} has no type",
+            "faults",
+            name,
+            fix="add `type: command` (or process-kill, http-error, ...)",
+        )
+    options = {k: v for k, v in spec.items() if k not in ("type", "max_duration")}
+    limit = duration(doc, spec.get("max_duration"), "faults", name, "max_duration")
+    return FaultConfig(name, kind, options, f"{doc.path}:{doc.line('faults', name)}", limit)
 
 
-def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path) -> LabConfig:
-    unknown_keys(doc, raw, LAB_KEYS, "lab")
-    services = []
-    for name, body in mapping(doc, raw.get("services"), "lab", "services").items():
-        spec = mapping(doc, body, "lab", "services", name)
-        unknown_keys(doc, spec, LAB_SERVICE_KEYS, "lab", "services", str(name))
-        port = spec.get("port")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise doc.error(
-                f"lab service {name!r} needs a port number (1-65535), not {short(port)}",
-                "lab",
-                "services",
-                name,
-                *(["port"] if "port" in spec else []),
-                fix="e.g. port: 9101",
-            )
-        services.append(LabService(name, port))
-    scrape = []
-    for job, target in mapping(doc, raw.get("scrape"), "lab", "scrape").items():
-        scrape.append((str(job), hostport(doc, {str(job): target}, str(job), "lab", "scrape")))
+def _services(doc: YamlDoc, raw: Mapping[str, object], problems: Problems) -> dict[str, ServiceConfig]:
+    read = {name: problems.read(partial(_service, doc, str(name), body), None) for name, body in raw.items()}
+    return {name: service for name, service in read.items() if service is not None}
+
+
+def _service(doc: YamlDoc, name: str, body: object) -> ServiceConfig:
+    spec = mapping(doc, body, "services", name)
+    unknown_keys(doc, spec, SERVICE_KEYS, "services", name)
+    healthy = spec.get("healthy")
+    if not isinstance(healthy, str) or not healthy.strip():
+        raise doc.error(
+            f"service {name!r} has no `healthy` PromQL expression",
+            "services",
+            name,
+            fix=f"e.g. healthy: 'up{{job=\"{name}\"}} == 1'",
+        )
+    return ServiceConfig(name, healthy, f"{doc.path}:{doc.line('services', name)}")
+
+
+def _lab(doc: YamlDoc, raw: Mapping[str, object], root: Path, problems: Problems) -> LabConfig:
+    read = problems.read
+    read(lambda: unknown_keys(doc, raw, LAB_KEYS, "lab"), None)
+    bodies = read(lambda: mapping(doc, raw.get("services"), "lab", "services"), NOTHING)
+    services = [read(partial(_lab_service, doc, str(name), body), None) for name, body in bodies.items()]
+    targets = read(lambda: mapping(doc, raw.get("scrape"), "lab", "scrape"), NOTHING)
+    scrape = [
+        (str(job), read(partial(hostport, doc, {str(job): target}, str(job), "lab", "scrape"), ""))
+        for job, target in targets.items()
+    ]
     return LabConfig(
-        dir=root / str(text(doc, raw, "dir", "lab", default=".lab")),
-        services=tuple(services),
-        prometheus_bin=str(text(doc, raw, "prometheus_bin", "lab", default="prometheus")),
-        alertmanager_bin=str(text(doc, raw, "alertmanager_bin", "lab", default="prometheus-alertmanager")),
-        ready_timeout_s=number(doc, raw, "ready_timeout", 30.0, "lab"),
-        run_label=str(text(doc, raw, "run_label", "lab", default="drill_run")),
+        dir=root / read(lambda: text(doc, raw, "dir", "lab") or ".lab", ".lab"),
+        services=tuple(s for s in services if s is not None),
+        prometheus_bin=read(lambda: text(doc, raw, "prometheus_bin", "lab") or "prometheus", "prometheus"),
+        alertmanager_bin=read(
+            lambda: text(doc, raw, "alertmanager_bin", "lab") or "prometheus-alertmanager", "prometheus-alertmanager"
+        ),
+        ready_timeout_s=read(lambda: number(doc, raw, "ready_timeout", 30.0, "lab"), 30.0),
+        run_label=read(lambda: text(doc, raw, "run_label", "lab") or "drill_run", "drill_run"),
         scrape=tuple(scrape),
     )
 
 
-def _sections(doc: YamlDoc, raw: Mapping[str, object]) -> None:
-    """Keys of the smaller sections; mission budgets; the shape of the schedule and surprise sections."""
-    for section, known in SECTION_KEYS.items():
-        body = mapping(doc, raw.get(section), section)
-        unknown_keys(doc, body, known, section)
-        if section == "mission":
-            for key, value in body.items():
-                duration(doc, value, "mission", str(key))
-        if section == "serve":
-            hostport(doc, body, "listen", "serve")
-            text(doc, body, "users_file", "serve")
-        if section == "schedules":
-            for name, job in mapping(doc, body.get("jobs"), "schedules", "jobs").items():
-                unknown_keys(
-                    doc, mapping(doc, job, "schedules", "jobs", str(name)), JOB_KEYS, "schedules", "jobs", str(name)
-                )
+def _lab_service(doc: YamlDoc, name: str, body: object) -> LabService:
+    spec = mapping(doc, body, "lab", "services", name)
+    unknown_keys(doc, spec, LAB_SERVICE_KEYS, "lab", "services", name)
+    port = spec.get("port")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise doc.error(
+            f"lab service {name!r} needs a port number (1-65535), not {short(port)}",
+            "lab",
+            "services",
+            name,
+            *(["port"] if "port" in spec else []),
+            fix="e.g. port: 9101",
+        )
+    return LabService(name, port)
+
+
+def _section(doc: YamlDoc, raw: Mapping[str, object], section: str, problems: Problems) -> None:
+    """One of the smaller sections: its keys; mission budgets; the shape of the schedule jobs."""
+    body = mapping(doc, raw.get(section), section)
+    problems.read(lambda: unknown_keys(doc, body, SECTION_KEYS[section], section), None)
+    if section == "mission":
+        for key, value in body.items():
+            problems.read(partial(duration, doc, value, "mission", str(key)), None)
+    if section == "serve":
+        problems.read(lambda: hostport(doc, body, "listen", "serve"), "")
+        problems.read(lambda: text(doc, body, "users_file", "serve") or "", "")
+    if section == "schedules":
+        jobs = problems.read(lambda: mapping(doc, body.get("jobs"), "schedules", "jobs"), NOTHING)
+        for name, job in jobs.items():
+            problems.read(partial(_job_keys, doc, str(name), job), None)
+
+
+def _job_keys(doc: YamlDoc, name: str, job: object) -> None:
+    where = ("schedules", "jobs", name)
+    unknown_keys(doc, mapping(doc, job, *where), JOB_KEYS, *where)
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
-    """The file's settings, then the `ALERTDRILL_*` environment variables (validated, see `options`)."""
+    """The file's settings, then the `ALERTDRILL_*` environment variables (validated, see `options`).
+    Every problem of the file and the environment is reported at once."""
     env = os.environ if env is None else env
     doc = load_yaml(path, what="configuration file")
     raw = mapping(doc, doc.data)
-    unknown_keys(doc, raw, KNOWN_KEYS)
-    _sections(doc, raw)
-    return _from_file(doc, raw, path).with_overrides(**from_environment(env))
+    problems = Problems()
+    problems.read(lambda: unknown_keys(doc, raw, KNOWN_KEYS), None)
+    for section in SECTION_KEYS:
+        problems.read(partial(_section, doc, raw, section, problems), None)
+    settings = _from_file(doc, raw, path, problems)
+    overrides = problems.read(lambda: from_environment(env), dict[str, object]())
+    problems.raise_all()
+    return settings.with_overrides(**overrides)
 
 
-def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
-    root = path.parent
+def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path, problems: Problems) -> Settings:
+    root, read = path.parent, problems.read
 
     def rel(
         key: str, *where: str, section: Mapping[str, object] = raw, default: str | None = None, folder: bool = False
@@ -353,48 +377,59 @@ def _from_file(doc: YamlDoc, raw: Mapping[str, object], path: Path) -> Settings:
             )
         return found
 
-    sink = mapping(doc, raw.get("sink"), "sink")
-    metrics = mapping(doc, raw.get("metrics"), "metrics")
-    kube = mapping(doc, raw.get("kubernetes"), "kubernetes")
-    serve = mapping(doc, raw.get("serve"), "serve")
-    prometheus = endpoints(doc, "prometheus", raw.get("prometheus", Settings.prometheus))
-    if len(prometheus) > 1:
-        raise doc.error("prometheus: name one Prometheus, not a list", "prometheus", fix="e.g. prometheus: URL")
-    alertmanagers = endpoints(doc, "alertmanager", raw.get("alertmanager", Settings.alertmanager))
+    def section(name: str) -> Mapping[str, object]:
+        return read(lambda: mapping(doc, raw.get(name), name), NOTHING)
+
+    sink, metrics, kube, serve = section("sink"), section("metrics"), section("kubernetes"), section("serve")
+    prometheus = read(lambda: _one_prometheus(doc, raw), Endpoint(Settings.prometheus))
+    fallback: tuple[Endpoint, ...] = (Endpoint(Settings.alertmanager),)
+    alertmanagers = read(
+        lambda: endpoints(doc, "alertmanager", raw.get("alertmanager", Settings.alertmanager)), fallback
+    )
     return Settings(
         config_path=path.absolute(),
-        prometheus=prometheus[0].url,
+        prometheus=prometheus.url,
         alertmanager=alertmanagers[0].url,
-        prometheus_http=prometheus[0],
+        prometheus_http=prometheus,
         alertmanager_http=alertmanagers,
-        sink_listen=hostport(doc, sink, "listen", "sink", default=Settings.sink_listen),
-        sink_smtp=hostport(doc, sink, "smtp", "sink"),
-        sink_public=url(doc, "sink.public_url", sink["public_url"]) if sink.get("public_url") is not None else "",
-        contact_groups=rel("contact_groups", default="notifiers/contact-groups.yml"),
-        runbooks=rel("runbooks", default="runbooks", folder=True),
-        rules=rule_files(doc, raw, root),
-        prometheus_config=rel("prometheus_config"),
-        alertmanager_config=rel("alertmanager_config"),
-        services=_services(doc, mapping(doc, raw.get("services"), "services")),
-        faults=_faults(doc, mapping(doc, raw.get("faults"), "faults")),
-        lab=_lab(doc, mapping(doc, raw.get("lab"), "lab"), root),
+        sink_listen=read(lambda: hostport(doc, sink, "listen", "sink", default=Settings.sink_listen), ""),
+        sink_smtp=read(lambda: hostport(doc, sink, "smtp", "sink"), ""),
+        sink_public=read(lambda: _optional_url(doc, sink, "sink", "public_url"), ""),
+        contact_groups=read(lambda: rel("contact_groups", default="notifiers/contact-groups.yml"), None),
+        runbooks=read(lambda: rel("runbooks", default="runbooks", folder=True), None),
+        rules=read(lambda: rule_files(doc, raw, root), ()),
+        prometheus_config=read(lambda: rel("prometheus_config"), None),
+        alertmanager_config=read(lambda: rel("alertmanager_config"), None),
+        services=_services(doc, section("services"), problems),
+        faults=_faults(doc, section("faults"), problems),
+        lab=_lab(doc, section("lab"), root, problems),
         report_dir=(root / "reports").absolute(),
-        tags=str(text(doc, raw, "tags", default="", empty=True)),
-        poll_interval_s=number(doc, raw, "poll_interval", 0.1),
-        steady_timeout_s=number(doc, raw, "steady_timeout", 30.0),
-        command_timeout_s=number(doc, raw, "command_timeout", 60.0),
-        manual=flag(doc, raw, "manual", False),
-        runbook_hosts=strings(doc, raw, "runbook_hosts"),
-        history=history_url(str(text(doc, raw, "history", default="", empty=True)), root),
-        metrics_textfile=rel("textfile", "metrics", section=metrics),
-        pushgateway=(
-            url(doc, "metrics.pushgateway", metrics["pushgateway"]) if metrics.get("pushgateway") is not None else ""
-        ),
-        publish=flag(doc, raw, "publish", True),
-        kubeconfig=text(doc, kube, "kubeconfig", "kubernetes"),
-        kubernetes_contexts=strings(doc, kube, "allowed_contexts", "kubernetes"),
-        guards=guards(doc, mapping(doc, raw.get("guards"), "guards")),
-        max_fault_duration_s=duration(doc, raw.get("max_fault_duration"), "max_fault_duration") or 900.0,
-        serve_listen=hostport(doc, serve, "listen", "serve", default=Settings.serve_listen),
-        serve_users_file=rel("users_file", "serve", section=serve),
+        tags=read(lambda: text(doc, raw, "tags", empty=True) or "", ""),
+        poll_interval_s=read(lambda: number(doc, raw, "poll_interval", 0.1), 0.1),
+        steady_timeout_s=read(lambda: number(doc, raw, "steady_timeout", 30.0), 30.0),
+        command_timeout_s=read(lambda: number(doc, raw, "command_timeout", 60.0), 60.0),
+        manual=read(lambda: flag(doc, raw, "manual", False), False),
+        runbook_hosts=read(lambda: strings(doc, raw, "runbook_hosts"), ()),
+        history=read(lambda: history_url(text(doc, raw, "history", empty=True) or "", root), ""),
+        metrics_textfile=read(lambda: rel("textfile", "metrics", section=metrics), None),
+        pushgateway=read(lambda: _optional_url(doc, metrics, "metrics", "pushgateway"), ""),
+        publish=read(lambda: flag(doc, raw, "publish", True), True),
+        kubeconfig=read(lambda: text(doc, kube, "kubeconfig", "kubernetes"), None),
+        kubernetes_contexts=read(lambda: strings(doc, kube, "allowed_contexts", "kubernetes"), ()),
+        guards=read(lambda: guards(doc, section("guards")), {}),
+        max_fault_duration_s=read(lambda: duration(doc, raw.get("max_fault_duration"), "max_fault_duration"), None)
+        or 900.0,
+        serve_listen=read(lambda: hostport(doc, serve, "listen", "serve", default=Settings.serve_listen), ""),
+        serve_users_file=read(lambda: rel("users_file", "serve", section=serve), None),
     )
+
+
+def _one_prometheus(doc: YamlDoc, raw: Mapping[str, object]) -> Endpoint:
+    found = endpoints(doc, "prometheus", raw.get("prometheus", Settings.prometheus))
+    if len(found) > 1:
+        raise doc.error("prometheus: name one Prometheus, not a list", "prometheus", fix="e.g. prometheus: URL")
+    return found[0]
+
+
+def _optional_url(doc: YamlDoc, body: Mapping[str, object], section: str, key: str) -> str:
+    return url(doc, f"{section}.{key}", body[key]) if body.get(key) is not None else ""

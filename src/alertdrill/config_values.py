@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from alertdrill.durations import parse_duration
 from alertdrill.endpoints import Endpoint, EndpointProblem, parse_endpoints
+from alertdrill.errors import raise_all
 from alertdrill.options import seconds
 from alertdrill.redact import redact
 from alertdrill.yamlfile import YamlDoc
@@ -151,14 +152,19 @@ def duration(doc: YamlDoc, value: object, *keys: str) -> float | None:
 
 
 def unknown_keys(doc: YamlDoc, raw: Mapping[str, object], known: frozenset[str], *where: str) -> None:
-    for key in raw:
-        if str(key) not in known:
-            raise doc.error(
+    """Every key that is not `known`, each with its line."""
+    raise_all(
+        [
+            doc.error(
                 f"unknown key {'.'.join((*where, str(key)))!r}",
                 *where,
                 str(key),
                 fix=f"known keys: {', '.join(sorted(known))}",
             )
+            for key in raw
+            if str(key) not in known
+        ]
+    )
 
 
 def number(doc: YamlDoc, raw: Mapping[str, object], key: str, default: float, *where: str) -> float:

@@ -7,7 +7,11 @@ A missed budget or a wrong receiver is not an exception at all: it is a verdict 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class AlertdrillError(Exception):
@@ -94,3 +98,28 @@ def raise_all(problems: list[AlertdrillError]) -> None:
         raise problems[0]
     if problems:
         raise ProblemsError(problems)
+
+
+class Problems:
+    """Every problem of one input at once: each part is read on its own; a broken part's problem is
+    kept and `fallback` stands in for its value, so the parts after it are read too."""
+
+    def __init__(self) -> None:
+        self.found: list[AlertdrillError] = []
+
+    def read(self, part: Callable[[], T], fallback: T) -> T:
+        try:
+            return part()
+        except ProblemsError as exc:
+            self._keep(exc.problems)
+        except AlertdrillError as exc:
+            self._keep([exc])
+        return fallback
+
+    def _keep(self, problems: list[AlertdrillError]) -> None:
+        """Once each: two parts that read the same broken value report it once."""
+        seen = {p.one_line() for p in self.found}
+        self.found.extend(p for p in problems if p.one_line() not in seen)
+
+    def raise_all(self) -> None:
+        raise_all(self.found)

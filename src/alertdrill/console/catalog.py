@@ -12,10 +12,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.config import Settings
-from alertdrill.drill.plan import compile_drills
+from alertdrill.drill.plan import compile_drills, flatten, read_drills
 from alertdrill.drill.targets import drill_targets
 from alertdrill.errors import AlertdrillError
 from alertdrill.publish.history import History
+from alertdrill.redact import redact
 from alertdrill.schedule.jobs import Job, load_schedule
 from alertdrill.spec.model import DrillSpec
 
@@ -92,9 +93,32 @@ def next_runs(jobs: Sequence[Job], drills: Sequence[DrillSpec], root: Path, now:
     return found
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """The drills of the feature files that compile, and one line per problem of those that do not
+    (a file broken while the console runs hides only its own drills)."""
+
+    entries: list[Entry]
+    problems: list[str]
+
+
 def load_catalog(settings: Settings, now: datetime | None = None) -> list[Entry]:
+    """Every drill, or every problem at once (what `alertdrill serve` checks before it starts)."""
     groups = ContactGroups.load(settings.contact_groups)
-    drills = compile_drills(settings, groups, [settings.root / "drills"])
+    return _entries(settings, compile_drills(settings, groups, [settings.root / "drills"]), now)
+
+
+def read_catalog(settings: Settings, now: datetime | None = None) -> Catalog:
+    groups = ContactGroups.load(settings.contact_groups)
+    drills, problems = read_drills(settings, groups, [settings.root / "drills"])
+    shown = flatten(problems)
+    broken = {p.path.resolve() for p in shown if p.path is not None}
+    good = [d for d in drills if (settings.root / d.feature).resolve() not in broken]
+    root = f"{settings.root}/"  # paths as the feature column shows them
+    return Catalog(_entries(settings, good, now), [redact(p.one_line().replace(root, "")) for p in shown])
+
+
+def _entries(settings: Settings, drills: Sequence[DrillSpec], now: datetime | None) -> list[Entry]:
     last: Mapping[str, LastResult] = last_results(settings)
     upcoming = next_runs(schedule_jobs(settings), drills, settings.root, now or datetime.now(UTC))
     return [

@@ -58,7 +58,8 @@ class Pages:
         if (login := self.login_from_query(request)) is not None:
             return login
         who = viewer(request, self.console.access)
-        entries = await anyio.to_thread.run_sync(self.console.catalog)
+        read = await anyio.to_thread.run_sync(self.console.catalog_and_problems)
+        entries = read.entries
         chosen = {k: request.query_params.get(k, "") for k in ("group", "tag", "status")}
         shown = [e for e in entries if matches(e, **chosen)]
         groups = sorted({e.spec.contact_group for e in entries if e.spec.contact_group})
@@ -75,6 +76,7 @@ class Pages:
             tags=tags,
             statuses=STATUSES,
             running=running,
+            problems=read.problems,
         )
 
     async def plan(self, request: Request) -> Response:
@@ -122,7 +124,8 @@ class Pages:
             return login
         who = viewer(request, self.console.access)
         settings = self.console.settings
-        entries = await anyio.to_thread.run_sync(self.console.catalog)
+        read = await anyio.to_thread.run_sync(self.console.catalog_and_problems)
+        entries = read.entries
         report = await anyio.to_thread.run_sync(trends, settings)
         return self.render(
             request,

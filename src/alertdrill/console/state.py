@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from alertdrill.config import Settings
 from alertdrill.console.access import Access
-from alertdrill.console.catalog import Entry, load_catalog
+from alertdrill.console.catalog import Catalog, Entry, read_catalog
 from alertdrill.console.runs import RunManager
 
 
@@ -32,7 +32,10 @@ class Console:
     pages: Environment = field(default_factory=templates)
 
     def catalog(self) -> list[Entry]:
-        return load_catalog(self.settings)
+        return read_catalog(self.settings).entries
+
+    def catalog_and_problems(self) -> Catalog:
+        return read_catalog(self.settings)
 
     def entry(self, drill_id: str) -> Entry | None:
         return next((e for e in self.catalog() if e.id == drill_id), None)
