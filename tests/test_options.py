@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from alertdrill import cli, options
-from alertdrill.errors import ConfigError
+from alertdrill.errors import ConfigError, ProblemsError
+from alertdrill.options import from_environment
 from tests.conftest import REPO
 
 
@@ -58,3 +59,10 @@ def test_bad_values_name_their_source(name: str, raw: str) -> None:
         options.from_environment({env_var: raw})
     with pytest.raises(ConfigError, match=f"^{options.BY_NAME[name].flag}={raw!r}: "):
         options.from_arguments({name: raw})
+
+
+def test_every_bad_environment_value_is_named_at_once() -> None:
+    with pytest.raises(ProblemsError) as caught:
+        from_environment({"ALERTDRILL_PARALLEL": "0", "ALERTDRILL_PREFLIGHT": "maybe", "ALERTDRILL_TAGS": "@x"})
+    said = caught.value.one_line().splitlines()
+    assert len(said) == 2 and {line.split("=")[0] for line in said} == {"ALERTDRILL_PARALLEL", "ALERTDRILL_PREFLIGHT"}

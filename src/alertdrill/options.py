@@ -11,10 +11,11 @@ import argparse
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from alertdrill.durations import parse_duration
-from alertdrill.errors import ConfigError
+from alertdrill.errors import ConfigError, Problems
 from alertdrill.redact import redact
 
 TRUE = ("1", "true", "yes", "on")
@@ -193,6 +194,9 @@ OPTIONS: tuple[Option, ...] = (
 BY_NAME = {option.name: option for option in OPTIONS}
 
 
+NOT_READ = object()  # stands in for a bad value until every variable is read
+
+
 def _parse(option: Option, raw: str, source: str) -> object:
     try:
         return option.parse(raw)
@@ -201,12 +205,15 @@ def _parse(option: Option, raw: str, source: str) -> object:
 
 
 def from_environment(env: Mapping[str, str]) -> dict[str, object]:
-    """Validated values of the `ALERTDRILL_*` variables that are set."""
-    return {
-        o.name: _parse(o, env[o.env_var], o.env_var)
+    """Validated values of the `ALERTDRILL_*` variables that are set; every bad one at once."""
+    problems = Problems()
+    read = {
+        o.name: problems.read(partial(_parse, o, env[o.env_var], o.env_var), NOT_READ)
         for o in OPTIONS
         if o.env and o.name != "config" and o.env_var in env
     }
+    problems.raise_all()
+    return read
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
