@@ -26,8 +26,10 @@ def answer(name: str) -> object:
     return json.loads((API / name).read_text())
 
 
-def rule(name: str, expr: str, labels: dict[str, str], annotations: dict[str, str], for_s: float) -> AlertRule:
-    return AlertRule(name, expr, for_s, labels, annotations, "g", None, Path("rules.yml"), 4)
+def rule(
+    name: str, expr: str, labels: dict[str, str], annotations: dict[str, str], for_s: float, keep_s: float = 0.0
+) -> AlertRule:
+    return AlertRule(name, expr, for_s, labels, annotations, "g", None, Path("rules.yml"), 4, keep_firing_for_s=keep_s)
 
 
 def test_every_fixture_names_its_version_and_source() -> None:
@@ -47,8 +49,11 @@ def test_a_rule_not_evaluated_yet_is_loaded_not_drifted() -> None:
     down = loaded["PaymentsApiDown"][0]
     assert (down.state, down.health, down.evaluated) == (RuleState.UNKNOWN, "unknown", False)
     assert (down.for_s, down.keep_firing_for_s) == (120.0, 300.0)
-    same = rule("PaymentsApiDown", 'up{job="payments-api"}  ==  0', dict(down.labels), dict(down.annotations), 120)
+    same = rule("PaymentsApiDown", 'up{job="payments-api"}  ==  0', dict(down.labels), dict(down.annotations), 120, 300)
     assert drift(NOWHERE, same, loaded["PaymentsApiDown"]) is None
+    shorter = rule("PaymentsApiDown", 'up{job="payments-api"} == 0', dict(down.labels), dict(down.annotations), 120, 10)
+    problem = drift(NOWHERE, shorter, loaded["PaymentsApiDown"])
+    assert problem is not None and "keep_firing_for 300 s (file: 10 s)" in problem
     assert "job:up:sum" not in loaded  # recording rules are not drilled
     assert RuleState.read("some-future-state") is RuleState.UNKNOWN
 
@@ -58,7 +63,7 @@ def test_a_loaded_rule_whose_evaluation_fails_is_named() -> None:
     first = body["data"]["groups"][0]["rules"][0]  # type: ignore[index]
     first.update(health="err", lastError="found duplicate series for the match group", state="inactive")
     loaded = parse_rules(body)["PaymentsApiDown"]
-    same = rule("PaymentsApiDown", first["query"], first["labels"], first["annotations"], 120)
+    same = rule("PaymentsApiDown", first["query"], first["labels"], first["annotations"], 120, 300)
     problem = drift(NOWHERE, same, loaded)
     assert problem is not None and "its evaluation fails: found duplicate series for the match group" in problem
 

@@ -56,6 +56,10 @@ def drift(prometheus: Prometheus, rule: AlertRule, loaded: list[LoadedRule]) -> 
             differences.append(f"expr `{candidate.query}` (file: `{rule.expr.strip()}`)")
         if abs(candidate.for_s - rule.for_s) > 1e-6:
             differences.append(f"for {candidate.for_s:g} s (file: {rule.for_s:g} s)")
+        if abs(candidate.keep_firing_for_s - rule.keep_firing_for_s) > 1e-6:  # it decides when the alert resolves
+            differences.append(
+                f"keep_firing_for {candidate.keep_firing_for_s:g} s (file: {rule.keep_firing_for_s:g} s)"
+            )
         if dict(candidate.labels) != dict(rule.labels):
             differences.append(f"labels {dict(candidate.labels)} (file: {dict(rule.labels)})")
         if dict(candidate.annotations) != dict(rule.annotations):
