@@ -17,8 +17,9 @@ from alertdrill.console.access import Access, Role, User, is_loopback, load_user
 from alertdrill.console.app import create_app
 from alertdrill.console.catalog import Entry
 from alertdrill.console.guard import COOKIE
-from alertdrill.console.runs import RunManager
+from alertdrill.console.runs import RunManager, SharedEnvironment
 from alertdrill.console.state import Console
+from alertdrill.drill.environment import Environment
 from alertdrill.drill.plan import DrillPlan
 from alertdrill.errors import ConfigError
 from alertdrill.testing import Project, copy_project
@@ -344,3 +345,27 @@ def test_a_drill_of_the_console_is_no_orphan_for_the_next_one(project: Project, 
     assert first.thread is not None
     first.thread.join(timeout=30)
     assert [outcome for _, outcome in env.revert_orphans()] == ["reverted"]  # alone: a leftover is an orphan
+
+
+def test_no_lab_reload_moves_the_alerts_of_a_console_drill_in_flight(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reloads: list[str] = []
+
+    def fresh(_env: Environment, _alerts: list[str]) -> bool:
+        reloads.append("label")
+        return True
+
+    def changed(_env: Environment) -> int:
+        reloads.append("files")
+        return 7
+
+    monkeypatch.setattr(Environment, "fresh_run", fresh)
+    monkeypatch.setattr(Environment, "reload_changed", changed)
+    settings = load_settings(project.config_path)
+    others_running = [True]
+    env = SharedEnvironment(settings, alone=lambda: not others_running[0])
+    assert env.fresh_run(["PaymentsApiDown"]) is False and env.reload_changed() is None and reloads == []
+    others_running[0] = False
+    assert env.fresh_run(["PaymentsApiDown"]) is True and env.reload_changed() == 7
+    assert reloads == ["label", "files"]

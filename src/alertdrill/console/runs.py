@@ -121,6 +121,15 @@ class SharedEnvironment(Environment):
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
         return super().revert_orphans() if self.alone() else []
 
+    # A lab reload (a new run label, changed files) would move the alerts of the drills in flight to new
+    # Alertmanager groups: it waits for a drill run alone. A drill that then lands in a live group is
+    # told so by the watch (the hot-group note); a rule not loaded yet stops it in preflight.
+    def fresh_run(self, alerts: list[str]) -> bool:
+        return super().fresh_run(alerts) if self.alone() else False
+
+    def reload_changed(self) -> int | None:
+        return super().reload_changed() if self.alone() else None
+
 
 class RunManager:
     """The console's running and finished drills (this server's life), with the target rule."""

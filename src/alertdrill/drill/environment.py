@@ -165,6 +165,17 @@ class Environment:
 
         return start_fresh_run(self.settings, alerts)
 
+    def reload_changed(self) -> int | None:
+        """Reload the lab's Prometheus and Alertmanager when their rule or route files changed since they
+        loaded them; the number of alerting rules loaded, or None when nothing was reloaded."""
+        from alertdrill.lab.fresh_groups import lab_owns_prometheus
+        from alertdrill.lab.reload import files_changed, reload_lab
+
+        settings = self.settings
+        if settings.lab is None or not lab_owns_prometheus(settings) or not files_changed(settings):
+            return None
+        return len(reload_lab(settings))
+
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
         """Kill the shells killed runs left (a slow inject must not re-apply its fault later), then revert
         what they injected; (entry, outcome) for each."""

@@ -22,8 +22,6 @@ from alertdrill.drill.session import DrillSession
 from alertdrill.drill.signals import signals_end_the_run
 from alertdrill.errors import AlertdrillError, DrillFailed
 from alertdrill.lab.configs import lab_secret_file
-from alertdrill.lab.fresh_groups import lab_owns_prometheus
-from alertdrill.lab.reload import files_changed, reload_lab
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import DrillResult, Scorecard
 from alertdrill.sink.embedded import sink_for_run
@@ -98,9 +96,9 @@ class Runner:
         self.env.require_reachable(sink=self.plan.needs_sink)
         for entry, outcome in self.env.revert_orphans():
             self.progress(f"left by a killed run: {entry.fault} ({entry.drill}): {outcome}")
-        if settings.lab is not None and lab_owns_prometheus(settings) and files_changed(settings):
-            alerts = reload_lab(settings)
-            self.progress(f"lab: rule or route files changed; reloaded ({len(alerts)} alerting rules loaded)")
+        reloaded = self.env.reload_changed()
+        if reloaded is not None:
+            self.progress(f"lab: rule or route files changed; reloaded ({reloaded} alerting rules loaded)")
         self.plan = check_deployed(self.plan, self.progress)
         alerts = [a for p in self.plan.drills if not p.blocked for a in p.spec.named_alerts]
         if alerts and self.env.fresh_run(alerts):
