@@ -360,12 +360,19 @@ def test_no_lab_reload_moves_the_alerts_of_a_console_drill_in_flight(
         reloads.append("files")
         return 7
 
+    def group(_env: Environment, alert: str, _also: tuple[str, ...] = ()) -> dict[str, str]:
+        reloads.append("group")
+        return {"drill_run": "r2"}
+
     monkeypatch.setattr(Environment, "fresh_run", fresh)
     monkeypatch.setattr(Environment, "reload_changed", changed)
+    monkeypatch.setattr(Environment, "fresh_group", group)
     settings = load_settings(project.config_path)
     others_running = [True]
     env = SharedEnvironment(settings, alone=lambda: not others_running[0])
-    assert env.fresh_run(["PaymentsApiDown"]) is False and env.reload_changed() is None and reloads == []
+    assert env.fresh_run(["PaymentsApiDown"]) is False and env.reload_changed() is None
+    assert env.fresh_group("PaymentsApiDown") is None and reloads == []
     others_running[0] = False
     assert env.fresh_run(["PaymentsApiDown"]) is True and env.reload_changed() == 7
-    assert reloads == ["label", "files"]
+    assert env.fresh_group("PaymentsApiDown") == {"drill_run": "r2"}
+    assert reloads == ["label", "files", "group"]

@@ -79,6 +79,10 @@ class FakeRunner:
     def interrupt(self, by: str) -> None:
         self.interrupted.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self.interrupted.is_set()
+
     def tagged(self, index: int) -> Say:
         return lambda message: self.said.append(f"[{index + 1}] {message}")
 
@@ -144,6 +148,20 @@ def test_an_interrupt_ends_the_drills_in_flight_and_starts_no_more(tmp_path: Pat
     finally:
         signal.signal(signal.SIGINT, previous)
     assert runner.interrupted.is_set() and sorted(runner.started) == [0, 1]  # drill 2 never started
+
+
+def test_an_interrupt_whose_keyboardinterrupt_was_lost_still_ends_the_run(tmp_path: Path) -> None:
+    """The signal watcher (drill/signals.py) called `interrupt` from its thread: no drill starts any more
+    and the run reports itself interrupted."""
+
+    def body(index: int) -> None:
+        if index == 0:
+            runner.interrupt("SIGTERM")  # as the watcher does, from another thread than the main one
+
+    drills = [drill(0, "a", "A"), drill(1, "a", "B"), drill(2, "a", "C")]
+    runner = FakeRunner(tmp_path, drills, body)
+    assert ParallelRun(runner, 0).run() is True
+    assert runner.started == [0]
 
 
 @pytest.mark.parametrize("width", [1, 2])

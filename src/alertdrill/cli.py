@@ -58,7 +58,8 @@ def _lab_down_without_config(args: argparse.Namespace, problem: AlertdrillError)
         run_dir = root / ".lab" / "run"
         stopped = [pidfile.stem for pidfile in sorted(run_dir.glob("*.pid")) if processes.stop(pidfile)]
         where = f"the pid files in {run_dir}"
-    print(f"alertdrill: {problem}", file=sys.stderr)
+    for line in problem.one_line().splitlines():
+        print(f"alertdrill: {line}", file=sys.stderr)
     print(
         f"lab down (the configuration is broken, so by {where}): stopped "
         f"{', '.join(stopped) or 'nothing (it was not running)'}"

@@ -117,18 +117,26 @@ class SharedEnvironment(Environment):
     and shells of this process are its, not a killed run's orphans (which wait for a drill run alone)."""
 
     alone: Callable[[], bool] = lambda: True
+    reloading: threading.Lock = field(default_factory=threading.Lock)  # the console's one, shared by its runs
 
     def revert_orphans(self) -> list[tuple[LedgerEntry, str]]:
         return super().revert_orphans() if self.alone() else []
 
-    # A lab reload (a new run label, changed files) would move the alerts of the drills in flight to new
-    # Alertmanager groups: it waits for a drill run alone. A drill that then lands in a live group is
-    # told so by the watch (the hot-group note); a rule not loaded yet stops it in preflight.
+    # A lab reload (a new run label, changed files, a fresh group at injection) would move the alerts of
+    # the drills in flight to new Alertmanager groups: only a drill run alone reloads, and one reload at a
+    # time, so no drill injects while another's reload is under way. A drill that lands in a live group
+    # is told so by the watch (the hot-group note); a rule not loaded yet stops it in preflight.
     def fresh_run(self, alerts: list[str]) -> bool:
-        return super().fresh_run(alerts) if self.alone() else False
+        with self.reloading:
+            return super().fresh_run(alerts) if self.alone() else False
 
     def reload_changed(self) -> int | None:
-        return super().reload_changed() if self.alone() else None
+        with self.reloading:
+            return super().reload_changed() if self.alone() else None
+
+    def fresh_group(self, alert: str, also: tuple[str, ...] = ()) -> dict[str, str] | None:
+        with self.reloading:
+            return super().fresh_group(alert, also) if self.alone() else None
 
 
 class RunManager:
@@ -139,6 +147,7 @@ class RunManager:
         self.plan_for = plan_for or (lambda entry: plan_entry(settings, entry))
         self.runs: dict[str, ConsoleRun] = {}
         self._lock = threading.Lock()
+        self._reloading = threading.Lock()  # one lab reload at a time, none under another run's injection
         self._sink = ExitStack()  # the console's own sink, when nothing else serves it: up until `stop`
 
     @property
@@ -200,7 +209,9 @@ class RunManager:
         try:
             plan = self.plan_for(run.entry)
             self._serve_sink(plan, run.say)
-            env = SharedEnvironment(self.settings, progress=run.say, alone=lambda: not self.others(run))
+            env = SharedEnvironment(
+                self.settings, progress=run.say, alone=lambda: not self.others(run), reloading=self._reloading
+            )
             runner = Runner(plan, env, run.say, on_timeline=run.attach)
             outcome = runner.run()
             if not outcome.results:

@@ -86,6 +86,9 @@ class RunsDrills(Protocol):
 
     def interrupt(self, by: str) -> None: ...
 
+    @property
+    def stopping(self) -> bool: ...
+
     def tagged(self, index: int) -> Progress: ...
 
     def kept(self, index: int) -> Progress: ...
@@ -126,6 +129,8 @@ class ParallelRun:
             done, _ = wait(running, timeout=TICK_S, return_when=FIRST_COMPLETED)
             for future in done:
                 running.pop(future)
+            if self.runner.stopping:  # interrupted by a signal whose KeyboardInterrupt Python lost
+                raise KeyboardInterrupt("interrupted")
             if time.monotonic() > self.deadline:
                 raise KeyboardInterrupt("the run outlived its drills' budgets")
 

@@ -105,6 +105,11 @@ class Runner:
             self.progress("lab: a new run label for this run (its alerts land in fresh Alertmanager groups)")
         self.prepared = True
 
+    @property
+    def stopping(self) -> bool:
+        """True once the run is interrupted: no drill or step starts any more."""
+        return self._stopping.is_set()
+
     def interrupt(self, by: str) -> None:
         """End every drill in flight (from another thread: their faults are reverted by their own
         `close`) and start no further step. Only the first call acts."""

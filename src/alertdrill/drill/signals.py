@@ -9,6 +9,7 @@ would leave the drill waiting out its budget. So a watcher thread also ends the 
 
 from __future__ import annotations
 
+import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -26,30 +27,43 @@ def signals_end_the_run(stop: Callable[[str], None]) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread receives signals (the console runs drills in workers)
         return
-    signalled, ended = threading.Event(), threading.Event()
-    received: list[str] = []  # list.append is atomic: the handler takes no lock the main thread may hold
+    # The handler only puts on a SimpleQueue: reentrant, so a second signal arriving inside the first
+    # handler cannot deadlock on a lock the interrupted handler holds (an Event's would).
+    news: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+    ended = threading.Event()
 
     def handler(signum: int, _frame: object) -> None:
-        received.append(SIGNAL_NAMES.get(signal.Signals(signum), f"signal {signum}"))
-        signalled.set()
-        raise KeyboardInterrupt(received[-1])
+        name = SIGNAL_NAMES.get(signal.Signals(signum), f"signal {signum}")
+        news.put(name)
+        raise KeyboardInterrupt(name)
 
     def watch() -> None:
-        signalled.wait()
-        if not ended.wait(GRACE_S) and received:
-            stop(received[0])
+        first = news.get()  # None: the block ended without a signal
+        if first is not None and not ended.wait(GRACE_S):
+            stop(first)
 
+    caught = {signal.SIGTERM} | ({signal.SIGINT} if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else set())
     watcher = threading.Thread(target=watch, name="alertdrill-signals", daemon=True)
     watcher.start()
-    caught = [signal.SIGTERM]
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        caught.append(signal.SIGINT)
-    previous = {sig: signal.signal(sig, handler) for sig in caught}
+    previous: dict[signal.Signals, object] = {}
+    try:
+        with _held(caught):  # both handlers in place, or neither
+            previous = {sig: signal.signal(sig, handler) for sig in caught}
+        yield
+    finally:
+        with _held(caught):  # a signal now waits for the handlers it would have found before the block
+            for sig, before in previous.items():
+                signal.signal(sig, before)  # type: ignore[arg-type]
+            ended.set()
+            news.put(None)
+        watcher.join(timeout=GRACE_S + 1)
+
+
+@contextmanager
+def _held(signals: set[signal.Signals]) -> Iterator[None]:
+    """Block `signals` for the block: they are delivered, to whatever handler is then in place, after it."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     try:
         yield
     finally:
-        for sig, before in previous.items():
-            signal.signal(sig, before)
-        ended.set()
-        signalled.set()
-        watcher.join(timeout=GRACE_S + 1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
