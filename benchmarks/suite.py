@@ -84,8 +84,9 @@ def suite_run(
         "peak_rss_mb": took["peak_rss_mb"],
         "slowest_drill_s": max(inside, default=0.0),
         "harness_s_per_drill_outside_drills": outside,
-        "error_ms": (timed := errors_of(drills, prometheus, truth)[0]),
-        "untimed": len(drills) - len(timed["delivered"]),  # drills without a ground-truth delivery to compare
+        "error_ms": (timed := errors_of(drills, prometheus, truth))[0],
+        "signed_errors_ms": timed[1],  # harness minus truth: negative is early
+        "untimed": len(drills) - len(timed[0]["delivered"]),  # drills without a ground-truth delivery to compare
         "not_passed": dict(Counter(why(d) for d in drills if d["status"] != "passed").most_common(5)),
     }
 

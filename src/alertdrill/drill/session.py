@@ -227,8 +227,12 @@ class DrillSession:
         self._notes += [str(note)] if note else []
         self.safety.hold(injector, self.spec.name, fault, settings.config_path)  # the ledger entry comes first
         self.progress(f"injecting {step.fault}: {injector.describe()}")
+        # Stamped as the call starts: the fault takes effect during it, and a thread that waits for the
+        # interpreter after the call (many drills at once) must not make the alert path look shorter.
+        started = self.parts.clock()
         injector.inject()
-        self.timeline.record(EventName.FAULT_INJECTED, fault=step.fault, type=fault.type)
+        took_ms = round((self.parts.clock() - started) * 1000, 1)
+        self.timeline.record(EventName.FAULT_INJECTED, started, fault=step.fault, type=fault.type, call_ms=took_ms)
         self.safety.arm(fault.max_duration_s or settings.max_fault_duration_s)
         self.progress(f"  kill switch: {self.parts.kill_switch_hint}")
         self._verify(injector)
