@@ -90,6 +90,9 @@ def harness_of(drill: dict) -> dict[str, float]:
     """The harness's reported times from a scorecard drill."""
     at: dict[str, float] = {}
     for event in drill["events"]:
+        about = (event.get("details") or {}).get("alert")
+        if about not in (None, drill["alert"]):
+            continue  # the noise picture: another alert seen during the drill (other drills' in a parallel run)
         at.setdefault(event["name"], datetime.fromisoformat(event["at"].replace("Z", "+00:00")).timestamp())
     injected = at["fault_injected"]
     return {
