@@ -54,6 +54,28 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
         yield project
 
 
+# What the systems outside report (Prometheus, Alertmanager, the sink, a mailbox, a person). They may
+# still report after the harness reverted the fault: a page that arrives late is a fact and is kept.
+OBSERVED = frozenset(
+    {
+        "alert_pending",
+        "alert_firing",
+        "alert_received",
+        "notification_delivered",
+        "alert_suppressed",
+        "alertmanager_notified",
+        "alertmanager_notify_failed",
+        "alert_resolved",
+        "acknowledged",
+    }
+)
+
+
+def harness_steps(events: list[dict[str, object]]) -> list[object]:
+    """The names of the events the harness itself made, in time order (its last act should be the revert)."""
+    return [e["name"] for e in events if e["name"] not in OBSERVED]
+
+
 @pytest.fixture(autouse=True)
 def lab_drills_restored(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that writes features into the shared lab leaves its `drills/` as it found it, so no test

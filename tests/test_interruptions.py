@@ -15,7 +15,7 @@ import pytest
 
 from alertdrill.polling import poll_until
 from alertdrill.testing import Project
-from tests.conftest import alertdrill
+from tests.conftest import alertdrill, harness_steps
 
 WAITS = """Feature: a drill that is still waiting when it is stopped
   Scenario: Waiting for an alert
@@ -73,7 +73,7 @@ def test_signal_mid_drill_reverts_at_once_and_records_why(
     card = json.loads((lab.root / "reports" / "latest" / "scorecard.json").read_text())
     drill = card["drills"][0]
     assert drill["status"] == "error" and "interrupted" in drill["error"]
-    assert [e["name"] for e in drill["events"]][-1] == "fault_reverted"
+    assert harness_steps(drill["events"])[-1] == "fault_reverted"
     assert not list((lab.root / ".alertdrill" / "ledger").glob("*.json"))
 
 

@@ -16,7 +16,7 @@ import requests
 
 from alertdrill import processes
 from alertdrill.testing import lab_project
-from tests.conftest import REPO
+from tests.conftest import REPO, harness_steps
 
 DRILL = """Feature: Alertmanager dies during the drill
   Scenario: Payments alert with nobody to route it
@@ -75,4 +75,4 @@ def test_alertmanager_dying_mid_drill_is_an_error_and_the_fault_is_reverted(tmp_
         assert drill["status"] == "error"
         assert "observers could not watch the drill (alertmanager:" in drill["error"]
         assert drill["phases"]["alert"]["passed"]  # Prometheus saw it fire
-        assert [e["name"] for e in drill["events"]][-1] == "fault_reverted"
+        assert harness_steps(drill["events"])[-1] == "fault_reverted"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from alertdrill.testing import Project
-from tests.conftest import alertdrill
+from tests.conftest import alertdrill, harness_steps
 
 DRILL = """Feature: runbook proven
   Scenario: Payments runbook
@@ -77,7 +77,7 @@ def test_a_remediate_step_that_does_not_fix_the_service_fails_on_recover(lab: Pr
     check = next(c for c in result["checks"] if c["name"] == "service recovers")
     assert check["actual"] == "not healthy, alert still firing"
     assert "the Remediate steps ran but did not fix the service" in check["message"]
-    assert [e["name"] for e in result["events"]][-1] == "fault_reverted"
+    assert harness_steps(result["events"])[-1] == "fault_reverted"
 
 
 def test_a_failing_remediate_step_is_named_with_its_output(lab: Project, runbook: Path) -> None:
