@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 from alertdrill.observe.sends import Counter, Tally, read_counters, rises
+from alertdrill.observe.watch import Watch, WatchTarget
 from alertdrill.score.events import EventName, Timeline
 from alertdrill.score.scorecard import Evidence
 from alertdrill.score.scoring import check_reaches
@@ -101,3 +105,60 @@ def test_email_to_a_group_whose_mailbox_is_read_back_is_proven_only_by_the_mailb
     events = timeline(watched, RECEIVED, (EventName.NOTIFIED, 3.0, mailed)).events()
     check = check_reaches(by_email, "r", "A", events)
     assert not check.passed and check.evidence != Evidence.ALERTMANAGER
+
+
+def test_a_send_the_receiver_may_have_made_for_another_alert_proves_nothing_and_says_so() -> None:
+    shared = {**SENT, "shared_with": 'NodeDown{team="x"}'}
+    check = check_reaches(STEP, "r", "A", timeline(RECEIVED, (EventName.NOTIFIED, 3.0, shared)).events())
+    assert not check.passed and check.evidence is None
+    assert 'send counter for r rose, but it was also sending NodeDown{team="x"}' in check.message
+
+
+class CountingAlertmanager:
+    """Alertmanager as the watcher reads it: the drilled alert's state, the groups of each receiver, and
+    one webhook counter (no receiver label, as Alertmanager 0.25 writes it) that `sent` raises."""
+
+    def __init__(self, state: str, others: list[dict[str, str]]) -> None:
+        self.state, self.others, self.sent = state, others, 0
+        self.starts = datetime.now(UTC).isoformat()
+
+    def alerts(self, alertname: str, labels: object = None) -> list[dict[str, object]]:
+        status = {"state": self.state, "inhibitedBy": ["f1"] if self.state == "suppressed" else []}
+        return [{"labels": {"alertname": "A"}, "startsAt": self.starts, "status": status, "receivers": [{"name": "r"}]}]
+
+    def groups(self) -> list[dict[str, object]]:
+        alerts = [{"labels": {"alertname": "A"}, "status": {"state": self.state}}]
+        alerts += [{"labels": labels, "status": {"state": "active"}} for labels in self.others]
+        return [{"receiver": {"name": "r"}, "labels": {}, "alerts": alerts}]
+
+    def metrics(self) -> list[str]:
+        return [f'alertmanager_notification_requests_total{{integration="webhook"}} {self.sent}\n']
+
+
+def sends_seen(alertmanager: CountingAlertmanager) -> list[dict[str, str]]:
+    """The send events a watcher records when the receiver's webhook counter rises once after the alert came."""
+    timeline = Timeline()
+    watch = Watch(
+        WatchTarget("A", time.time() - 5, lambda receiver: "team"),
+        timeline,
+        None,  # type: ignore[arg-type]  # Prometheus is not read here
+        alertmanager,  # type: ignore[arg-type]
+        None,
+        metrics_every_s=0.0,
+        integrations={"r": ("webhook",)},
+    )
+    watch._poll_metrics()  # the baseline
+    watch._poll_alertmanager()
+    alertmanager.sent += 1
+    watch._poll_metrics()
+    return [dict(e.details) for e in timeline.events() if e.name == EventName.NOTIFIED]
+
+
+def test_a_counter_rise_while_alertmanager_holds_the_alert_back_is_another_alerts_send() -> None:
+    """Found by CI: a standing NodeDown, routed to the same receiver and sent 1 s into the drill, passed a
+    drill whose alert was inhibited the whole time."""
+    assert sends_seen(CountingAlertmanager("suppressed", [])) == []
+    (alone,) = sends_seen(CountingAlertmanager("active", []))
+    assert alone["receiver"] == "r" and "shared_with" not in alone
+    (shared,) = sends_seen(CountingAlertmanager("active", [{"alertname": "NodeDown", "team": "x"}]))
+    assert shared["shared_with"] == 'NodeDown{team="x"}'

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from alertdrill.catalog.inhibition import describe
 from alertdrill.catalog.routes import parse_matchers
 from alertdrill.errors import TemporaryError
 from alertdrill.observe.api_shapes import parse_alert_status, parse_groups
@@ -98,6 +99,7 @@ class Watch:
     _routed: set[str] = field(default_factory=set)
     _counters: dict[Counter, Tally] | None = None
     _metrics_at: float = 0.0
+    _sendable: bool = False  # Alertmanager has held this alert unsuppressed (it may have sent it)
 
     @property
     def clustered(self) -> bool:
@@ -189,6 +191,7 @@ class Watch:
             if starts_at < self.target.since - SLACK_S:
                 continue
             status = parse_alert_status(item.get("status"))
+            self._sendable = self._sendable or status.state == "active"
             self._silences(list(status.silenced_by))
             names = [str(r["name"]) for r in item.get("receivers") or []]
             self._routed.update(names)
@@ -218,7 +221,9 @@ class Watch:
                 self.timeline.record(EventName.SUPPRESSED, alert=self.target.alert, kind=kind, cause=cause)
 
     def _poll_metrics(self) -> None:
-        """Alertmanager's send counters: a rise for a receiver this alert was routed to is a send (or a failure)."""
+        """Alertmanager's send counters: a rise for a receiver this alert was routed to is a send (or a failure),
+        once Alertmanager has held the alert unsuppressed; `shared_with` names the other alerts the receiver
+        could have been sending (a counter does not say which alert it sent)."""
         if time.monotonic() - self._metrics_at < self.metrics_every_s:
             return
         self._metrics_at = time.monotonic()
@@ -231,7 +236,10 @@ class Watch:
             if not receivers:
                 continue  # not yet routed: keep the old value, so the rise counts once it is
             self._counters[key] = now[key]
-            if self._once("send", str(failed), key.integration, *receivers):
+            if not self._was_sendable():
+                continue  # suppressed since it came: Alertmanager sent another alert, never this one
+            shared = self._sharing(receivers)
+            if self._once("send", str(failed), key.integration, str(bool(shared)), *receivers):
                 self.timeline.record(
                     EventName.NOTIFY_FAILED if failed else EventName.NOTIFIED,
                     alert=self.target.alert,
@@ -240,7 +248,30 @@ class Watch:
                     integration=key.integration,
                     metric="alertmanager_notification_requests_failed_total" if failed else "its send counters",
                     per_receiver=str(bool(key.receiver)).lower(),
+                    shared_with="; ".join(shared) or None,
                 )
+
+    def _was_sendable(self) -> bool:
+        """Whether Alertmanager has held this alert unsuppressed (asked again now, so a send that came
+        before the alerts poll saw it active still counts)."""
+        if not self._sendable:
+            self._sendable = any(
+                parse_alert_status(item.get("status")).state == "active"
+                for item in self.alertmanager.alerts(self.target.alert, self.target.labels)
+                if parse_time(str(item["startsAt"])) >= self.target.since - SLACK_S
+            )
+        return self._sendable
+
+    def _sharing(self, receivers: list[str]) -> list[str]:
+        """Other unsuppressed alerts Alertmanager holds for these receivers (at most five, named)."""
+        others = {
+            describe(alert.labels)
+            for group in parse_groups(self.alertmanager.groups())
+            if group.receiver in receivers
+            for alert in group.alerts
+            if alert.status.state == "active" and not self.target.matches(alert.labels)
+        }
+        return sorted(others)[:5]
 
     def _candidates(self, integration: str) -> list[str]:
         """Receivers of this alert that send through `integration` (counters without a receiver label)."""

@@ -49,6 +49,19 @@ def failed_send(events: Events, alert: str, contact_group: str | None, channel: 
     return next(iter(sends(events, EventName.NOTIFY_FAILED, alert, contact_group, channel)), None)
 
 
+def unattributed_send(events: Events, alert: str, contact_group: str | None, channel: str = "") -> str:
+    """Why a send Alertmanager counted for the receiver is not proof for `alert` ("" when there is none)."""
+    shared = next(
+        (e for e in sends(events, EventName.NOTIFIED, alert, contact_group, channel) if e.detail("shared_with")), None
+    )
+    if shared is None:
+        return ""
+    return (
+        f"Alertmanager's {shared.detail('integration')} send counter for {shared.names('receiver')[0]} rose, "
+        f"but it was also sending {shared.detail('shared_with')}, so the send cannot be told apart"
+    )
+
+
 def routed_only(events: Events, alert: str, contact_group: str | None) -> Event | None:
     """Alertmanager routed the alert, unsuppressed, to a receiver whose contact group accepts routing as proof."""
     if suppressions(events, alert):
@@ -83,7 +96,14 @@ def proof(events: Events, alert: str, contact_group: str | None = None, channel:
     if failed_send(events, alert, contact_group, channel) is None and not mailbox_watched(
         events, contact_group, channel
     ):
-        sent = next(iter(sends(events, EventName.NOTIFIED, alert, contact_group, channel)), None)
+        sent = next(
+            (
+                e
+                for e in sends(events, EventName.NOTIFIED, alert, contact_group, channel)
+                if not e.detail("shared_with")
+            ),
+            None,
+        )
         if sent is not None:
             return Proof(Evidence.ALERTMANAGER, sent)
     ack = first_event(events, EventName.ACKNOWLEDGED, alert)

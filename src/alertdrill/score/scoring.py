@@ -25,7 +25,15 @@ from alertdrill.score.evidence import (
     uncounted,
     wrong_route,
 )
-from alertdrill.score.proof import Proof, failed_send, late_split, path_arithmetic, proof, suppressions
+from alertdrill.score.proof import (
+    Proof,
+    failed_send,
+    late_split,
+    path_arithmetic,
+    proof,
+    suppressions,
+    unattributed_send,
+)
 from alertdrill.score.scorecard import (
     Aborted,
     Check,
@@ -162,8 +170,11 @@ def _not_reached(step: ReachesContactGroup, name: str, receiver: str, alert: str
             f"{alert} fired in Prometheus but never reached Alertmanager within "
             f"{secs(step.budget_s)}: check Prometheus's `alerting:` section",
         )
+    unattributed = unattributed_send(events, alert, step.group, step.channel)
     hint = (
-        "is the receiver's email smarthost the alertdrill email sink (sink.smtp)?"
+        f"{unattributed}: drill when nothing else is firing for that receiver, or point it at the alertdrill sink"
+        if unattributed
+        else "is the receiver's email smarthost the alertdrill email sink (sink.smtp)?"
         if step.channel == "email"
         else "is the receiver's webhook pointed at the alertdrill sink?"
     )
