@@ -40,20 +40,26 @@ def measured(command: list[str], cwd: Path, out: Path) -> dict[str, object]:
     return found | {"wall_s": time.monotonic() - started}
 
 
-def errors_of(drills: list[dict], prometheus: str, truth_file: Path) -> tuple[dict[str, list[float]], dict]:
-    """Per phase, each drill's timing error against the ground truth: (absolute ms, signed ms rounded)."""
+def errors_of(
+    drills: list[dict], prometheus: str, truth_file: Path, untimed: Counter[str] | None = None
+) -> tuple[dict[str, list[float]], dict]:
+    """Per phase, each drill's timing error against the ground truth: (absolute ms, signed ms rounded);
+    `untimed` counts why a drill had nothing to compare."""
     arrivals = deliveries(truth_file)
     errors: dict[str, list[float]] = {"pending": [], "firing": [], "delivered": []}
     signed: dict[str, list[float]] = {}
+    why_not = untimed if untimed is not None else Counter()
     for drill in drills:
         try:
             harness = harness_of(drill)
-        except KeyError:
-            continue  # a drill that never saw its alert has nothing to compare
+        except KeyError as missing:
+            why_not[f"the harness reported no {missing}"] += 1
+            continue
         try:
             truth = truth_of(drill["alert"], harness["injected"], prometheus, arrivals)
-        except (ValueError, StopIteration):
-            continue  # the recorder saw no delivery (or Prometheus no sample): counted in `suite_run` as untimed
+        except (ValueError, StopIteration, LookupError) as exc:
+            why_not[str(exc) or type(exc).__name__] += 1
+            continue
         sample = Sample(drill["alert"], harness, truth)
         for phase, value in sample.errors_ms().items():
             if phase in errors:
@@ -84,9 +90,10 @@ def suite_run(
         "peak_rss_mb": took["peak_rss_mb"],
         "slowest_drill_s": max(inside, default=0.0),
         "harness_s_per_drill_outside_drills": outside,
-        "error_ms": (timed := errors_of(drills, prometheus, truth))[0],
+        "error_ms": (timed := errors_of(drills, prometheus, truth, untimed := Counter()))[0],
         "signed_errors_ms": timed[1],  # harness minus truth: negative is early
         "untimed": len(drills) - len(timed[0]["delivered"]),  # drills without a ground-truth delivery to compare
+        "untimed_why": dict(untimed),
         "not_passed": dict(Counter(why(d) for d in drills if d["status"] != "passed").most_common(5)),
     }
 

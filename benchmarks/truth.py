@@ -66,7 +66,10 @@ def raw_samples(prometheus: str, expr: str, at: float) -> list[tuple[float, floa
 def first_sample(prometheus: str, alert: str, state: str, after: float) -> float:
     """When Prometheus first evaluated `alert` into `state` at or after `after` (its raw sample's time)."""
     expr = f'ALERTS{{alertname="{alert}",alertstate="{state}"}}'
-    return next(ts for ts, _ in raw_samples(prometheus, expr, time.time()) if ts >= after)
+    found = next((ts for ts, _ in raw_samples(prometheus, expr, time.time()) if ts >= after), None)
+    if found is None:
+        raise LookupError(f"no {state} sample in Prometheus")
+    return found
 
 
 def deliveries(truth_file: Path) -> list[dict]:
@@ -77,12 +80,25 @@ def truth_of(alert: str, injected: float, prometheus: str, arrivals: list[dict])
     pending = first_sample(prometheus, alert, "pending", injected)
     firing = first_sample(prometheus, alert, "firing", injected)
     delivered = min(
-        e["t"]
-        for e in arrivals
-        if e["t"] >= injected
-        and e["payload"].get("status") == "firing"
-        and any(a["labels"].get("alertname") == alert for a in e["payload"].get("alerts", []))
+        (
+            e["t"]
+            for e in arrivals
+            if e["t"] >= injected
+            and e["payload"].get("status") == "firing"
+            and any(a["labels"].get("alertname") == alert for a in e["payload"].get("alerts", []))
+        ),
+        default=None,
     )
+    if delivered is None:
+        seen = [
+            e["t"] - injected
+            for e in arrivals
+            if any(a["labels"].get("alertname") == alert for a in e["payload"].get("alerts", []))
+        ]
+        first = min(seen, default=float("nan"))
+        raise LookupError(
+            f"the recorder got no firing delivery after injection ({len(seen)} of it, first {first:+.1f} s)"
+        )
     return {"pending": pending, "firing": firing, "delivered": delivered}
 
 

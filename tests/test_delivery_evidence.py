@@ -115,7 +115,7 @@ def test_a_send_the_receiver_may_have_made_for_another_alert_proves_nothing_and_
 
 
 class CountingAlertmanager:
-    """Alertmanager as the watcher reads it: the drilled alert's state, the groups of each receiver, and
+    """Alertmanager as the watcher reads it: the drilled alert's state, the alerts of each receiver, and
     one webhook counter (no receiver label, as Alertmanager 0.25 writes it) that `sent` raises."""
 
     def __init__(self, state: str, others: list[dict[str, str]]) -> None:
@@ -126,10 +126,9 @@ class CountingAlertmanager:
         status = {"state": self.state, "inhibitedBy": ["f1"] if self.state == "suppressed" else []}
         return [{"labels": {"alertname": "A"}, "startsAt": self.starts, "status": status, "receivers": [{"name": "r"}]}]
 
-    def groups(self) -> list[dict[str, object]]:
-        alerts = [{"labels": {"alertname": "A"}, "status": {"state": self.state}}]
-        alerts += [{"labels": labels, "status": {"state": "active"}} for labels in self.others]
-        return [{"receiver": {"name": "r"}, "labels": {}, "alerts": alerts}]
+    def every_alert(self) -> list[dict[str, object]]:
+        held = [({"alertname": "A"}, self.state), *((labels, "active") for labels in self.others)]
+        return [{"labels": labels, "status": {"state": state}, "receivers": [{"name": "r"}]} for labels, state in held]
 
     def metrics(self) -> list[str]:
         return [f'alertmanager_notification_requests_total{{integration="webhook"}} {self.sent}\n']

@@ -61,15 +61,21 @@ class FakeRunner:
         self.plan = DrillPlan(settings, ContactGroups(tmp_path / "cg.yml"), tuple(drills))
         self.body = body
         self.started: list[int] = []
+        self.beside: dict[int, frozenset[str]] = {}
         self.said: list[str] = []
         self.progress: Say = self.said.append
         self.interrupted = threading.Event()
 
     def run_drill(
-        self, planned: PlannedDrill, progress: Callable[[str], None] | None = None, headline: Say | None = None
+        self,
+        planned: PlannedDrill,
+        progress: Callable[[str], None] | None = None,
+        headline: Say | None = None,
+        beside: frozenset[str] = frozenset(),
     ) -> DrillResult:
         index = self.plan.drills.index(planned)
         self.started.append(index)
+        self.beside[index] = beside
         assert progress is not None and headline is not None
         headline("started")
         progress("step")
@@ -200,3 +206,24 @@ def test_a_drill_that_judges_the_whole_system_runs_alone() -> None:
     noisy = PlannedDrill(DrillSpec("strict", "x.feature", 3, (*plain.spec.steps, NoOtherAlert())), plain.injector)
     found = slots([plain, quiet, noisy], lambda p: frozenset({p.spec.name}))
     assert [s.alone for s in found] == [False, True, True]
+
+
+def test_the_noise_picture_of_a_parallel_drill_leaves_out_the_alerts_drilled_beside_it() -> None:
+    """Other drills' alerts are their own, not strays of this drill's fault; a drill that runs alone
+    (here: one that says no other alert fires) sees every alert."""
+    from alertdrill.drill.parallel import drilled_beside, slots
+    from alertdrill.spec.model import NoOtherAlert
+
+    a, b = drill(0, "a", "A"), drill(1, "b", "B")
+    strict = PlannedDrill(
+        DrillSpec("strict", "x.feature", 2, (*drill(2, "c", "C").spec.steps, NoOtherAlert())), a.injector
+    )
+    found = slots([a, b, strict], lambda p: frozenset({p.spec.name}))
+    assert [drilled_beside(s, found) for s in found] == [frozenset({"B"}), frozenset({"A"}), frozenset()]
+
+
+def test_a_parallel_run_hands_each_drill_the_alerts_drilled_beside_it(tmp_path: Path) -> None:
+    drills = [drill(0, "a", "A"), drill(1, "b", "B"), drill(2, "c", "C")]
+    runner = FakeRunner(tmp_path, drills, lambda index: None)
+    assert ParallelRun(runner, 0).run() is False
+    assert runner.beside == {0: frozenset({"B", "C"}), 1: frozenset({"A", "C"}), 2: frozenset({"A", "B"})}

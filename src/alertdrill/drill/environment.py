@@ -15,7 +15,8 @@ from alertdrill.errors import InjectorError, UnreachableError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, SinkClient, require_reachable
+from alertdrill.observe.clients import Alertmanager, Json, Prometheus, ReadsSink, SinkClient, require_reachable
+from alertdrill.observe.shared_reads import Fresh
 from alertdrill.observe.sink_feed import SinkFeed
 from alertdrill.spec.model import (
     AlertInhibited,
@@ -28,6 +29,7 @@ from alertdrill.spec.model import (
 )
 
 Progress = Callable[[str], None]
+METRICS_FRESH_S = 0.5  # Alertmanager's /metrics is read at most this often per run (its send counters)
 
 DELIVERY_STEPS = (
     ReachesContactGroup,
@@ -57,13 +59,38 @@ class Environment:
         self._tree: tuple[RoutingTree | None] | None = None
         self._feed: SinkFeed | None = None
         self._feed_lock = threading.Lock()
+        fresh_s = self.settings.poll_interval_s / 2
+        self._prometheus_alerts = Fresh(self._read_prometheus_alerts, fresh_s)
+        self._alertmanager_alerts = Fresh(self._read_alertmanager_alerts, fresh_s)
+        self._alertmanager_metrics = Fresh(lambda: self._shared_readers()[1].read_metrics(), METRICS_FRESH_S)
+        self._readers: tuple[Prometheus, Alertmanager] | None = None
 
-    # Each client has its own HTTP session: observers use them from their own threads.
+    # Each client has its own HTTP session: observers use them from their own threads. Their alert lists
+    # come from one shared read per run (shared_reads.Fresh), however many drills watch.
     def prometheus(self) -> Prometheus:
-        return Prometheus(self.settings.prometheus_endpoint)
+        return Prometheus(self.settings.prometheus_endpoint, alerts_from=self._prometheus_alerts.get)
 
     def alertmanager(self) -> Alertmanager:
-        return Alertmanager(self.settings.alertmanager_endpoints)
+        return Alertmanager(
+            self.settings.alertmanager_endpoints,
+            alerts_from=self._alertmanager_alerts.get,
+            metrics_from=self._alertmanager_metrics.get,
+        )
+
+    def _shared_readers(self) -> tuple[Prometheus, Alertmanager]:
+        """The clients of the shared reads, made on first use (each read runs under its `Fresh`'s lock)."""
+        if self._readers is None:
+            self._readers = (
+                Prometheus(self.settings.prometheus_endpoint),
+                Alertmanager(self.settings.alertmanager_endpoints),
+            )
+        return self._readers
+
+    def _read_prometheus_alerts(self) -> list[Json]:
+        return self._shared_readers()[0].read_alerts()
+
+    def _read_alertmanager_alerts(self) -> list[Json]:
+        return self._shared_readers()[1].read_every_alert()
 
     def sink(self) -> ReadsSink:
         """The run's one reader of the sink's arrivals, shared by every drill (started on first use)."""

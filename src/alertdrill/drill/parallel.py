@@ -56,6 +56,15 @@ def judges_the_whole_system(planned: PlannedDrill) -> bool:
     return any(isinstance(step, (*WINDOW_STEPS, QuietStart)) for step in planned.spec.steps)
 
 
+def drilled_beside(slot: Slot, every: Sequence[Slot]) -> frozenset[str]:
+    """The alerts of the drills that may run at the same time as `slot` (none for a drill that runs alone):
+    its noise picture leaves them out, they are those drills' own alerts, not strays of its fault."""
+    if slot.alone:
+        return frozenset()
+    own = set(slot.planned.spec.named_alerts)
+    return frozenset(a for s in every if s is not slot and not s.alone for a in s.planned.spec.named_alerts) - own
+
+
 def startable(queue: Sequence[Slot], running: Sequence[Slot], width: int) -> list[Slot]:
     """The queued drills that may start now, in plan order: a waiting drill holds its targets against
     later ones (no overtaking on a shared target); a drill that runs alone waits for an empty run."""
@@ -81,7 +90,11 @@ class RunsDrills(Protocol):
     progress: Progress
 
     def run_drill(
-        self, planned: PlannedDrill, progress: Progress | None = None, headline: Progress | None = None
+        self,
+        planned: PlannedDrill,
+        progress: Progress | None = None,
+        headline: Progress | None = None,
+        beside: frozenset[str] = frozenset(),
     ) -> DrillResult: ...
 
     def interrupt(self, by: str) -> None: ...
@@ -102,6 +115,7 @@ class ParallelRun:
         drills = runner.plan.drills
         settings = runner.plan.settings
         self.queue = slots(drills, lambda p: drill_targets(settings, p.spec))
+        self.slots = tuple(self.queue)
         self.width = width if width > 0 else max(1, len(drills))
         self.deadline = time.monotonic() + sum(p.spec.longest_budget() for p in drills) + SLACK_S
         self._said = time.monotonic()
@@ -122,7 +136,8 @@ class ParallelRun:
             for slot in startable(self.queue, list(running.values()), self.width):
                 self.queue.remove(slot)
                 lines, head = self.runner.kept(slot.index), self.runner.tagged(slot.index)
-                running[pool.submit(self.runner.run_drill, slot.planned, lines, head)] = slot
+                beside = drilled_beside(slot, self.slots)
+                running[pool.submit(self.runner.run_drill, slot.planned, lines, head, beside)] = slot
             if not running:
                 return
             self._status(running)

@@ -132,15 +132,17 @@ def prepare(env: Environment, spec: DrillSpec, timeline: Timeline, progress: Pro
     return labels
 
 
-def noise_watch(env: Environment, timeline: Timeline, spec: DrillSpec) -> WatchFactory:
-    """Observers of every alert but the drilled one, for the noise picture (notifications too when the
-    drill uses the sink)."""
+def noise_watch(
+    env: Environment, timeline: Timeline, spec: DrillSpec, beside: frozenset[str] = frozenset()
+) -> WatchFactory:
+    """Observers of every alert but the drilled one and those `beside` (drilled by the drills running
+    beside it in a parallel run), for the noise picture (notifications too when the drill uses the sink)."""
 
     def watch(alert: str, since: float, labels: Mapping[str, str]) -> Observing:
         target = WatchTarget(alert, since, env.group_of, labels, email_receivers=env.email_receivers())
         sink = env.sink() if needs_sink(spec) else None
         poll_s = env.settings.poll_interval_s
-        return NoiseWatch(target, timeline, env.prometheus(), env.alertmanager(), sink, poll_s).start()
+        return NoiseWatch(target, timeline, env.prometheus(), env.alertmanager(), sink, poll_s, ignored=beside).start()
 
     return watch
 
@@ -186,8 +188,10 @@ class SessionParts:
     resolved_senders: frozenset[str] = frozenset()  # receivers that send resolved notifications
 
     @classmethod
-    def from_environment(cls, spec: DrillSpec, env: Environment, progress: Progress | None = None) -> SessionParts:
-        """The real collaborators, built from the run's environment."""
+    def from_environment(
+        cls, spec: DrillSpec, env: Environment, progress: Progress | None = None, beside: frozenset[str] = frozenset()
+    ) -> SessionParts:
+        """The real collaborators, built from the run's environment (`beside`: see `noise_watch`)."""
         timeline = Timeline()
         settings = env.settings
         guards = Guards(settings.guards, env.prometheus(), timeline)
@@ -236,7 +240,7 @@ class SessionParts:
             acknowledger=ack,
             injector=env.injector,
             fresh_group=lambda alert: prepare(env, spec, timeline, progress or env.progress, alert),
-            noise=noise_watch(env, timeline, spec),
+            noise=noise_watch(env, timeline, spec, beside),
             resolved_senders=env.resolved_senders(),
             receiver_of=env.contact_groups.receiver,
             runbook_problem=env.runbook_problem,

@@ -62,6 +62,14 @@ class RunOutcome:
 VERDICT_WORDS = {"passed": "passed", "failed": "failed", "error": "could not run"}
 
 
+def beside_note(beside: frozenset[str]) -> str:
+    named = ", ".join(sorted(beside)[:3]) + (f" and {len(beside) - 3} more" if len(beside) > 3 else "")
+    return (
+        f"the noise picture leaves out {named}: alerts that drills running beside this one in the parallel "
+        "run drill (run it alone to see every alert)"
+    )
+
+
 class Runner:
     def __init__(
         self, plan: DrillPlan, env: Environment, progress: Progress, on_timeline: TimelineHook | None = None
@@ -122,15 +130,20 @@ class Runner:
             timeline.record(EventName.KILL_SWITCH, via="signal", by=by)
 
     def run_drill(
-        self, planned: PlannedDrill, progress: Progress | None = None, headline: Progress | None = None
+        self,
+        planned: PlannedDrill,
+        progress: Progress | None = None,
+        headline: Progress | None = None,
+        beside: frozenset[str] = frozenset(),
     ) -> DrillResult:
         """One drill: its compiled steps in order until one fails; `close` always reverts and scores.
         The result is kept in `results` even when an interrupt (re-raised afterwards) ended the drill.
-        `headline` gets the drill's first and last line, `progress` the rest (both default to the run's)."""
+        `headline` gets the drill's first and last line, `progress` the rest (both default to the run's);
+        `beside`: the alerts of the drills that may run beside it, left out of its noise picture."""
         spec, say = planned.spec, progress or self.progress
         head = headline or say
         head(f"drill: {spec.name}  ({spec.feature}:{spec.line})")
-        parts = SessionParts.from_environment(spec, self.env, say)
+        parts = SessionParts.from_environment(spec, self.env, say, beside)
         parts.injector = lambda _fault: planned.injector  # the one built (and validated) with the plan
         session = DrillSession.with_parts(spec, parts, preflight=list(planned.blocked))
         if self.on_timeline is not None:
@@ -140,8 +153,9 @@ class Runner:
             result = session.close()
         except KeyboardInterrupt:  # a signal during the revert: the fault is reverted, then we stop
             interrupted, result = True, session.result  # type: ignore[assignment]
-        if planned.notes:
-            result = replace(result, notes=[*result.notes, *planned.notes])
+        notes = [*planned.notes, *([beside_note(beside)] if beside else [])]
+        if notes:
+            result = replace(result, notes=[*result.notes, *notes])
         with self._lock:
             self.results.append(result)
             self._done[id(planned)] = result

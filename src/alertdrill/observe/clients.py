@@ -42,10 +42,16 @@ def parse_time(text: str) -> float:
 class Prometheus:
     """One Prometheus, reached through its endpoint's configured session (auth, TLS, proxy, headers)."""
 
-    def __init__(self, target: Endpoint | str, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        target: Endpoint | str,
+        session: requests.Session | None = None,
+        alerts_from: Callable[[], list[Json]] | None = None,
+    ) -> None:
         self.endpoint = as_endpoint(target)
         self.url = self.endpoint.url
         self.session = session or self.endpoint.session()
+        self._alerts_from = alerts_from  # a run's shared read of the alert list (shared_reads.Fresh)
 
     def query(self, expr: str) -> list[Json]:
         answer = self.session.get(self.endpoint.at("/api/v1/query"), params={"query": expr}, timeout=TIMEOUT_S)
@@ -55,6 +61,10 @@ class Prometheus:
         return list(answer.json()["data"]["result"])
 
     def alerts(self) -> list[Json]:
+        """Every pending and firing alert (from the run's shared read when there is one)."""
+        return list(self._alerts_from()) if self._alerts_from else self.read_alerts()
+
+    def read_alerts(self) -> list[Json]:
         answer = self.session.get(self.endpoint.at("/api/v1/alerts"), timeout=TIMEOUT_S)
         _raise_for_status(answer, self.endpoint)
         return list(answer.json()["data"]["alerts"])
@@ -78,12 +88,20 @@ class Alertmanager:
     """One Alertmanager, or the nodes of one cluster: an alert is read from the node(s) that have it,
     a node that does not answer is skipped while another does (its error is raised when none does)."""
 
-    def __init__(self, target: Endpoint | str | Sequence[Endpoint], session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        target: Endpoint | str | Sequence[Endpoint],
+        session: requests.Session | None = None,
+        alerts_from: Callable[[], list[Json]] | None = None,
+        metrics_from: Callable[[], list[str]] | None = None,
+    ) -> None:
         endpoints = (as_endpoint(target),) if isinstance(target, Endpoint | str) else tuple(target)
         shared = session if len(endpoints) == 1 else None
         self.nodes = tuple((e, shared or e.session()) for e in endpoints)
         self.url = endpoints[0].url
         self.session = self.nodes[0][1]
+        self._alerts_from = alerts_from  # a run's shared read of every alert (shared_reads.Fresh)
+        self._metrics_from = metrics_from  # and of every node's /metrics
 
     @property
     def clustered(self) -> bool:
@@ -124,19 +142,14 @@ class Alertmanager:
 
     def alerts(self, alertname: str, labels: Mapping[str, str] | None = None) -> list[Json]:
         """The alerts of that name (and labels); in a cluster, each alert as the first node that has it sees it."""
-        matchers = [f'alertname="{alertname}"'] + [f'{k}="{v}"' for k, v in (labels or {}).items()]
-        merged: dict[str, Json] = {}
-        for found in self._each(self._request("GET", "/api/v2/alerts", filter=matchers)):
-            for alert in found:
-                merged.setdefault(str(alert.get("fingerprint") or sorted((alert.get("labels") or {}).items())), alert)
-        return list(merged.values())
+        return self.alerts_matching({"alertname": alertname, **(labels or {})})
 
     def alerts_matching(self, labels: Mapping[str, str] | None = None) -> list[Json]:
         """Every alert Alertmanager holds that carries `labels` (all alerts when none are given)."""
-        matchers = [f'{k}="{v}"' for k, v in (labels or {}).items()]
-        answer = self.session.get(f"{self.url}/api/v2/alerts", timeout=TIMEOUT_S, params={"filter": matchers})
-        _raise_for_status(answer)
-        return list(answer.json())
+        wanted = dict(labels or {})
+        if self._alerts_from is not None:
+            return [a for a in self._alerts_from() if _carries(a, wanted)]
+        return self._merged([f'{k}="{v}"' for k, v in wanted.items()])
 
     def silence(self, silence_id: str) -> Json:
         return self._first(self._request("GET", f"/api/v2/silence/{silence_id}"))
@@ -150,15 +163,25 @@ class Alertmanager:
 
     def every_alert(self) -> list[Json]:
         """All alerts Alertmanager holds, suppressed ones included (to name an inhibiting alert); in a cluster,
-        each fingerprint once."""
+        each fingerprint once (from the run's shared read when there is one)."""
+        return list(self._alerts_from()) if self._alerts_from is not None else self._merged([])
+
+    def read_every_alert(self) -> list[Json]:
+        return self._merged([])
+
+    def _merged(self, matchers: list[str]) -> list[Json]:
         merged: dict[str, Json] = {}
-        for found in self._each(self._request("GET", "/api/v2/alerts")):
+        for found in self._each(self._request("GET", "/api/v2/alerts", filter=matchers)):
             for alert in found:
-                merged.setdefault(str(alert.get("fingerprint")), alert)
+                merged.setdefault(str(alert.get("fingerprint") or sorted((alert.get("labels") or {}).items())), alert)
         return list(merged.values())
 
     def metrics(self) -> list[str]:
-        """Each answering node's `/metrics` text (its notification counters are its own sends)."""
+        """Each answering node's `/metrics` text (its notification counters are its own sends), from the
+        run's shared read when there is one."""
+        return list(self._metrics_from()) if self._metrics_from is not None else self.read_metrics()
+
+    def read_metrics(self) -> list[str]:
 
         def call(endpoint: Endpoint, session: requests.Session) -> str:
             answer = session.get(endpoint.at("/metrics"), timeout=TIMEOUT_S)
@@ -177,6 +200,11 @@ class Alertmanager:
                 known = {a.get("fingerprint") for a in kept["alerts"]}
                 kept["alerts"] += [a for a in group.get("alerts") or [] if a.get("fingerprint") not in known]
         return list(merged.values())
+
+
+def _carries(alert: Json, labels: Mapping[str, str]) -> bool:
+    found = alert.get("labels") if isinstance(alert, dict) else None
+    return isinstance(found, dict) and all(found.get(k) == v for k, v in labels.items())
 
 
 class ReadsSink(Protocol):

@@ -47,6 +47,7 @@ class Notification:
 class NoiseWatch(Watch):
     """Every alert but `target.alert` (the drilled one, which its own `Watch` observes)."""
 
+    ignored: frozenset[str] = frozenset()  # alerts other drills of a parallel run drill (their own, not noise)
     _verdicts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # fingerprint -> last AM verdict
     _firing: set[tuple[str, str]] = field(default_factory=set)  # (alert, series) seen firing
 
@@ -56,7 +57,12 @@ class NoiseWatch(Watch):
     def _new(self, labels: Mapping[str, object], since: float) -> bool:
         """Another alert than the drilled one, that started during the drill, in the drill's groups."""
         name = labels.get("alertname")
-        return bool(name) and name != self.target.alert and since >= self.target.since - SLACK_S
+        return (
+            bool(name)
+            and name != self.target.alert
+            and name not in self.ignored
+            and since >= self.target.since - SLACK_S
+        )
 
     def _poll_prometheus(self) -> None:
         firing_now: set[tuple[str, str]] = set()
@@ -167,6 +173,8 @@ class NoiseWatch(Watch):
         if any(labels.get(k) != v for k, v in self.target.labels.items()):
             return
         name = str(labels.get("alertname", ""))
+        if name in self.ignored:
+            return
         suspect = (
             note.facts.get("authenticated", "true"),
             note.facts.get("rejected", ""),

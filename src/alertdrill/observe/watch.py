@@ -265,11 +265,11 @@ class Watch:
     def _sharing(self, receivers: list[str]) -> list[str]:
         """Other unsuppressed alerts Alertmanager holds for these receivers (at most five, named)."""
         others = {
-            describe(alert.labels)
-            for group in parse_groups(self.alertmanager.groups())
-            if group.receiver in receivers
-            for alert in group.alerts
-            if alert.status.state == "active" and not self.target.matches(alert.labels)
+            describe(labels)
+            for item in self.alertmanager.every_alert()
+            if parse_alert_status(item.get("status")).state == "active"
+            and not self.target.matches(labels := {str(k): str(v) for k, v in (item.get("labels") or {}).items()})
+            and any(r.get("name") in receivers for r in item.get("receivers") or [])
         }
         return sorted(others)[:5]
 
