@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from alertdrill.observe.sends import Counter, Tally, read_counters, rises
 from alertdrill.observe.watch import Watch, WatchTarget
 from alertdrill.score.events import EventName, Timeline
@@ -111,7 +113,7 @@ def test_a_send_the_receiver_may_have_made_for_another_alert_proves_nothing_and_
     shared = {**SENT, "shared_with": 'NodeDown{team="x"}'}
     check = check_reaches(STEP, "r", "A", timeline(RECEIVED, (EventName.NOTIFIED, 3.0, shared)).events())
     assert not check.passed and check.evidence is None
-    assert 'send counter for r rose, but it was also sending NodeDown{team="x"}' in check.message
+    assert 'webhook send counter for r rose, but that receiver also had NodeDown{team="x"} to send' in check.message
 
 
 class CountingAlertmanager:
@@ -161,3 +163,41 @@ def test_a_counter_rise_while_alertmanager_holds_the_alert_back_is_another_alert
     assert alone["receiver"] == "r" and "shared_with" not in alone
     (shared,) = sends_seen(CountingAlertmanager("active", [{"alertname": "NodeDown", "team": "x"}]))
     assert shared["shared_with"] == 'NodeDown{team="x"}'
+
+
+def test_a_failed_send_the_receiver_may_have_made_for_another_alert_is_not_blamed_on_this_one() -> None:
+    failed = {**SENT, "metric": "alertmanager_notification_requests_failed_total", "shared_with": 'NodeDown{team="x"}'}
+    check = check_reaches(STEP, "r", "A", timeline(RECEIVED, (EventName.NOTIFY_FAILED, 3.0, failed)).events())
+    assert not check.passed and check.actual != "send failed"
+    assert "failed-send counter for r rose, but that receiver also had NodeDown" in check.message
+
+
+def test_a_counter_rise_proves_nothing_for_an_alert_alertmanager_held_back() -> None:
+    cause = "muted by the time interval always on route route.routes[0] (receiver r)"
+    muted = (EventName.SUPPRESSED, 1.5, {"alert": "A", "kind": "muted", "cause": cause})
+    check = check_reaches(STEP, "r", "A", timeline(RECEIVED, muted, (EventName.NOTIFIED, 3.0, SENT)).events())
+    assert not check.passed and check.actual == "suppressed" and cause in check.message
+
+
+def test_a_rise_seen_while_alertmanager_does_not_answer_is_kept_for_the_next_poll() -> None:
+    alertmanager = CountingAlertmanager("active", [])
+    timeline = Timeline()
+    watch = Watch(
+        WatchTarget("A", time.time() - 5, lambda receiver: "team"),
+        timeline,
+        None,  # type: ignore[arg-type]
+        alertmanager,  # type: ignore[arg-type]
+        None,
+        metrics_every_s=0.0,
+        integrations={"r": ("webhook",)},
+    )
+    watch._poll_metrics()
+    watch._routed.add("r")  # routed, but its state not yet read
+    alertmanager.sent += 1
+    answers = alertmanager.alerts
+    alertmanager.alerts = lambda *args: (_ for _ in ()).throw(ConnectionError("down"))  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        watch._poll_metrics()
+    alertmanager.alerts = answers  # type: ignore[method-assign]
+    watch._poll_metrics()
+    assert [e.detail("receiver") for e in timeline.events() if e.name == EventName.NOTIFIED] == ["r"]

@@ -214,12 +214,12 @@ def test_the_noise_picture_of_a_parallel_drill_leaves_out_the_alerts_drilled_bes
     from alertdrill.drill.parallel import drilled_beside, slots
     from alertdrill.spec.model import NoOtherAlert
 
-    a, b = drill(0, "a", "A"), drill(1, "b", "B")
+    a, b, same = drill(0, "a", "A"), drill(1, "b", "B"), drill(3, "a", "A2")  # `same` shares a's service
     strict = PlannedDrill(
         DrillSpec("strict", "x.feature", 2, (*drill(2, "c", "C").spec.steps, NoOtherAlert())), a.injector
     )
-    found = slots([a, b, strict], lambda p: frozenset({p.spec.name}))
-    assert [drilled_beside(s, found) for s in found] == [frozenset({"B"}), frozenset({"A"}), frozenset()]
+    found = slots([a, b, strict, same], lambda p: frozenset(p.spec.services))
+    assert [drilled_beside(s, found) for s in found] == [{"B"}, {"A", "A2"}, set(), {"B"}]
 
 
 def test_a_parallel_run_hands_each_drill_the_alerts_drilled_beside_it(tmp_path: Path) -> None:

@@ -282,6 +282,9 @@ def test_an_observer_retries_a_temporary_error_and_reports_no_outage_once_it_ans
         def metrics(self) -> list[str]:
             return []
 
+        def every_alert(self) -> list[object]:
+            return []
+
     timeline = Timeline()
     watch = Watch(
         WatchTarget(ALERT, time.time() - 1, lambda receiver: None),

@@ -51,26 +51,57 @@ def test_a_read_younger_than_its_max_age_is_shared_and_an_error_is_never_kept() 
         fresh.get()
 
 
-def test_callers_waiting_on_a_read_take_its_answer_instead_of_asking_again() -> None:
-    started, release = threading.Event(), threading.Event()
+class SlowServer:
+    """A read that blocks until released, answering from `outcomes` (an exception is raised)."""
 
-    def slow() -> str:
-        started.set()
-        assert release.wait(10)
-        return "alerts"
+    def __init__(self, *outcomes: str | Exception) -> None:
+        self.outcomes = iter(outcomes)
+        self.started, self.release = threading.Event(), threading.Event()
 
-    fresh = Fresh(slow, 60.0)
-    answers: list[str] = []
-    first = threading.Thread(target=lambda: answers.append(fresh.get()))
-    first.start()
-    assert started.wait(10)
-    others = [threading.Thread(target=lambda: answers.append(fresh.get())) for _ in range(5)]
-    for thread in others:
-        thread.start()
-    release.set()
-    for thread in [first, *others]:
-        thread.join(10)
-    assert answers == ["alerts"] * 6 and fresh.reads == 1
+    def read(self) -> str:
+        self.started.set()
+        assert self.release.wait(10)
+        outcome = next(self.outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def ask_together(self, fresh: Fresh[str], callers: int) -> list[str]:
+        """One caller starts a read; the others ask while it runs; then it is released."""
+        self.started.clear()
+        self.release.clear()
+        answers: list[str] = []
+
+        def ask() -> None:
+            try:
+                answers.append(fresh.get())
+            except ConnectionError as exc:
+                answers.append(type(exc).__name__)
+
+        threads = [threading.Thread(target=ask) for _ in range(callers)]
+        threads[0].start()
+        assert self.started.wait(10)
+        for thread in threads[1:]:
+            thread.start()
+        self.release.set()
+        for thread in threads:
+            thread.join(10)
+        return answers
+
+
+def test_callers_waiting_on_a_slow_read_take_its_answer_however_small_the_max_age() -> None:
+    """A read slower than the max age is still shared by the callers that asked while it ran; a failed
+    one is raised to each of them, and asked again by the next caller."""
+    clock, server = Clock(), SlowServer("alerts", ConnectionError("down"), "later")
+    fresh = Fresh(
+        server.read, 0.0, clock
+    )  # the clock stands still while a read runs: every caller asked before it ended
+    assert server.ask_together(fresh, 6) == ["alerts"] * 6 and fresh.reads == 1
+    clock.now += 1
+    assert server.ask_together(fresh, 6) == ["ConnectionError"] * 6 and fresh.reads == 2
+    clock.now += 1
+    server.release.set()
+    assert fresh.get() == "later" and fresh.reads == 3
 
 
 def test_alertmanager_alerts_from_the_shared_read_are_filtered_by_name_and_labels() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from alertdrill.catalog.contact_groups import ContactGroups
 from alertdrill.catalog.links import link_problem
@@ -15,7 +16,7 @@ from alertdrill.errors import InjectorError, UnreachableError
 from alertdrill.faults import InjectorContext, InjectorRegistry
 from alertdrill.faults.base import Injector
 from alertdrill.faults.ledger import Ledger, LedgerEntry
-from alertdrill.observe.clients import Alertmanager, Json, Prometheus, ReadsSink, SinkClient, require_reachable
+from alertdrill.observe.clients import Alertmanager, Prometheus, ReadsSink, SinkClient, require_reachable
 from alertdrill.observe.shared_reads import Fresh
 from alertdrill.observe.sink_feed import SinkFeed
 from alertdrill.spec.model import (
@@ -29,6 +30,7 @@ from alertdrill.spec.model import (
 )
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 METRICS_FRESH_S = 0.5  # Alertmanager's /metrics is read at most this often per run (its send counters)
 
 DELIVERY_STEPS = (
@@ -46,6 +48,19 @@ def needs_sink(drill: DrillSpec) -> bool:
     return drill.manual or any(isinstance(s, DELIVERY_STEPS) for s in drill.steps)
 
 
+def lazily(make: Callable[[], T]) -> Callable[[], T]:
+    """`make()` on first call, the same object after (each shared read's own client: it is used only
+    under its `Fresh`'s lock, one thread at a time, and made only when first needed)."""
+    made: list[T] = []
+
+    def get() -> T:
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get
+
+
 @dataclass
 class Environment:
     settings: Settings
@@ -60,10 +75,12 @@ class Environment:
         self._feed: SinkFeed | None = None
         self._feed_lock = threading.Lock()
         fresh_s = self.settings.poll_interval_s / 2
-        self._prometheus_alerts = Fresh(self._read_prometheus_alerts, fresh_s)
-        self._alertmanager_alerts = Fresh(self._read_alertmanager_alerts, fresh_s)
-        self._alertmanager_metrics = Fresh(lambda: self._shared_readers()[1].read_metrics(), METRICS_FRESH_S)
-        self._readers: tuple[Prometheus, Alertmanager] | None = None
+        prometheus = lazily(lambda: Prometheus(self.settings.prometheus_endpoint))
+        alertmanager = lazily(lambda: Alertmanager(self.settings.alertmanager_endpoints))
+        metrics = lazily(lambda: Alertmanager(self.settings.alertmanager_endpoints))
+        self._prometheus_alerts = Fresh(lambda: prometheus().read_alerts(), fresh_s)
+        self._alertmanager_alerts = Fresh(lambda: alertmanager().read_every_alert(), fresh_s)
+        self._alertmanager_metrics = Fresh(lambda: metrics().read_metrics(), METRICS_FRESH_S)
 
     # Each client has its own HTTP session: observers use them from their own threads. Their alert lists
     # come from one shared read per run (shared_reads.Fresh), however many drills watch.
@@ -76,21 +93,6 @@ class Environment:
             alerts_from=self._alertmanager_alerts.get,
             metrics_from=self._alertmanager_metrics.get,
         )
-
-    def _shared_readers(self) -> tuple[Prometheus, Alertmanager]:
-        """The clients of the shared reads, made on first use (each read runs under its `Fresh`'s lock)."""
-        if self._readers is None:
-            self._readers = (
-                Prometheus(self.settings.prometheus_endpoint),
-                Alertmanager(self.settings.alertmanager_endpoints),
-            )
-        return self._readers
-
-    def _read_prometheus_alerts(self) -> list[Json]:
-        return self._shared_readers()[0].read_alerts()
-
-    def _read_alertmanager_alerts(self) -> list[Json]:
-        return self._shared_readers()[1].read_every_alert()
 
     def sink(self) -> ReadsSink:
         """The run's one reader of the sink's arrivals, shared by every drill (started on first use)."""

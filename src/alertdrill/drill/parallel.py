@@ -57,12 +57,14 @@ def judges_the_whole_system(planned: PlannedDrill) -> bool:
 
 
 def drilled_beside(slot: Slot, every: Sequence[Slot]) -> frozenset[str]:
-    """The alerts of the drills that may run at the same time as `slot` (none for a drill that runs alone):
-    its noise picture leaves them out, they are those drills' own alerts, not strays of its fault."""
+    """The alerts of the drills that may run at the same time as `slot`: those that do not run alone and
+    share no target with it (none for a drill that runs alone). Its noise picture leaves them out: they
+    are those drills' own alerts, not strays of its fault."""
     if slot.alone:
         return frozenset()
     own = set(slot.planned.spec.named_alerts)
-    return frozenset(a for s in every if s is not slot and not s.alone for a in s.planned.spec.named_alerts) - own
+    beside = (s for s in every if s is not slot and not s.alone and not s.targets & slot.targets)
+    return frozenset(a for s in beside for a in s.planned.spec.named_alerts) - own
 
 
 def startable(queue: Sequence[Slot], running: Sequence[Slot], width: int) -> list[Slot]:

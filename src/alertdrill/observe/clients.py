@@ -204,7 +204,7 @@ class Alertmanager:
 
 def _carries(alert: Json, labels: Mapping[str, str]) -> bool:
     found = alert.get("labels") if isinstance(alert, dict) else None
-    return isinstance(found, dict) and all(found.get(k) == v for k, v in labels.items())
+    return isinstance(found, dict) and all(found.get(k, "") == v for k, v in labels.items())  # as `k=""` matches
 
 
 class ReadsSink(Protocol):

@@ -100,6 +100,7 @@ class Watch:
     _counters: dict[Counter, Tally] | None = None
     _metrics_at: float = 0.0
     _sendable: bool = False  # Alertmanager has held this alert unsuppressed (it may have sent it)
+    _others: dict[str, set[str]] = field(default_factory=dict)  # receiver -> other alerts seen unsuppressed there
 
     @property
     def clustered(self) -> bool:
@@ -110,6 +111,7 @@ class Watch:
         loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager, self._poll_metrics]
         try:
             self._counters = read_counters(self.alertmanager.metrics())  # only sends from now on count
+            self._note_others()
         except (requests.RequestException, ValueError):
             self._counters = None
         if self.sink is not None:
@@ -222,8 +224,8 @@ class Watch:
 
     def _poll_metrics(self) -> None:
         """Alertmanager's send counters: a rise for a receiver this alert was routed to is a send (or a failure),
-        once Alertmanager has held the alert unsuppressed; `shared_with` names the other alerts the receiver
-        could have been sending (a counter does not say which alert it sent)."""
+        once Alertmanager has held the alert unsuppressed; `shared_with` names the other alerts seen
+        unsuppressed for that receiver since the watch began (a counter does not say which alert it sent)."""
         if time.monotonic() - self._metrics_at < self.metrics_every_s:
             return
         self._metrics_at = time.monotonic()
@@ -231,25 +233,28 @@ class Watch:
         if self._counters is None:
             self._counters = now
             return
+        self._note_others()
         for key, failed in rises(self._counters, now):
             receivers = [key.receiver] if key.receiver else self._candidates(key.integration)
             if not receivers:
                 continue  # not yet routed: keep the old value, so the rise counts once it is
-            self._counters[key] = now[key]
-            if not self._was_sendable():
-                continue  # suppressed since it came: Alertmanager sent another alert, never this one
-            shared = self._sharing(receivers)
-            if self._once("send", str(failed), key.integration, str(bool(shared)), *receivers):
-                self.timeline.record(
-                    EventName.NOTIFY_FAILED if failed else EventName.NOTIFIED,
-                    alert=self.target.alert,
-                    receiver=receivers,
-                    contact_group=[g for g in map(self.target.group_of, receivers) if g],
-                    integration=key.integration,
-                    metric="alertmanager_notification_requests_failed_total" if failed else "its send counters",
-                    per_receiver=str(bool(key.receiver)).lower(),
-                    shared_with="; ".join(shared) or None,
-                )
+            if self._was_sendable():  # else suppressed since it came: the send was another alert's
+                self._record_send(key, failed, receivers)
+            self._counters[key] = now[key]  # used up only once recorded (a failed read above keeps it)
+
+    def _record_send(self, key: Counter, failed: bool, receivers: list[str]) -> None:
+        shared = sorted(set().union(*(self._others.get(r, set()) for r in receivers)))
+        if self._once("send", str(failed), key.integration, str(bool(shared)), *receivers):
+            self.timeline.record(
+                EventName.NOTIFY_FAILED if failed else EventName.NOTIFIED,
+                alert=self.target.alert,
+                receiver=receivers,
+                contact_group=[g for g in map(self.target.group_of, receivers) if g],
+                integration=key.integration,
+                metric="alertmanager_notification_requests_failed_total" if failed else "its send counters",
+                per_receiver=str(bool(key.receiver)).lower(),
+                shared_with="; ".join(shared[:5]) + (f" and {len(shared) - 5} more" if len(shared) > 5 else "") or None,
+            )
 
     def _was_sendable(self) -> bool:
         """Whether Alertmanager has held this alert unsuppressed (asked again now, so a send that came
@@ -262,16 +267,16 @@ class Watch:
             )
         return self._sendable
 
-    def _sharing(self, receivers: list[str]) -> list[str]:
-        """Other unsuppressed alerts Alertmanager holds for these receivers (at most five, named)."""
-        others = {
-            describe(labels)
-            for item in self.alertmanager.every_alert()
-            if parse_alert_status(item.get("status")).state == "active"
-            and not self.target.matches(labels := {str(k): str(v) for k, v in (item.get("labels") or {}).items()})
-            and any(r.get("name") in receivers for r in item.get("receivers") or [])
-        }
-        return sorted(others)[:5]
+    def _note_others(self) -> None:
+        """Remember the other alerts Alertmanager holds unsuppressed, per receiver: any of them may be what a
+        receiver's counter counts, until the watch ends (also after they resolve: a resolved notification)."""
+        for item in self.alertmanager.every_alert():
+            raw = item.get("labels") if isinstance(item, dict) else None
+            labels = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+            if self.target.matches(labels) or parse_alert_status(item.get("status")).state != "active":
+                continue
+            for receiver in item.get("receivers") or []:
+                self._others.setdefault(str(receiver.get("name")), set()).add(describe(labels))
 
     def _candidates(self, integration: str) -> list[str]:
         """Receivers of this alert that send through `integration` (counters without a receiver label)."""

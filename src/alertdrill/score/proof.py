@@ -46,19 +46,27 @@ def sends(events: Events, name: EventName, alert: str, contact_group: str | None
 
 
 def failed_send(events: Events, alert: str, contact_group: str | None, channel: str = "") -> Event | None:
-    return next(iter(sends(events, EventName.NOTIFY_FAILED, alert, contact_group, channel)), None)
+    """A failed send of the receiver while it had only this alert to send (else it may be another alert's)."""
+    failed = sends(events, EventName.NOTIFY_FAILED, alert, contact_group, channel)
+    return next((e for e in failed if not e.detail("shared_with")), None)
 
 
 def unattributed_send(events: Events, alert: str, contact_group: str | None, channel: str = "") -> str:
-    """Why a send Alertmanager counted for the receiver is not proof for `alert` ("" when there is none)."""
-    shared = next(
-        (e for e in sends(events, EventName.NOTIFIED, alert, contact_group, channel) if e.detail("shared_with")), None
-    )
-    if shared is None:
+    """Why a send (or failed send) Alertmanager counted for the receiver is not proof for `alert`
+    ("" when there is none)."""
+    counted = [
+        e
+        for name in (EventName.NOTIFIED, EventName.NOTIFY_FAILED)
+        for e in sends(events, name, alert, contact_group, channel)
+        if e.detail("shared_with")
+    ]
+    if not counted:
         return ""
+    first = counted[0]
+    what = "send" if first.name == EventName.NOTIFIED else "failed-send"
     return (
-        f"Alertmanager's {shared.detail('integration')} send counter for {shared.names('receiver')[0]} rose, "
-        f"but it was also sending {shared.detail('shared_with')}, so the send cannot be told apart"
+        f"Alertmanager's {first.detail('integration')} {what} counter for {first.names('receiver')[0]} rose, "
+        f"but that receiver also had {first.detail('shared_with')} to send, so the send cannot be told apart"
     )
 
 
@@ -93,9 +101,8 @@ def proof(events: Events, alert: str, contact_group: str | None = None, channel:
     hit = delivered(events, alert, contact_group, channel=channel)
     if hit is not None:
         return Proof(Evidence.MAILBOX if hit.detail("evidence") == "mailbox" else Evidence.SINK, hit)
-    if failed_send(events, alert, contact_group, channel) is None and not mailbox_watched(
-        events, contact_group, channel
-    ):
+    counters_tell = not suppressions(events, alert) and not mailbox_watched(events, contact_group, channel)
+    if counters_tell and failed_send(events, alert, contact_group, channel) is None:
         sent = next(
             (
                 e

@@ -172,7 +172,8 @@ def _not_reached(step: ReachesContactGroup, name: str, receiver: str, alert: str
         )
     unattributed = unattributed_send(events, alert, step.group, step.channel)
     hint = (
-        f"{unattributed}: drill when nothing else is firing for that receiver, or point it at the alertdrill sink"
+        f"{unattributed}: drill when nothing else is firing for that receiver (and not beside another drill of "
+        "it in a parallel run), or point the receiver at the alertdrill sink."
         if unattributed
         else "is the receiver's email smarthost the alertdrill email sink (sink.smtp)?"
         if step.channel == "email"
