@@ -154,6 +154,9 @@ class FakeWatch:
     def outage(self, after_s: float) -> str | None:
         return self.world.outage
 
+    def stop_soon(self) -> None:
+        self._done.set()
+
     def stop(self) -> None:
         self.stopped += 1
         self._done.set()

@@ -68,7 +68,7 @@ class KillSwitch:
     def _watch(self) -> None:
         request = request_path(self.ledger, self._entry_id)
         while not self._stop.is_set():
-            if self.timeline.wait_for(pulled, self.check_s):
+            if self.timeline.wait_for(lambda events: self._stop.is_set() or pulled(events), self.check_s):
                 break
             if request.exists():
                 try:
@@ -83,6 +83,7 @@ class KillSwitch:
 
     def disarm(self) -> None:
         self._stop.set()
+        self.timeline.wake()  # the watch re-checks at once instead of after its `check_s`
         if (
             self._thread is not None
             and self._thread.ident is not None

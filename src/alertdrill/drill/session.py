@@ -440,10 +440,11 @@ class DrillSession:
         with deferred_signals() as caught:
             self.safety.disarm()
             revert_error = self.safety.revert()
-            if self._watch is not None:
-                self._watch.stop()
-            if self._noise is not None:
-                self._noise.stop()
+            watchers = [w for w in (self._watch, self._noise) if w is not None]
+            for watcher in watchers:  # all told first: they stop together
+                watcher.stop_soon()
+            for watcher in watchers:
+                watcher.stop()
             if self._ack is not None:
                 self._ack.expire_silences()
         self._drain()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from alertdrill.observe.clients import parse_time
 from alertdrill.observe.email import mailed_alerts
-from alertdrill.observe.watch import SLACK_S, Watch, group_key_problem, unescape_receiver
+from alertdrill.observe.watch import SINK_WAIT_S, SLACK_S, Watch, group_key_problem, unescape_receiver
 from alertdrill.score.events import EventName
 from alertdrill.sink.smtp import SMTP_PATH
 
@@ -117,7 +117,7 @@ class NoiseWatch(Watch):
 
     def _stream_sink(self) -> None:
         assert self.sink is not None
-        arrivals, self._sink_after = self.sink.events(self._sink_after, 0.5)
+        arrivals, self._sink_after = self.sink.events(self._sink_after, SINK_WAIT_S)
         for arrival in arrivals:
             payload = arrival.get("payload") or {}
             if not isinstance(payload, dict):

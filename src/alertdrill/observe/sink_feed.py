@@ -17,7 +17,7 @@ import requests
 from alertdrill.errors import TemporaryError
 from alertdrill.observe.clients import Json, SinkClient
 
-POLL_S = 2.0  # the feed's own long poll (the sink answers at once when something arrives)
+POLL_S = 0.5  # the feed's own long poll (the sink answers at once when something arrives; `stop` waits for it)
 KEEP = 10_000  # arrivals kept for slow readers (the sink bounds its own memory the same way)
 RETRY_S = 0.2  # after a failed poll
 
@@ -72,4 +72,13 @@ class SinkFeed:
                 self._cond.wait(left)
             if self._error is not None and self._last <= after:
                 raise self._error
-            return [i for i in self._items if int(str(i.get("seq", 0))) > after], self._last
+            return self._newer(after), self._last
+
+    def _newer(self, after: int) -> list[Json]:
+        """The kept arrivals after `after`, read from the newest back (they are kept in sequence order)."""
+        found: list[Json] = []
+        for item in reversed(self._items):
+            if int(str(item.get("seq", 0))) <= after:
+                break
+            found.append(item)
+        return found[::-1]

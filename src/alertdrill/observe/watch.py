@@ -31,6 +31,7 @@ from alertdrill.sink.smtp import SMTP_PATH
 
 SLACK_S = 0.5  # server timestamps are compared with the harness clock: same machine, small skew
 MAILBOX_INTERVAL_S = 1.0  # how often a contact group's IMAP mailbox is read
+SINK_WAIT_S = 0.2  # a watch's wait for the sink's next arrival (also how long `stop` may wait for it)
 
 
 def group_key_problem(group_key: str, labels: Mapping[str, str]) -> str:
@@ -127,6 +128,10 @@ class Watch:
             thread.start()
             self._threads.append(thread)
         return self
+
+    def stop_soon(self) -> None:
+        """Tell the observers to stop, without waiting for them (`stop` waits)."""
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -304,7 +309,7 @@ class Watch:
 
     def _stream_sink(self) -> None:
         assert self.sink is not None
-        arrivals, self._sink_after = self.sink.events(self._sink_after, 0.5)
+        arrivals, self._sink_after = self.sink.events(self._sink_after, SINK_WAIT_S)
         for arrival in arrivals:
             payload = arrival.get("payload") or {}
             if not isinstance(payload, dict):

@@ -126,6 +126,11 @@ class Timeline:
         event = self.first(EventName.FAULT_INJECTED)
         return event.at if event else None
 
+    def wake(self) -> None:
+        """Make every `wait_for` look at its condition again now (one that also asks an outside flag)."""
+        with self._cond:
+            self._cond.notify_all()
+
     def wait_for(
         self,
         match: Callable[[Iterable[Event]], bool],
