@@ -3,10 +3,12 @@ ports in a temporary folder; it is stopped at the end, so the suite can run besi
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.live)
         elif name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+def send_json(handler: BaseHTTPRequestHandler, body: object, status: int = 200) -> None:
+    """A stand-in server's JSON answer."""
+    raw = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(raw)))
+    handler.end_headers()
+    handler.wfile.write(raw)

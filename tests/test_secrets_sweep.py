@@ -4,7 +4,6 @@ nothing listens; the secrets appear in no output and in no file written under th
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -24,7 +23,7 @@ import yaml
 from alertdrill.polling import poll_until
 from alertdrill.processes import free_port
 from alertdrill.testing import Project, copy_project
-from tests.conftest import REPO, TEST_FAULTS
+from tests.conftest import REPO, TEST_FAULTS, send_json
 
 PASSWORD, TOKEN = "S3cr3tPass", "S3cr3tTok"
 SECRETS = (PASSWORD, TOKEN)
@@ -228,12 +227,7 @@ class _StandIn(BaseHTTPRequestHandler):
             body = []
         else:
             body = {"status": "success", "data": {"alerts": []}}
-        raw = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, body)
 
     do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 - http.server names them so
 

@@ -3,7 +3,6 @@ asked hundreds of times a second because a suite runs in parallel."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from alertdrill.observe.noise import NoiseWatch
 from alertdrill.observe.shared_reads import Fresh
 from alertdrill.observe.watch import WatchTarget
 from alertdrill.score.events import EventName, Timeline
+from tests.conftest import send_json
 
 
 class Clock:
@@ -125,12 +125,7 @@ class Counting(BaseHTTPRequestHandler):
         with self.lock:
             self.hits[path] = self.hits.get(path, 0) + 1
         body = {"data": {"alerts": []}} if path == "/api/v1/alerts" else []
-        raw = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, body)
 
     def log_message(self, *args: Any) -> None:
         pass

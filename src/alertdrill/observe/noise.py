@@ -54,20 +54,21 @@ class NoiseWatch(Watch):
     def _hidden(self) -> frozenset[str]:
         return HIDDEN_LABELS | frozenset(self.target.labels)
 
+    def _other(self, labels: Mapping[str, object]) -> bool:
+        """Another alert than the drilled one and those drilled beside it."""
+        name = labels.get("alertname")
+        return bool(name) and name != self.target.alert and name not in self.ignored
+
     def _new(self, labels: Mapping[str, object], since: float) -> bool:
         """Another alert than the drilled one, that started during the drill, in the drill's groups."""
-        name = labels.get("alertname")
-        return (
-            bool(name)
-            and name != self.target.alert
-            and name not in self.ignored
-            and since >= self.target.since - SLACK_S
-        )
+        return self._other(labels) and since >= self.target.since - SLACK_S
 
     def _poll_prometheus(self) -> None:
         firing_now: set[tuple[str, str]] = set()
         for item in self.prometheus.alerts():
             labels = item.get("labels") or {}
+            if not self._other(labels):
+                continue  # cheap first: the time is parsed only for the alerts that may be noise
             active_at = parse_time(str(item.get("activeAt")))
             if not self._new(labels, active_at):
                 continue
@@ -86,6 +87,8 @@ class NoiseWatch(Watch):
     def _poll_alertmanager(self) -> None:
         for item in self.alertmanager.alerts_matching(self.target.labels):
             labels = item.get("labels") or {}
+            if not self._other(labels):
+                continue
             starts_at = parse_time(str(item["startsAt"]))
             if not self._new(labels, starts_at):
                 continue
