@@ -124,7 +124,7 @@ class CountingAlertmanager:
         self.state, self.others, self.sent = state, others, 0
         self.starts = datetime.now(UTC).isoformat()
 
-    def alerts(self, alertname: str, labels: object = None) -> list[dict[str, object]]:
+    def alerts(self, alertname: str, labels: object = None, shared: bool = True) -> list[dict[str, object]]:
         status = {"state": self.state, "inhibitedBy": ["f1"] if self.state == "suppressed" else []}
         return [{"labels": {"alertname": "A"}, "startsAt": self.starts, "status": status, "receivers": [{"name": "r"}]}]
 
@@ -195,7 +195,7 @@ def test_a_rise_seen_while_alertmanager_does_not_answer_is_kept_for_the_next_pol
     watch._routed.add("r")  # routed, but its state not yet read
     alertmanager.sent += 1
     answers = alertmanager.alerts
-    alertmanager.alerts = lambda *args: (_ for _ in ()).throw(ConnectionError("down"))  # type: ignore[method-assign]
+    alertmanager.alerts = lambda *args, **kwargs: (_ for _ in ()).throw(ConnectionError("down"))  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
         watch._poll_metrics()
     alertmanager.alerts = answers  # type: ignore[method-assign]

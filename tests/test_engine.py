@@ -50,3 +50,22 @@ def test_disarming_a_kill_switch_whose_thread_never_started_is_harmless(tmp_path
     switch = KillSwitch("http://127.0.0.1:1", Ledger(tmp_path), Timeline(), lambda: None)
     switch._thread = threading.Thread(target=lambda: None)  # created, never started
     switch.disarm()
+
+
+def test_an_abort_asked_just_before_the_drill_ends_is_on_its_record(tmp_path: Path) -> None:
+    """Disarm wakes the kill switch at once; an `alertdrill abort` that came within its last check
+    interval is still recorded (and pulls nothing: the drill is ending anyway)."""
+    import json
+
+    from alertdrill.drill.killswitch import KillSwitch, request_path
+    from alertdrill.faults.ledger import Ledger
+    from alertdrill.score.events import EventName, Timeline
+
+    pulls: list[bool] = []
+    timeline = Timeline()
+    switch = KillSwitch("http://127.0.0.1:1", Ledger(tmp_path), timeline, lambda: pulls.append(True), check_s=60)
+    switch.arm("entry")
+    request_path(switch.ledger, "entry").write_text(json.dumps({"by": "qa-lead", "at": 1.0}))
+    switch.disarm()
+    assert [e.detail("by") for e in timeline.events() if e.name == EventName.KILL_SWITCH] == ["qa-lead"]
+    assert pulls == [] and not request_path(switch.ledger, "entry").exists()

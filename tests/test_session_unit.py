@@ -276,7 +276,7 @@ def test_an_observer_retries_a_temporary_error_and_reports_no_outage_once_it_ans
             return [{"labels": {"alertname": ALERT}, "state": "firing", "activeAt": datetime.now(UTC).isoformat()}]
 
     class QuietAlertmanager:
-        def alerts(self, alertname: str, labels: object = None) -> list[object]:
+        def alerts(self, alertname: str, labels: object = None, shared: bool = True) -> list[object]:
             return []
 
         def metrics(self) -> list[str]:

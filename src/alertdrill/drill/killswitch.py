@@ -70,16 +70,24 @@ class KillSwitch:
         while not self._stop.is_set():
             if self.timeline.wait_for(lambda events: self._stop.is_set() or pulled(events), self.check_s):
                 break
-            if request.exists():
-                try:
-                    asked = json.loads(request.read_text())
-                    by, at = str(asked.get("by", ""))[:100], float(asked.get("at", time.time()))
-                except (OSError, ValueError):
-                    by, at = "", time.time()
-                self.timeline.record(EventName.KILL_SWITCH, at, via="command", by=by or "someone")
+            if self._asked(request):
                 break
+        if self._stop.is_set() and not pulled(self.timeline.events()):
+            self._asked(request)  # `alertdrill abort` just before the drill ended is still on its record
         if pulled(self.timeline.events()) and not self._stop.is_set():
             self.on_pull()
+
+    def _asked(self, request: Path) -> bool:
+        """Record `alertdrill abort`'s request (its file) when there is one."""
+        if not request.exists():
+            return False
+        try:
+            asked = json.loads(request.read_text())
+            by, at = str(asked.get("by", ""))[:100], float(asked.get("at", time.time()))
+        except (OSError, ValueError):
+            by, at = "", time.time()
+        self.timeline.record(EventName.KILL_SWITCH, at, via="command", by=by or "someone")
+        return True
 
     def disarm(self) -> None:
         self._stop.set()

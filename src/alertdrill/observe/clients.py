@@ -140,9 +140,13 @@ class Alertmanager:
 
         return call
 
-    def alerts(self, alertname: str, labels: Mapping[str, str] | None = None) -> list[Json]:
-        """The alerts of that name (and labels); in a cluster, each alert as the first node that has it sees it."""
-        return self.alerts_matching({"alertname": alertname, **(labels or {})})
+    def alerts(self, alertname: str, labels: Mapping[str, str] | None = None, shared: bool = True) -> list[Json]:
+        """The alerts of that name (and labels); in a cluster, each alert as the first node that has it sees it.
+        `shared=False` asks Alertmanager now (an answer newer than something just read elsewhere)."""
+        wanted = {"alertname": alertname, **(labels or {})}
+        if shared:
+            return self.alerts_matching(wanted)
+        return self._merged([f'{k}="{v}"' for k, v in wanted.items()])
 
     def alerts_matching(self, labels: Mapping[str, str] | None = None) -> list[Json]:
         """Every alert Alertmanager holds that carries `labels` (all alerts when none are given)."""

@@ -8,6 +8,7 @@ payload says (`fingerprint`, `group_key`, `inconsistent` when the groupKey contr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -112,9 +113,10 @@ class Watch:
         loops: list[Callable[[], None]] = [self._poll_prometheus, self._poll_alertmanager, self._poll_metrics]
         try:
             self._counters = read_counters(self.alertmanager.metrics())  # only sends from now on count
-            self._note_others()
         except (requests.RequestException, ValueError):
             self._counters = None
+        with contextlib.suppress(requests.RequestException, ValueError):  # the metrics poll notes them again
+            self._note_others()
         if self.sink is not None:
             _, self._sink_after = self.sink.events(0, 0)  # only arrivals from now on count
             loops.append(self._stream_sink)
@@ -267,7 +269,7 @@ class Watch:
         if not self._sendable:
             self._sendable = any(
                 parse_alert_status(item.get("status")).state == "active"
-                for item in self.alertmanager.alerts(self.target.alert, self.target.labels)
+                for item in self.alertmanager.alerts(self.target.alert, self.target.labels, shared=False)
                 if parse_time(str(item["startsAt"])) >= self.target.since - SLACK_S
             )
         return self._sendable
